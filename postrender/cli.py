@@ -1,0 +1,175 @@
+"""Command line: parse options, build the spec, run the pipeline, report.
+
+Kept thin: everything it calls is testable without a process. Its own job is
+the contract's promises at the process boundary: stdout gets the whole
+transformed stream or nothing; failures are one to a few lines on stderr
+(and, under Helm 4, somewhere the user can still see them); exit codes are
+0 (success), 1 (the input cannot be transformed), 2 (bad usage or spec).
+"""
+import json
+import os
+import sys
+from typing import Iterator, List, Optional, Sequence
+
+import click
+
+from . import __version__
+from .errors import InputError, PostrenderError, SpecError
+from .krm import KrmFailure, is_resource_list, run_krm
+from .pipeline import transform
+from .read import Chunk, Stream, first_content
+from .report import to_json
+from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_volume_option
+
+
+def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
+    files = [load_spec_file(path) for path in config_paths(configs)]
+    spec = Spec(volumes=layer(files + [[parse_volume_option(v) for v in volumes]]))
+    if logs_claim is not None:
+        spec.logs_claim = parse_volume_option(f"logs={logs_claim}:/opt/airflow/logs").claim
+    return spec
+
+
+def _stdin() -> "object":
+    if sys.stdin is None or sys.stdin.isatty():
+        raise SpecError("postrender reads rendered manifests on stdin",
+                        hint="pipe them in: helm template ... | postrender -c spec.yaml")
+    return sys.stdin.buffer
+
+
+def _emit_warnings(warnings: List[str]) -> None:
+    for warning in warnings:
+        click.echo(f"postrender: warning: {warning}", err=True)
+
+
+def _write_report(target: Optional[str], text: str) -> None:
+    if target is None:
+        return
+    if target == "-":
+        click.echo(text, err=True)
+        return
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        raise SpecError(f"cannot write the report to {target}: {exc.strerror}") from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "--config", "configs", multiple=True, metavar="SPEC",
+              help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")
+@click.option("--logs-claim", metavar="CLAIM", help="Put the Airflow logs volume on this existing claim.")
+@click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro]",
+              help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
+@click.option("--inspect", is_flag=True, help="List the pod templates and workloads found, with volumes and mounts.")
+@click.option("--output", "output_format", type=click.Choice(["table", "json"]), default="table",
+              help="Format of --inspect.")
+@click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
+@click.option("--report", metavar="FILE", help="Also write a JSON report of every change to FILE ('-' = stderr).")
+@click.version_option(__version__, prog_name="postrender")
+def command(configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
+    """Helm post-renderer: put Airflow's worker pod template and workloads on persistent volume claims.
+
+    Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
+    """
+    if schema:
+        click.echo(json.dumps(json_schema(), indent=2))
+        return
+    if inspect:
+        from .inspect import inspect_stream
+
+        click.echo(inspect_stream(_stdin(), output_format))
+        return
+    spec = build_spec(configs, logs_claim, volumes)
+    stream = Stream(_stdin())
+    first, chunks = first_content(iter(stream))
+    if first is not None and is_resource_list(first):
+        _run_krm(first, chunks, spec)
+        return
+    if spec.empty:
+        raise SpecError("nothing to do: give -c SPEC, --logs-claim CLAIM or --volume NAME=CLAIM:PATH",
+                        hint="set POSTRENDER_CONFIG to a spec file, or see `postrender --help`")
+    if show_diff:
+        from .review import diff_stream
+
+        text, result = diff_stream(stream, chunks, spec)
+        _emit_warnings(result.warnings)
+        click.echo(text, nl=False)
+        return
+    output, result = transform(None, spec, stream, chunks)
+    try:
+        _emit_warnings(result.warnings)
+        _write_report(report, to_json(result))
+        output.copy_to(sys.stdout.buffer)
+    finally:
+        output.close()
+
+
+def _run_krm(first: Chunk, chunks: Iterator[Chunk], spec: Spec) -> None:
+    if any(not chunk.blank for chunk in chunks if chunk is not first):
+        raise InputError("a ResourceList must be the only document on stdin", first.where)
+    try:
+        out = run_krm(first, spec)
+    except KrmFailure as failure:
+        sys.stdout.buffer.write(failure.output)
+        sys.stdout.buffer.flush()
+        raise failure.error
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+
+
+def _fail(message: str, code: int) -> int:
+    text = f"postrender: error: {message}"
+    try:
+        click.echo(text, err=True)
+    except Exception:  # stderr gone: nothing more to do there
+        pass
+    try:
+        from .helm_plugin import deliver_failure, running_as_helm_plugin
+    except ImportError:  # pragma: no cover - packaging without the plugin part
+        return code
+    if running_as_helm_plugin():
+        line = deliver_failure(text)
+        if line:
+            try:
+                sys.stdout.write(line if line.endswith("\n") else line + "\n")
+                sys.stdout.flush()
+            except Exception:
+                pass
+    return code
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the `postrender` console script."""
+    try:
+        try:
+            command.main(args=argv, prog_name="postrender", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
+        except click.exceptions.Abort:
+            return _fail("interrupted", 130)
+        except click.ClickException as exc:
+            return _fail(exc.format_message() + "\n  hint: see `postrender --help`", 2)
+        return 0
+    except PostrenderError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): not our failure to report
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 1
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except RecursionError:
+        return _fail(str(InputError("the input is nested too deeply to process")), 1)
+    except MemoryError:
+        return _fail(str(InputError("out of memory while reading the input")), 1)
+    except Exception as exc:  # a bug of ours: still no traceback, but say what to report
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (please report this with the input that caused it)", 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

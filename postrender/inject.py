@@ -1,0 +1,189 @@
+"""Inject step: a pure function from (pod spec, volume specs) to a new pod spec.
+
+No I/O and no YAML here: plain dicts and lists in, plain dicts and lists out,
+plus the list of changes made. This is the whole of the contract's
+"what an injection does" (points 1, 2, 3 and 5); the annotation of point 4
+is `annotate_pod_template`.
+"""
+import copy
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import InputError, Where
+from .spec import VolumeSpec
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing the injection did, for the report and the warnings."""
+
+    action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template | annotated
+    volume: Optional[str] = None
+    container: Optional[str] = None
+    detail: Optional[str] = None
+
+
+def desired_volume(spec: VolumeSpec) -> Dict[str, Any]:
+    claim: Dict[str, Any] = {"claimName": spec.claim}
+    if spec.read_only:
+        claim["readOnly"] = True
+    return {"name": spec.name, "persistentVolumeClaim": claim}
+
+
+def _volume_is(volume: Any, spec: VolumeSpec) -> bool:
+    """Does this existing volume already say what the spec asks (null, absent and false alike)?"""
+    if not isinstance(volume, dict):
+        return False
+    sources = {k: v for k, v in volume.items() if k != "name" and v is not None}
+    claim = sources.get("persistentVolumeClaim")
+    return (set(sources) == {"persistentVolumeClaim"} and isinstance(claim, dict)
+            and claim.get("claimName") == spec.claim and bool(claim.get("readOnly")) == spec.read_only
+            and not set(k for k, v in claim.items() if v is not None) - {"claimName", "readOnly"})
+
+
+def _same_path(a: Any, b: str) -> bool:
+    return isinstance(a, str) and posixpath.normpath(a) == b
+
+
+def _list(parent: Dict[str, Any], key: str, where: Where) -> List[Any]:
+    """parent[key] as a list to edit; null or absent is an empty list, anything else an error."""
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"`{key}` must be a list, not {type(value).__name__}", where)
+    return value
+
+
+def _named(items: List[Any], where: Where, what: str) -> None:
+    for item in items:
+        if not isinstance(item, dict):
+            raise InputError(f"every item of {what} must be a mapping", where)
+
+
+def inject_pod_spec(
+    pod_spec: Any,
+    volumes: List[VolumeSpec],
+    where: Where,
+    claim_templates: Optional[List[Any]] = None,
+) -> Tuple[Dict[str, Any], Optional[List[Any]], List[Change]]:
+    """Return (new pod spec, new volumeClaimTemplates or None, changes). Inputs are not modified."""
+    if not isinstance(pod_spec, dict):
+        raise InputError("the pod spec must be a mapping", where)
+    pod = copy.deepcopy(pod_spec)
+    templates = copy.deepcopy(claim_templates) if claim_templates is not None else None
+    changes: List[Change] = []
+    containers = _list(pod, "containers", where)
+    if not containers:
+        raise InputError("targeted pod spec has no containers (it is not a valid pod)", where)
+    init_containers = _list(pod, "initContainers", where)
+    _named(containers, where, "containers")
+    _named(init_containers, where, "initContainers")
+
+    for spec in volumes:
+        _inject_volume(pod, spec, where, changes)
+        if templates:
+            templates = _drop_claim_template(templates, spec, where, changes)
+        chosen = [(c, False) for c in containers if spec.selects_container(str(c.get("name")), init=False)]
+        chosen += [(c, True) for c in init_containers if spec.selects_container(str(c.get("name")), init=True)]
+        for container, _init in chosen:
+            _mount(container, spec, where.but(container=str(container.get("name"))), changes)
+    if templates is not None and not templates:
+        templates = None  # the chart drops the whole key when no claim template is left
+    return pod, templates, changes
+
+
+def _inject_volume(pod: Dict[str, Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> None:
+    volumes = _list(pod, "volumes", where)
+    _named(volumes, where, "volumes")
+    same_name = [i for i, v in enumerate(volumes) if v.get("name") == spec.name]
+    wanted = desired_volume(spec)
+    if not same_name:
+        volumes.append(wanted)
+        pod["volumes"] = volumes
+        changes.append(Change("added", spec.name, detail=f"claim {spec.claim}"))
+        return
+    first = same_name[0]
+    if len(same_name) == 1 and _volume_is(volumes[first], spec):
+        return
+    if not spec.replace:
+        current = ", ".join(k for k in volumes[first] if k != "name") or "nothing"
+        raise InputError(
+            f"volume {spec.name!r} already exists backed by {current}",
+            where, hint=f"set `replace: true` on volume {spec.name!r} to put it on claim {spec.claim}")
+    # keep the volume's place and its other keys' order: name first, as the chart writes it
+    volumes[first] = wanted
+    for index in reversed(same_name[1:]):
+        del volumes[index]
+    pod["volumes"] = volumes
+    changes.append(Change("replaced", spec.name, detail=f"claim {spec.claim}"))
+
+
+def _drop_claim_template(templates: List[Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> List[Any]:
+    def named(t: Any) -> bool:
+        return isinstance(t, dict) and isinstance(t.get("metadata"), dict) and t["metadata"].get("name") == spec.name
+
+    if not any(named(t) for t in templates):
+        return templates
+    if not spec.replace:
+        raise InputError(f"volumeClaimTemplates already define {spec.name!r}", where,
+                         hint=f"set `replace: true` on volume {spec.name!r} to use claim {spec.claim} instead")
+    changes.append(Change("removed-claim-template", spec.name, detail=(
+        "volumeClaimTemplates is immutable on a live StatefulSet: delete it with "
+        "`kubectl delete statefulset NAME --cascade=orphan` before `helm upgrade`, and delete its old claims "
+        "(`kubectl delete pvc <name>-NAME-0`) once migrated")))
+    return [t for t in templates if not named(t)]
+
+
+def _mount(container: Dict[str, Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> None:
+    mounts = _list(container, "volumeMounts", where)
+    _named(mounts, where, "volumeMounts")
+    at_path = [m for m in mounts if _same_path(m.get("mountPath"), spec.mount_path)]
+    if not at_path:
+        mount: Dict[str, Any] = {"name": spec.name, "mountPath": spec.mount_path}
+        if spec.read_only:
+            mount["readOnly"] = True
+        if spec.sub_path:
+            mount["subPath"] = spec.sub_path
+        mounts.append(mount)
+        container["volumeMounts"] = mounts
+        changes.append(Change("added-mount", spec.name, where.container, spec.mount_path))
+        return
+    for mount in at_path:
+        repoint = mount.get("name") != spec.name
+        if repoint and not spec.replace:
+            raise InputError(
+                f"volume {mount.get('name')!r} is already mounted at {spec.mount_path}", where,
+                hint=f"set `replace: true` on volume {spec.name!r} to mount it there instead")
+        before = dict(mount)
+        mount["name"] = spec.name
+        _set_or_drop(mount, "readOnly", True if spec.read_only else None, keep_false=not spec.read_only)
+        _set_or_drop(mount, "subPath", spec.sub_path)
+        if before != mount:
+            action = "repointed-mount" if repoint else "updated-mount"
+            changes.append(Change(action, spec.name, where.container, spec.mount_path))
+
+
+def _set_or_drop(mount: Dict[str, Any], key: str, value: Any, keep_false: bool = False) -> None:
+    if value is not None:
+        mount[key] = value
+    elif key in mount and mount[key] not in (None, "") and not (keep_false and mount[key] is False):
+        del mount[key]
+
+
+def annotate_pod_template(metadata: Any, key: str, value: str, where: Where) -> Dict[str, Any]:
+    """Pod-template metadata with one annotation set (creating `annotations` if needed)."""
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise InputError("the pod template's metadata must be a mapping", where)
+    result = copy.deepcopy(metadata)
+    annotations = result.get("annotations")
+    if annotations is None:
+        annotations = {}
+    if not isinstance(annotations, dict):
+        raise InputError("annotations must be a mapping", where)
+    annotations[key] = value
+    result["annotations"] = annotations
+    return result

@@ -1,0 +1,340 @@
+"""The pipeline: read the stream → select targets → inject → write.
+
+Documents that cannot be targets are copied through as bytes without being
+composed. Candidates (ConfigMaps and workloads) are composed with libyaml;
+`Editor` works out their new plain value (the pure `inject_pod_spec` does
+the injecting) and the splicer rewrites only the lines that changed.
+
+A workload that mounts a ConfigMap whose embedded pod template changed is
+annotated so that it rolls; when that ConfigMap comes later in the stream,
+the workload waits in an output slot until it has been seen.
+"""
+import copy
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from ruamel.yaml.nodes import Node
+
+from .create import claims_to_create
+from .errors import InputError, Where
+from .inject import Change, annotate_pod_template, inject_pod_spec
+from .read import BOM, Chunk, Stream
+from .report import Record, Result
+from .select import (CANDIDATE, POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
+                     template_site, volumes_for, workload_site)
+from .spec import Spec, VolumeSpec
+from .splice import CannotSplice, patch_text
+from .write import Output
+from .yamlio import check_syntax, compose, to_data
+
+ROLL_ANNOTATION = "checksum/postrender"
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
+# Untouched documents above this size are copied through without a syntax check.
+SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
+
+ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
+
+
+def _set(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        if not isinstance(data.get(key), dict):
+            data[key] = {}
+        data = data[key]
+    if value is None:
+        data.pop(path[-1], None)
+    else:
+        data[path[-1]] = value
+
+
+def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]:
+    """ConfigMaps a pod mounts as volumes (directly or projected)."""
+    refs: Set[ConfigMapKey] = set()
+    volumes = pod_spec.get("volumes") if isinstance(pod_spec, dict) else None
+    for volume in volumes if isinstance(volumes, list) else []:
+        if not isinstance(volume, dict):
+            continue
+        sources = [volume]
+        projected = volume.get("projected")
+        if isinstance(projected, dict) and isinstance(projected.get("sources"), list):
+            sources += [s for s in projected["sources"] if isinstance(s, dict)]
+        for source in sources:
+            configmap = source.get("configMap")
+            if isinstance(configmap, dict) and isinstance(configmap.get("name"), str):
+                refs.add((namespace, configmap["name"]))
+    return refs
+
+
+def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
+    """Value nodes of the mapping at root[key], by key (for line numbers)."""
+    for key_node, value_node in getattr(root, "value", None) or []:
+        if getattr(key_node, "value", None) == key and isinstance(value_node.value, list):
+            return {k.value: v for k, v in value_node.value if not isinstance(k.value, list)}
+    return {}
+
+
+class Editor:
+    """New values for ConfigMaps and workloads, and what was done, across one stream."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.result = Result()
+        self.template_hashes: Dict[ConfigMapKey, List[str]] = {}
+        self.matched: Set[str] = set()  # spec volume names that matched something
+        self.claim_users: Dict[str, Set[str]] = {}  # claim -> sites using it
+        self.declared_modes: Dict[str, List[str]] = {}  # claim -> accessModes of claims in the stream
+
+    # -- ConfigMaps with embedded worker pod templates ------------------------------------------
+    def configmap(self, data: Dict[str, Any], where: Where, root: Optional[Node] = None,
+                  first_line: int = 0) -> Optional[Dict[str, Any]]:
+        """The ConfigMap with its pod templates injected, or None when nothing changes."""
+        _, name, namespace = object_identity(data)
+        values = data.get("data")
+        new_values: Dict[str, str] = {}
+        hashes: List[str] = []
+        nodes = _value_nodes(root, "data")
+        for key, value in (values.items() if isinstance(values, dict) else []):
+            if not is_pod_template_text(value):
+                continue
+            node = nodes.get(key)
+            # lines inside a `|` block start on the line after its header; a quoted one is on one line
+            line = first_line + (node.start_mark.line + (1 if node.style == "|" else 0) if node is not None else 0)
+            new_text = self.pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None), line)
+            if new_text is not None:
+                new_values[key] = new_text
+                hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
+        if hashes:
+            self.template_hashes[(namespace, name)] = hashes
+        if not new_values:
+            return None
+        new_data = copy.deepcopy(data)
+        new_data["data"].update(new_values)
+        return new_data
+
+    def pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
+                     first_line: int) -> Optional[str]:
+        try:
+            root = compose(value, where, first_line)
+            template = to_data(root, where, first_line)
+        except InputError as exc:
+            self.result.warnings.append(f"{exc.where}: looks like a pod template but is not readable YAML "
+                                        f"({exc.message}); left unchanged")
+            return None
+        if not isinstance(template, dict) or template.get("kind") != "Pod":
+            return None
+        self.result.templates += 1
+        site = template_site(configmap, key, template)
+        volumes = volumes_for(site, template.get("spec"), self.spec)
+        if not volumes:
+            return None
+        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes, where.but(obj=site.label))
+        self.account(site, volumes, changes, where.document, key)
+        if not changes:
+            return None
+        new_template = copy.deepcopy(template)
+        new_template["spec"] = new_pod
+        try:
+            return patch_text(value, root, new_template)
+        except CannotSplice as exc:
+            raise InputError(f"cannot edit the embedded pod template in place ({exc})", where) from None
+
+    # -- workloads ----------------------------------------------------------------------------------
+    def workload(self, data: Dict[str, Any], where: Where) -> Tuple[Optional[Dict[str, Any]], Site]:
+        """The workload with its volumes injected (None when unchanged), and its site."""
+        site = workload_site(data)
+        assert site is not None
+        path = POD_SPEC_PATHS[site.kind]
+        pod = dig(data, path)
+        templates_path = ("spec", "volumeClaimTemplates")
+        templates = dig(data, templates_path) if site.kind == "StatefulSet" else None
+        if templates is not None and not isinstance(templates, list):
+            raise InputError("`volumeClaimTemplates` must be a list", where)
+        volumes = volumes_for(site, pod, self.spec, templates)
+        if not volumes:
+            return None, site
+        new_pod, new_templates, changes = inject_pod_spec(pod, volumes, where, templates)
+        self.account(site, volumes, changes, where.document)
+        if not changes:
+            return None, site
+        new_data = copy.deepcopy(data)
+        _set(new_data, path, new_pod)
+        if templates is not None:
+            _set(new_data, templates_path, new_templates)
+        return new_data, site
+
+    def roll_refs(self, data: Dict[str, Any], site: Site) -> Set[ConfigMapKey]:
+        """ConfigMaps whose template changes would make this workload roll."""
+        if site.kind not in ROLLED_KINDS:
+            return set()
+        return configmap_refs(dig(data, POD_SPEC_PATHS[site.kind]), site.namespace)
+
+    def rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey], where: Where,
+               document: int) -> Optional[Dict[str, Any]]:
+        """The workload with the roll annotation, or None when no template it mounts changed."""
+        hashes = sorted(h for ref in refs for h in self.template_hashes.get(ref, []))
+        if not hashes:
+            return None
+        value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        meta_path = POD_SPEC_PATHS[site.kind][:-1] + ("metadata",)
+        metadata = dig(data, meta_path)
+        if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:
+            return None
+        new_data = copy.deepcopy(data)
+        _set(new_data, meta_path, annotate_pod_template(metadata, ROLL_ANNOTATION, value, where))
+        self.result.records.append(Record(document, site.label, "annotated", detail=f"{ROLL_ANNOTATION}={value}"))
+        return new_data
+
+    # -- bookkeeping for the report and the warnings ------------------------------------------------
+    def account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], document: Optional[int],
+                key: Optional[str] = None) -> None:
+        label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
+        for volume in volumes:
+            self.matched.add(volume.name)
+            self.claim_users.setdefault(volume.claim, set()).add(site.label)
+        for change in changes:
+            self.result.records.append(Record(document or 0, label, change.action, change.volume,
+                                              change.container, key, change.detail))
+            if change.action == "removed-claim-template":
+                self.result.warnings.append(f"{label}: removed volumeClaimTemplate {change.volume!r}. {change.detail}")
+
+    def note_claim(self, data: Dict[str, Any]) -> None:
+        _, name, _ = object_identity(data)
+        modes = dig(data, ("spec", "accessModes"))
+        if isinstance(modes, list):
+            self.declared_modes[name] = [str(m) for m in modes]
+
+    def finish(self) -> None:
+        """Warnings that need the whole stream."""
+        for volume in self.spec.volumes:
+            if volume.name not in self.matched:
+                targets = ", ".join(t.describe() for t in volume.targets)
+                self.result.warnings.append(f"volume {volume.name!r} matched no object (targets: {targets})")
+        modes = dict(self.declared_modes)
+        for volume in self.spec.volumes:
+            if volume.create is not None:
+                modes.setdefault(volume.claim, list(volume.create.access_modes))
+        for claim, users in sorted(self.claim_users.items()):
+            access = modes.get(claim, [])
+            shared = len(users) > 1 or any(u.startswith("ConfigMap/") for u in users)
+            if "ReadWriteOnce" in access and "ReadWriteMany" not in access and shared:
+                self.result.warnings.append(
+                    f"claim {claim!r} is ReadWriteOnce but is mounted by {', '.join(sorted(users))}: pods on "
+                    "different nodes will hang in ContainerCreating (Multi-Attach error); use ReadWriteMany")
+
+
+@dataclass
+class _Waiting:
+    """A workload whose roll annotation depends on ConfigMaps not seen yet."""
+
+    slot: int
+    chunk: Chunk
+    text: str  # the original text
+    new_data: Optional[Dict[str, Any]]  # after injection (None: unchanged)
+    site: Site
+    refs: Set[ConfigMapKey]
+    pending: Set[ConfigMapKey]
+
+
+class Pipeline:
+    """Streams chunks through the Editor into an all-or-nothing Output."""
+
+    def __init__(self, spec: Spec):
+        self.editor = Editor(spec)
+        self.output = Output()
+        self.seen: Set[ConfigMapKey] = set()
+        self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
+
+    @property
+    def result(self) -> Result:
+        return self.editor.result
+
+    def run(self, stream: Stream, chunks: Iterable[Chunk]) -> Result:
+        last = b""
+        for chunk in chunks:
+            if chunk.index == 1 and stream.bom:
+                self.output.write(BOM)
+            self.output.write(self.document(chunk))
+            last = chunk.raw[-1:] or last
+        for waiting in {id(w): w for ws in self.waiting.values() for w in ws}.values():
+            waiting.pending.clear()  # a ConfigMap never seen: no template of ours changed
+            self.finish(waiting)
+        self.waiting.clear()
+        self.output.write(claims_to_create(self.editor, last))
+        self.editor.finish()
+        return self.result
+
+    def document(self, chunk: Chunk) -> bytes:
+        """The bytes to write for one chunk (b'' when it went into a slot)."""
+        if chunk.blank:
+            return chunk.raw
+        if not CANDIDATE.search(chunk.raw):
+            if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
+                check_syntax(chunk.text(), chunk.where, chunk.first_line)
+            if not self.result.helm4 and HELM4_FILENAME.encode() in chunk.raw:
+                self.result.helm4 = True
+            return chunk.raw
+        text = chunk.text()
+        root = compose(text, chunk.where, chunk.first_line)
+        data = to_data(root, chunk.where, chunk.first_line)
+        if not isinstance(data, dict):
+            return chunk.raw
+        kind, name, namespace = object_identity(data)
+        if HELM4_FILENAME in (dig(data, ("metadata", "annotations")) or {}):
+            self.result.helm4 = True
+        where = chunk.where.but(obj=f"{kind}/{name}")
+        new: Optional[Dict[str, Any]] = None
+        try:
+            if kind == "ConfigMap":
+                new = self.editor.configmap(data, where, root, chunk.first_line)
+                self.seen_configmap((namespace, name))
+            elif kind == "PersistentVolumeClaim":
+                self.editor.note_claim(data)
+            elif kind in POD_SPEC_PATHS:
+                new, site = self.editor.workload(data, where)
+                current = new if new is not None else data
+                refs = self.editor.roll_refs(current, site)
+                pending = refs - self.seen
+                if pending:
+                    waiting = _Waiting(self.output.reserve(), chunk, text, new, site, refs, pending)
+                    for ref in pending:
+                        self.waiting.setdefault(ref, []).append(waiting)
+                    return b""
+                new = self.editor.rolled(current, site, refs, where, chunk.index) or new
+            return chunk.raw if new is None else patch_text(text, root, new).encode("utf-8")
+        except CannotSplice as exc:
+            raise InputError(f"cannot edit this document in place ({exc})", where) from None
+
+    def seen_configmap(self, key: ConfigMapKey) -> None:
+        self.seen.add(key)
+        for waiting in self.waiting.pop(key, []):
+            waiting.pending.discard(key)
+            if not waiting.pending:
+                self.finish(waiting)
+
+    def finish(self, waiting: _Waiting) -> None:
+        chunk = waiting.chunk
+        where = chunk.where.but(obj=waiting.site.label)
+        current = waiting.new_data
+        root = compose(waiting.text, where, chunk.first_line)
+        if current is None:
+            current = to_data(root, where, chunk.first_line)
+        new = self.editor.rolled(current, waiting.site, waiting.refs, where, chunk.index) or waiting.new_data
+        try:
+            text = waiting.text if new is None else patch_text(waiting.text, root, new)
+        except CannotSplice as exc:
+            raise InputError(f"cannot edit this document in place ({exc})", where) from None
+        self.output.fill(waiting.slot, text.encode("utf-8"))
+
+
+def transform(source: Any, spec: Spec, stream: Optional[Stream] = None,
+              chunks: Optional[Iterable[Chunk]] = None) -> Tuple[Output, Result]:
+    """Run the whole pipeline; the caller copies the Output to stdout only on success."""
+    if stream is None:
+        stream = Stream(source)
+    pipeline = Pipeline(spec)
+    try:
+        result = pipeline.run(stream, chunks if chunks is not None else stream)
+    except BaseException:
+        pipeline.output.close()
+        raise
+    return pipeline.output, result

@@ -1,0 +1,196 @@
+"""Select step: which pod specs a document holds, and which volumes go into each.
+
+A *site* is one pod spec that may be targeted: the pod spec of a workload
+(Deployment, StatefulSet, ..., CronJob, Pod) or a worker pod template
+embedded as YAML text in a ConfigMap value. Sites are matched against each
+volume's `targets`; `--logs-claim` is a rule that looks at the pod itself
+(what is mounted at the Airflow logs path) to decide what to inject.
+"""
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .spec import Spec, Target, VolumeSpec, WORKLOAD_KINDS
+
+# Where each kind keeps its pod spec; the pod's metadata sits beside it.
+POD_SPEC_PATHS: Dict[str, Tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+ROLLED_KINDS = ("Deployment", "StatefulSet", "DaemonSet")  # contract point 4
+COMPONENT_LABELS = ("component", "app.kubernetes.io/component")
+# Components that serve task logs in the UI: the chart mounts the logs claim there too.
+LOG_READING_COMPONENTS = ("api-server", "webserver", "web")
+# Where Airflow writes task logs when nothing says otherwise ($AIRFLOW_HOME/logs of the images).
+DEFAULT_LOG_PATHS = ("/opt/airflow/logs", "/opt/bitnami/airflow/logs")
+
+# Cheap pre-filter on raw text: a document without these words cannot be a target.
+CANDIDATE = re.compile(rb"\b(?:%s|ConfigMap|PersistentVolumeClaim|ResourceList)\b" % "|".join(WORKLOAD_KINDS).encode())
+POD_TEMPLATE_TEXT = re.compile(r"^\s*[\"']?kind[\"']?\s*:\s*[\"']?Pod[\"']?\s*(#.*)?$", re.MULTILINE)
+
+
+@dataclass
+class Site:
+    kind: str
+    name: str
+    namespace: Optional[str]
+    labels: Dict[str, str] = field(default_factory=dict)
+    pod_labels: Dict[str, str] = field(default_factory=dict)
+    configmap: Optional[str] = None  # set for an embedded pod template: its ConfigMap
+    key: Optional[str] = None  # ... and the data key
+
+    @property
+    def label(self) -> str:
+        if self.configmap is not None:
+            return f"ConfigMap/{self.configmap} key {self.key}"
+        return f"{self.kind}/{self.name}"
+
+
+def dig(data: Any, path: Tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _labels(value: Any) -> Dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
+
+
+def object_identity(data: Any) -> Tuple[Optional[str], str, Optional[str]]:
+    """(kind, name, namespace) of a manifest."""
+    if not isinstance(data, dict):
+        return None, "", None
+    kind = data.get("kind") if isinstance(data.get("kind"), str) else None
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    name = meta.get("name")
+    namespace = meta.get("namespace")
+    return kind, str(name) if name is not None else "", str(namespace) if namespace is not None else None
+
+
+def workload_site(data: Dict[str, Any]) -> Optional[Site]:
+    kind, name, namespace = object_identity(data)
+    if kind not in POD_SPEC_PATHS:
+        return None
+    pod_meta_path = POD_SPEC_PATHS[kind][:-1] + ("metadata",)
+    return Site(kind, name, namespace, _labels(dig(data, ("metadata", "labels"))),
+                _labels(dig(data, pod_meta_path + ("labels",))))
+
+
+def template_site(configmap: Dict[str, Any], key: str, template: Any) -> Site:
+    _, name, namespace = object_identity(configmap)
+    return Site("ConfigMap", name, namespace, _labels(dig(configmap, ("metadata", "labels"))),
+                _labels(dig(template, ("metadata", "labels"))), configmap=name, key=key)
+
+
+def is_pod_template_text(value: Any) -> bool:
+    return isinstance(value, str) and POD_TEMPLATE_TEXT.search(value) is not None
+
+
+def target_matches(target: Target, site: Site) -> bool:
+    if target.pod_template:
+        return site.configmap is not None
+    if target.component is not None:
+        return site.configmap is None and any(
+            labels.get(key) == target.component for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS)
+    if target.kind == "ConfigMap" or site.configmap is not None:
+        if target.kind != "ConfigMap" or site.configmap is None:
+            return False
+    elif target.kind is not None and target.kind != site.kind:
+        return False
+    if target.name is not None and not fnmatch.fnmatchcase(site.name, target.name):
+        return False
+    return all(site.labels.get(k) == v for k, v in target.labels)
+
+
+def volumes_for(site: Site, pod_spec: Any, spec: Spec, claim_templates: Any = None) -> List[VolumeSpec]:
+    """The volume specs to inject into this site's pod spec, in spec order."""
+    chosen = [v for v in spec.volumes if any(target_matches(t, site) for t in v.targets)]
+    if spec.logs_claim:
+        logs = logs_volume(site, pod_spec, spec.logs_claim, claim_templates)
+        if logs is not None and all(v.name != logs.name and v.mount_path != logs.mount_path for v in chosen):
+            chosen.append(logs)
+    return chosen
+
+
+# -- --logs-claim -----------------------------------------------------------------------------------
+def _containers(pod_spec: Any, key: str) -> List[Dict[str, Any]]:
+    items = pod_spec.get(key) if isinstance(pod_spec, dict) else None
+    return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+
+
+def _mounts(container: Dict[str, Any]) -> List[Dict[str, Any]]:
+    items = container.get("volumeMounts")
+    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+
+def _env(container: Dict[str, Any], name: str) -> Optional[str]:
+    for item in container.get("env") or []:
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("value"), str):
+            return item["value"]
+    return None
+
+
+def log_paths(pod_spec: Any) -> List[str]:
+    """Candidate Airflow log folders for a pod: what its env says first, then the images' defaults."""
+    paths: List[str] = []
+    for container in _containers(pod_spec, "containers"):
+        folder = _env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER")
+        home = _env(container, "AIRFLOW_HOME")
+        for path in (folder, home.rstrip("/") + "/logs" if home else None):
+            if path and path not in paths:
+                paths.append(path.rstrip("/") or "/")
+    return paths + [p for p in DEFAULT_LOG_PATHS if p not in paths]
+
+
+def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = None) -> Optional[VolumeSpec]:
+    """What `--logs-claim` does to one pod, as the official chart's logs.persistence would.
+
+    The logs volume is whatever the regular containers mount at the Airflow log path.
+    If that volume serves only the logs, it is put on the claim in place; if it is
+    shared with other mounts (a subPath of a scratch emptyDir), a new `logs` volume
+    is added and only the log mounts move. Pods that read logs for the UI get the
+    volume even when they had none.
+    """
+    regular = _containers(pod_spec, "containers")
+    everyone = regular + _containers(pod_spec, "initContainers")
+    for path in log_paths(pod_spec):
+        users = [c for c in regular if any(m.get("mountPath") == path for m in _mounts(c))]
+        if users:
+            break
+    else:
+        if site.configmap is None and any(
+                labels.get(key) in LOG_READING_COMPONENTS
+                for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS):
+            path = log_paths(pod_spec)[0]
+            return VolumeSpec(name=_free_name(pod_spec, "logs"), claim=claim, mount_path=path, replace=True,
+                              origin="--logs-claim")
+        return None
+    volume = next(m.get("name") for m in _mounts(users[0]) if m.get("mountPath") == path)
+    mounts_of_volume = [m for c in everyone for m in _mounts(c) if m.get("name") == volume]
+    dedicated = all(m.get("mountPath") == path and not m.get("subPath") for m in mounts_of_volume)
+    name = volume if dedicated and isinstance(volume, str) else _free_name(pod_spec, "logs", claim_templates)
+    return VolumeSpec(name=name, claim=claim, mount_path=path, replace=True,
+                      containers=tuple(str(c.get("name")) for c in users), origin="--logs-claim")
+
+
+def _free_name(pod_spec: Any, wanted: str, claim_templates: Any = None) -> str:
+    """`wanted`, unless the pod already uses it for something else that is mounted elsewhere."""
+    volumes = pod_spec.get("volumes") if isinstance(pod_spec, dict) else None
+    taken = {v.get("name") for v in volumes if isinstance(v, dict)} if isinstance(volumes, list) else set()
+    mounted = {m.get("name") for c in _containers(pod_spec, "containers") + _containers(pod_spec, "initContainers")
+               for m in _mounts(c)}
+    name, n = wanted, 1
+    while name in taken and name in mounted:
+        n += 1
+        name = f"{wanted}-{n}"
+    return name

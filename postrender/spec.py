@@ -1,0 +1,361 @@
+"""The spec: which claim-backed volumes go where.
+
+One table of fields (`VOLUME_FIELDS`, `CREATE_FIELDS`) drives both the
+validation of spec files and the JSON Schema that `--schema` prints, so the
+two cannot drift apart. Errors name the file, the line and the volume, and
+suggest the nearest key for a misspelt one.
+"""
+import difflib
+import fnmatch
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError, SpecError, Where
+from .yamlio import compose, to_data
+
+DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+DEFAULT_TARGETS = ("pod-template", "worker")
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+
+_TARGET_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "minLength": 1,
+         "description": "`pod-template`, or a component label value (`scheduler`, `worker`, `api-server`, ...)"},
+        {"type": "object", "additionalProperties": False, "minProperties": 1,
+         "properties": {
+             "kind": {"type": "string", "enum": list(WORKLOAD_KINDS) + ["ConfigMap"]},
+             "name": {"type": "string", "minLength": 1, "description": "glob over metadata.name"},
+             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+         }},
+    ]
+}
+
+CREATE_FIELDS: Dict[str, Dict[str, Any]] = {
+    "storage": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
+                "description": "requested size, e.g. 50Gi"},
+    "accessModes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(ACCESS_MODES)},
+                    "description": "default [ReadWriteMany]: task pods land on many nodes"},
+    "storageClassName": {"type": "string", "description": "storage class; omitted: the cluster default"},
+    "volumeMode": {"type": "string", "enum": ["Filesystem", "Block"]},
+}
+CREATE_REQUIRED = ("storage",)
+
+VOLUME_FIELDS: Dict[str, Dict[str, Any]] = {
+    "name": {"type": "string", "pattern": DNS1123_LABEL, "maxLength": 63,
+             "description": "volume name in the pod (DNS-1123 label)"},
+    "claimName": {"type": "string", "pattern": DNS1123_SUBDOMAIN, "maxLength": 253,
+                  "description": "PersistentVolumeClaim name (DNS-1123 subdomain)"},
+    "mountPath": {"type": "string", "pattern": "^/", "description": "absolute path in the containers"},
+    "readOnly": {"type": "boolean", "default": False},
+    "subPath": {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$)).*$",
+                "description": "relative path inside the claim, no `..`"},
+    "replace": {"type": "boolean", "default": False,
+                "description": "may replace a different same-named volume, a claim template, or a mount at mountPath"},
+    "targets": {"type": "array", "items": _TARGET_SCHEMA, "minItems": 1, "default": list(DEFAULT_TARGETS)},
+    "containers": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                   "default": ["*"], "description": "globs over container names; init containers only when named"},
+    "create": {"type": "object", "additionalProperties": False, "properties": CREATE_FIELDS,
+               "required": list(CREATE_REQUIRED), "description": "also emit the PersistentVolumeClaim"},
+}
+VOLUME_REQUIRED = ("name", "claimName", "mountPath")
+TOP_FIELDS = ("apiVersion", "kind", "metadata", "volumes", "spec")
+
+
+def json_schema() -> Dict[str, Any]:
+    """The JSON Schema of a spec file, built from the same tables the loader checks."""
+    volume = {"type": "object", "additionalProperties": False, "properties": VOLUME_FIELDS,
+              "required": list(VOLUME_REQUIRED)}
+    volumes = {"type": "array", "items": volume}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://postrender.invalid/schema/v1/spec.json",
+        "title": "postrender spec (VolumeInjection)",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"type": "string", "enum": ["postrender/v1"]},
+            "kind": {"type": "string", "enum": ["VolumeInjection"]},
+            "metadata": {"type": "object"},
+            "volumes": volumes,
+            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes}},
+        },
+    }
+
+
+# -- the model -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """One entry of `targets`: the pod templates, a component, or a kind/name/labels match."""
+
+    pod_template: bool = False
+    component: Optional[str] = None
+    kind: Optional[str] = None
+    name: Optional[str] = None
+    labels: Tuple[Tuple[str, str], ...] = ()
+
+    def describe(self) -> str:
+        if self.pod_template:
+            return "pod-template"
+        if self.component:
+            return self.component
+        parts = [f"{k}={v}" for k, v in (("kind", self.kind), ("name", self.name)) if v]
+        parts += [f"{k}={v}" for k, v in self.labels]
+        return "{" + ", ".join(parts) + "}"
+
+
+@dataclass(frozen=True)
+class Create:
+    storage: str
+    access_modes: Tuple[str, ...] = ("ReadWriteMany",)
+    storage_class: Optional[str] = None
+    volume_mode: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    claim: str
+    mount_path: str
+    read_only: bool = False
+    sub_path: Optional[str] = None
+    replace: bool = False
+    targets: Tuple[Target, ...] = (Target(pod_template=True), Target(component="worker"))
+    containers: Tuple[str, ...] = ("*",)
+    create: Optional[Create] = None
+    origin: str = "spec"  # where it came from, for messages
+
+    def selects_container(self, name: str, init: bool) -> bool:
+        patterns = self.containers
+        if init:  # init containers only when a pattern other than the catch-all names them
+            patterns = tuple(p for p in patterns if p != "*")
+        return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass
+class Spec:
+    volumes: List[VolumeSpec] = field(default_factory=list)
+    logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see rules.py
+
+    @property
+    def empty(self) -> bool:
+        return not self.volumes and not self.logs_claim
+
+
+# -- loading ----------------------------------------------------------------------------------------
+class _Checker:
+    """Walks a spec's node tree, so that every error can name its line."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def at(self, node: Optional[Node], volume: Optional[str] = None) -> Where:
+        line = node.start_mark.line + 1 if node is not None else None
+        return Where(source=self.source, line=line, obj=f"volume {volume}" if volume else None)
+
+    def fail(self, message: str, node: Optional[Node], volume: Optional[str] = None, hint: Optional[str] = None):
+        raise SpecError(message, self.at(node, volume), hint)
+
+    def entries(self, node: Node, what: str, volume: Optional[str] = None) -> Dict[str, Tuple[Node, Node]]:
+        if not isinstance(node, MappingNode):
+            self.fail(f"{what} must be a mapping", node, volume)
+        result: Dict[str, Tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str):
+                self.fail(f"{what}: keys must be strings", key_node, volume)
+            if key in result:
+                self.fail(f"{what}: duplicate key {key!r}", key_node, volume)
+            result[key] = (key_node, value_node)
+        return result
+
+    def unknown(self, entries: Dict[str, Tuple[Node, Node]], allowed: Sequence[str], what: str,
+                volume: Optional[str] = None) -> None:
+        for key, (key_node, _) in entries.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
+                self.fail(f"unknown key {key!r} in {what}", key_node, volume, hint)
+
+    def value(self, node: Node, rule: Dict[str, Any], what: str, volume: Optional[str]) -> Any:
+        try:
+            data = to_data(node)
+        except InputError as exc:
+            self.fail(exc.message, node, volume)
+        kind = rule.get("type")
+        types = {"string": str, "boolean": bool, "array": list, "object": dict}
+        if kind in types and not isinstance(data, types[kind]):
+            self.fail(f"{what} must be a {kind}, not {type(data).__name__} {data!r}", node, volume)
+        if kind == "string":
+            if "pattern" in rule and not re.match(rule["pattern"], data):
+                self.fail(f"{what} {data!r} is invalid: {rule.get('description', 'does not match ' + rule['pattern'])}",
+                          node, volume)
+            if "maxLength" in rule and len(data) > rule["maxLength"]:
+                self.fail(f"{what} is longer than {rule['maxLength']} characters", node, volume)
+            if "minLength" in rule and len(data) < rule["minLength"]:
+                self.fail(f"{what} must not be empty", node, volume)
+            if "enum" in rule and data not in rule["enum"]:
+                self.fail(f"{what} {data!r} is not one of {', '.join(rule['enum'])}", node, volume)
+        if kind == "array":
+            if len(data) < rule.get("minItems", 0):
+                self.fail(f"{what} must not be empty", node, volume)
+            item_rule = rule.get("items", {})
+            if "type" in item_rule:
+                for item_node in node.value:
+                    self.value(item_node, item_rule, f"an item of {what}", volume)
+        return data
+
+
+def _target(checker: _Checker, node: Node, volume: str) -> Target:
+    data = checker.value(node, {}, "a target", volume)
+    if isinstance(data, str) and data:
+        return Target(pod_template=True) if data == "pod-template" else Target(component=data)
+    if isinstance(data, dict) and data:
+        entries = checker.entries(node, "a target", volume)
+        checker.unknown(entries, ("kind", "name", "labels"), "a target", volume)
+        props = _TARGET_SCHEMA["oneOf"][1]["properties"]
+        kind = checker.value(entries["kind"][1], props["kind"], "target kind", volume) if "kind" in entries else None
+        name = checker.value(entries["name"][1], props["name"], "target name", volume) if "name" in entries else None
+        labels = checker.value(entries["labels"][1], {"type": "object"}, "target labels", volume) if "labels" in entries else {}
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+            checker.fail("target labels must map strings to strings", entries["labels"][1], volume)
+        return Target(kind=kind, name=name, labels=tuple(sorted(labels.items())))
+    checker.fail("a target is a word (pod-template, scheduler, ...) or a mapping of kind/name/labels", node, volume)
+    raise AssertionError  # pragma: no cover
+
+
+def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
+    label = f"#{index + 1}"
+    entries = checker.entries(node, f"volume {label}")
+    if "name" in entries and isinstance(entries["name"][1], ScalarNode):
+        label = str(entries["name"][1].value)
+    checker.unknown(entries, tuple(VOLUME_FIELDS), "a volume", label)
+    for key in VOLUME_REQUIRED:
+        if key not in entries:
+            checker.fail(f"missing required key {key!r}", node, label)
+    values = {key: checker.value(value, VOLUME_FIELDS[key], key, label) for key, (_, value) in entries.items()
+              if key not in ("targets", "create")}
+    sub_path = values.get("subPath") or None
+    if values["mountPath"] != posixpath.normpath(values["mountPath"]) and values["mountPath"] != "/":
+        values["mountPath"] = posixpath.normpath(values["mountPath"])
+    targets = tuple(DEFAULT_TARGET_OBJECTS)
+    if "targets" in entries:
+        targets_node = entries["targets"][1]
+        checker.value(targets_node, {"type": "array", "minItems": 1}, "targets", label)
+        targets = tuple(_target(checker, item, label) for item in targets_node.value)
+    create = None
+    if "create" in entries:
+        create_entries = checker.entries(entries["create"][1], "create", label)
+        checker.unknown(create_entries, tuple(CREATE_FIELDS), "create", label)
+        if "storage" not in create_entries:
+            checker.fail("create needs 'storage' (e.g. 50Gi)", entries["create"][1], label)
+        c = {key: checker.value(value, CREATE_FIELDS[key], f"create.{key}", label)
+             for key, (_, value) in create_entries.items()}
+        create = Create(storage=c["storage"], access_modes=tuple(c.get("accessModes") or ("ReadWriteMany",)),
+                        storage_class=c.get("storageClassName"), volume_mode=c.get("volumeMode"))
+    return VolumeSpec(
+        name=values["name"], claim=values["claimName"], mount_path=values["mountPath"],
+        read_only=bool(values.get("readOnly", False)), sub_path=sub_path, replace=bool(values.get("replace", False)),
+        targets=targets, containers=tuple(values.get("containers") or ("*",)), create=create,
+        origin=checker.source,
+    )
+
+
+DEFAULT_TARGET_OBJECTS = (Target(pod_template=True), Target(component="worker"))
+
+
+def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
+    """The volumes of one spec file (or a KRM functionConfig) given as text."""
+    checker = _Checker(source)
+    if not text.strip():
+        raise SpecError("the spec file is empty", Where(source=source), "it needs a `volumes:` list")
+    try:
+        root = compose(text, Where(source=source))
+    except InputError as exc:
+        raise SpecError(exc.message, exc.where) from None
+    return volumes_from_node(root, checker)
+
+
+def volumes_from_node(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
+    if root is None or not isinstance(root, MappingNode):
+        checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
+    top = checker.entries(root, "the spec")
+    checker.unknown(top, TOP_FIELDS, "the spec")
+    volumes_node = top.get("volumes", (None, None))[1]
+    if volumes_node is None and "spec" in top:
+        inner = checker.entries(top["spec"][1], "spec")
+        checker.unknown(inner, ("volumes",), "spec")
+        volumes_node = inner.get("volumes", (None, None))[1]
+    if volumes_node is None:
+        checker.fail("the spec has no `volumes:` list", root, hint="see `postrender --schema`")
+    if not isinstance(volumes_node, SequenceNode):
+        checker.fail("`volumes` must be a list", volumes_node)
+    volumes = [_volume(checker, item, index) for index, item in enumerate(volumes_node.value)]
+    seen: Dict[str, int] = {}
+    for index, volume in enumerate(volumes):
+        if volume.name in seen:
+            checker.fail(f"volume name {volume.name!r} is given twice in this file", volumes_node.value[index],
+                         volume.name, hint="a name may appear once per file; later -c files may override it")
+        seen[volume.name] = index
+    return volumes
+
+
+def load_spec_file(path: str) -> List[VolumeSpec]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file: {exc.strerror}", Where(source=path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"the spec file is not UTF-8 (byte {exc.start})", Where(source=path)) from None
+    return parse_spec_text(text, path)
+
+
+def layer(files: Sequence[List[VolumeSpec]]) -> List[VolumeSpec]:
+    """Like Helm's -f: a volume in a later file replaces the same-named volume of an earlier one."""
+    merged: Dict[str, VolumeSpec] = {}
+    for volumes in files:
+        for volume in volumes:
+            merged.pop(volume.name, None)
+            merged[volume.name] = volume
+    return list(merged.values())
+
+
+def parse_volume_option(text: str) -> VolumeSpec:
+    """`--volume NAME=CLAIM:MOUNTPATH[:ro]`."""
+    usage = "expected NAME=CLAIM:MOUNTPATH[:ro], e.g. data=airflow-data:/opt/airflow/data"
+    name, sep, rest = text.partition("=")
+    claim, sep2, path = rest.partition(":")
+    if not sep or not sep2 or not name or not claim or not path:
+        raise SpecError(f"--volume {text!r}: {usage}")
+    read_only = False
+    if path.endswith(":ro") or path.endswith(":rw"):
+        read_only = path.endswith(":ro")
+        path = path[:-3]
+    where = Where(source=f"--volume {text}")
+    source = f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n  readOnly: {str(read_only).lower()}\n"
+    try:
+        return parse_spec_text(source, f"--volume {text}")[0]
+    except SpecError as exc:
+        raise SpecError(exc.message, where, exc.hint) from None
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def config_paths(options: Sequence[str], environ: Optional[Dict[str, str]] = None) -> List[str]:
+    """-c files, else POSTRENDER_CONFIG (several separated by ':' as KUBECONFIG)."""
+    if options:
+        return list(options)
+    env = (environ if environ is not None else os.environ).get("POSTRENDER_CONFIG", "")
+    return [path for path in env.split(os.pathsep) if path]
+

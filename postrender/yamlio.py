@@ -1,0 +1,181 @@
+"""YAML in and out, kept apart from the edits.
+
+Reading composes a document with libyaml (ruamel.yaml.clib): node trees whose
+marks give the line and column of every key and value, so the writer can
+splice text instead of re-dumping documents. `to_data` turns a node into plain
+Python values (refusing duplicate keys, foreign tags and alias bombs).
+Writing only ever emits small fragments (a new volume, a mount, one quoted
+scalar) through ruamel.yaml, with YAML 1.1 quoting rules because Kubernetes'
+decoders read YAML 1.1 (`on`, `yes`, `0755` must stay strings).
+"""
+import io
+from typing import Any, Dict, List, Optional
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from .errors import InputError, Where
+
+try:  # libyaml: an order of magnitude faster and gives the same marks
+    from ruamel.yaml.cyaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - pure Python fallback
+    from ruamel.yaml.loader import SafeLoader as _Loader
+
+# An alias can make a tiny document expand to billions of values; plain
+# manifests have a few thousand nodes, so this bound only stops abuse.
+MAX_EXPANDED_NODES = 2_000_000
+
+STR = "tag:yaml.org,2002:str"
+_SIMPLE_TAGS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+def yaml_error(exc: YAMLError, where: Where, first_line: int = 0) -> InputError:
+    """An InputError at the place libyaml reported (`first_line` shifts to stream lines)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if isinstance(exc, MarkedYAMLError) and mark is not None:
+        where = where.but(line=first_line + mark.line + 1, column=mark.column + 1)
+    return InputError(f"invalid YAML: {problem}", where)
+
+
+def compose(text: str, where: Where, first_line: int = 0) -> Optional[Node]:
+    """The node tree of a single-document text, or None when it holds no document."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except YAMLError as exc:
+        raise yaml_error(exc, where, first_line) from None
+    except RecursionError:
+        raise InputError("document is nested too deeply to process", where) from None
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose:
+            dispose()
+    return node
+
+
+def check_syntax(text: str, where: Where, first_line: int = 0) -> None:
+    """Parse without building anything: raises InputError on malformed YAML."""
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            loader.get_event()
+    except YAMLError as exc:
+        raise yaml_error(exc, where, first_line) from None
+
+
+class _Builder:
+    """Turns nodes into plain values; scalars are resolved with the safe constructor."""
+
+    def __init__(self, where: Where, first_line: int):
+        self.where = where
+        self.first_line = first_line
+        self.count = 0
+        self.constructor = _Loader("")  # only its construct_* methods are used
+
+    def at(self, node: Node) -> Where:
+        return self.where.but(line=self.first_line + node.start_mark.line + 1,
+                              column=node.start_mark.column + 1)
+
+    def build(self, node: Node) -> Any:
+        self.count += 1
+        if self.count > MAX_EXPANDED_NODES:
+            raise InputError("document expands to too many values (alias bomb?)", self.at(node))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item) for item in node.value]
+        if isinstance(node, MappingNode):
+            result: Dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node)
+                if isinstance(key, (list, dict)):
+                    raise InputError("a mapping key must be a scalar", self.at(key_node))
+                if key in result:
+                    raise InputError(f"duplicate key {key!r} (Kubernetes clients disagree on which value wins)",
+                                     self.at(key_node))
+                result[key] = self.build(value_node)
+            return result
+        raise InputError(f"unsupported YAML node {type(node).__name__}", self.at(node))  # pragma: no cover
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag == STR or node.tag.startswith("!") and node.tag != "!":
+            return node.value  # local tags (`!foo`) are never constructed: the text is the value
+        if node.tag in _SIMPLE_TAGS:
+            value = self.constructor.construct_object(node, deep=True)
+            return value.isoformat() if hasattr(value, "isoformat") else value
+        if node.tag in ("!", "tag:yaml.org,2002:binary"):
+            return node.value
+        raise InputError(f"unsupported tag {node.tag} (tags are never constructed)", self.at(node))
+
+
+def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0) -> Any:
+    """Plain dict/list/scalar values of a node tree."""
+    if node is None:
+        return None
+    try:
+        return _Builder(where, first_line).build(node)
+    except RecursionError:
+        raise InputError("document is nested too deeply to process", where) from None
+
+
+def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
+    """Plain values of a single-document text."""
+    return to_data(compose(text, where, first_line), where, first_line)
+
+
+class _Yaml11Resolver(VersionedResolver):
+    """Resolve (and so quote) plain scalars as a YAML 1.1 reader would, without a %YAML directive."""
+
+    @property
+    def processing_version(self):  # type: ignore[override]
+        return (1, 1)
+
+
+def _dumper(indent_sequences: bool) -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Resolver = _Yaml11Resolver
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 1 << 30  # never fold a long string
+    yaml.sort_base_mapping_type_on_output = False  # keep the order we build (name first)
+    if indent_sequences:
+        yaml.indent(mapping=2, sequence=4, offset=2)
+    else:
+        yaml.indent(mapping=2, sequence=2, offset=0)
+    return yaml
+
+
+_DUMPERS: Dict[bool, YAML] = {}
+
+
+def dump_block(value: Any, indent_sequences: bool) -> List[str]:
+    """Block-style YAML lines (without line ends) for a mapping or a list."""
+    yaml = _DUMPERS.get(indent_sequences)
+    if yaml is None:
+        yaml = _DUMPERS[indent_sequences] = _dumper(indent_sequences)
+    out = io.StringIO()
+    yaml.dump(value, out)
+    return out.getvalue().rstrip("\n").split("\n")
+
+
+def dump_scalar(value: str, style: str) -> str:
+    """One string as a single-line scalar in the given style ('"' or "'"), falling back to '"'."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.width = 1 << 30
+    yaml.allow_unicode = True
+    yaml.default_style = style if style in ("'", '"') and "\n" not in value else '"'
+    out = io.StringIO()
+    yaml.dump(value, out)
+    text = out.getvalue()
+    if text.endswith("\n...\n"):
+        text = text[: -len("\n...\n")]
+    return text.rstrip("\n")
