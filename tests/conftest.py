@@ -1,0 +1,69 @@
+"""Shared helpers: run the real CLI, parse streams, validate against Kubernetes schemas."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+STREAMS = FIXTURES / "streams"
+CAPTURES = Path(os.environ.get("POSTRENDER_CAPTURES", ROOT.parent / "shared" / "airflow-renders"))
+KUBERNETES_VERSION = "1.35.0"
+
+
+def run_cli(args: List[str], stdin: bytes = b"", env: Optional[Dict[str, str]] = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real console entry point in a child process (as Helm runs it)."""
+    full_env = dict(os.environ)
+    full_env.pop("HELM_PLUGIN_NAME", None)
+    full_env.pop("HELM_PLUGIN_DIR", None)
+    full_env.pop("POSTRENDER_CONFIG", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "postrender", *args], input=stdin, capture_output=True,
+                          env=full_env, timeout=timeout, cwd=ROOT)
+
+
+def load_all(text: Any) -> List[Any]:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return [doc for doc in YAML(typ="safe", pure=False).load_all(text) if doc is not None]
+
+
+def by_name(docs: List[Any], kind: str, name: str) -> Dict[str, Any]:
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == kind and doc.get("metadata", {}).get("name") == name:
+            return doc
+    raise AssertionError(f"{kind}/{name} not in the stream")
+
+
+def pod_templates(docs: List[Any]) -> Dict[str, Dict[str, Any]]:
+    """Embedded worker pod templates, parsed, by 'configmap/key'."""
+    found = {}
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+            for key, value in (doc.get("data") or {}).items():
+                if isinstance(value, str) and "kind: Pod" in value:
+                    parsed = load_all(value)
+                    if parsed and isinstance(parsed[0], dict) and parsed[0].get("kind") == "Pod":
+                        found[f"{doc['metadata']['name']}/{key}"] = parsed[0]
+    return found
+
+
+def validate_k8s(doc: Dict[str, Any]) -> None:
+    """Schema-validate one object (unknown fields rejected); raises on failure."""
+    import kubernetes_validate
+
+    kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+needs_captures = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"captured renders not found at {CAPTURES}")
