@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import InputError, PostrenderError, SpecError
+from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
 from .krm import KrmFailure, is_resource_list, run_krm
 from .pipeline import transform
 from .read import Chunk, Stream, first_content
@@ -39,7 +40,9 @@ def _stdin() -> "object":
 
 def _emit_warnings(warnings: List[str]) -> None:
     for warning in warnings:
-        click.echo(f"postrender: warning: {warning}", err=True)
+        text = f"postrender: warning: {warning}"
+        click.echo(text, err=True)
+        deliver_warning(text)  # under Helm 4, which drops stderr: the terminal and the log
 
 
 def _write_report(target: Optional[str], text: str) -> None:
@@ -120,24 +123,25 @@ def _run_krm(first: Chunk, chunks: Iterator[Chunk], spec: Spec) -> None:
 
 
 def _fail(message: str, code: int) -> int:
+    """Report a failure; returns the exit code.
+
+    Under Helm 4 stderr is dropped and so is stdout when the plugin exits non-zero, so there the
+    reason goes to the terminal and a log file, and stdout carries it as a lone YAML scalar that
+    Helm refuses (no object is ever emitted) while quoting it in its own error message.
+    """
     text = f"postrender: error: {message}"
     try:
         click.echo(text, err=True)
     except Exception:  # stderr gone: nothing more to do there
         pass
-    try:
-        from .helm_plugin import deliver_failure, running_as_helm_plugin
-    except ImportError:  # pragma: no cover - packaging without the plugin part
+    if not running_as_helm_plugin():
         return code
-    if running_as_helm_plugin():
-        line = deliver_failure(text)
-        if line:
-            try:
-                sys.stdout.write(line if line.endswith("\n") else line + "\n")
-                sys.stdout.flush()
-            except Exception:
-                pass
-    return code
+    try:
+        sys.stdout.write(deliver_failure(text) or "")
+        sys.stdout.flush()
+    except Exception:
+        return code
+    return PLUGIN_FAILURE_EXIT_CODE
 
 
 def main(argv: Optional[List[str]] = None) -> int:

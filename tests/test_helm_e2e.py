@@ -1,0 +1,295 @@
+"""End-to-end: the real Helm 3 and Helm 4 binaries running postrender on tests/fixtures/chart.
+
+Helm 3 runs the console script by path; Helm 4 runs the plugin (plugin.yaml + bin/postrender-plugin)
+installed with `helm plugin install`. Every Helm call gets its own HELM_*_HOME, HOME and
+XDG_STATE_HOME under tmp_path. The binaries come from HELM3/HELM4 (`make tools` fetches them).
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+pytestmark = pytest.mark.helm
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART = ROOT / "tests" / "fixtures" / "chart"
+HELM3 = Path(os.environ.get("HELM3") or ROOT / ".cache" / "bin" / "v31" / "helm")
+HELM4 = Path(os.environ.get("HELM4") or ROOT / ".cache" / "bin" / "v35" / "helm")
+CLAIM = "airflow-log-pvc"
+LOGS = "/opt/airflow/logs"
+SPEC = f"""\
+volumes:
+  - name: logs
+    claimName: {CLAIM}
+    mountPath: {LOGS}
+    replace: true
+    targets: [pod-template, scheduler, triggerer, api-server]
+"""
+BAD_SPEC = SPEC.replace("name: logs", "name: Bad_Name")
+SCHEDULER_SRC = "templates/scheduler/scheduler-deployment.yaml"
+# What the launcher must not find, so that it uses (or builds) the plugin's own environment.
+SKIP_IN_COPY = shutil.ignore_patterns(
+    ".git", ".venv", ".venv.lock", ".cache", "build", "dist", "*.egg-info", "__pycache__",
+    ".pytest_cache", ".hypothesis", "examples", "bench", "*.log",
+)
+
+
+def need(binary: Path) -> Path:
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.skip(f"{binary} is missing: run `make tools` (or set HELM3/HELM4) for the Helm end-to-end tests")
+    return binary
+
+
+def postrender_script() -> Path:
+    """The console script of the environment running the tests (.venv/bin/postrender)."""
+    for candidate in (Path(sys.executable).parent / "postrender", ROOT / ".venv" / "bin" / "postrender"):
+        if candidate.is_file():
+            return candidate
+    pytest.fail("the postrender console script is not installed: run `make setup`")
+
+
+@pytest.fixture
+def env(tmp_path):
+    """A clean environment: Helm's homes, HOME and XDG_STATE_HOME all under tmp_path."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith(("HELM_", "POSTRENDER_")) and k not in ("XDG_STATE_HOME", "XDG_DATA_HOME")}
+    # pip (used when the launcher builds its venv) keeps reading the real user's configuration.
+    e.setdefault("XDG_CONFIG_HOME", str(Path.home() / ".config"))
+    for var, sub in (("HELM_DATA_HOME", "helm-data"), ("HELM_CONFIG_HOME", "helm-config"),
+                     ("HELM_CACHE_HOME", "helm-cache"), ("HOME", "home"), ("XDG_STATE_HOME", "state")):
+        e[var] = str(tmp_path / sub)
+        os.makedirs(e[var], exist_ok=True)
+    return e
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def run(cmd, env, timeout=300, **kw):
+    if "input" not in kw:
+        kw["stdin"] = subprocess.DEVNULL
+    return subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def ok(proc):
+    assert proc.returncode == 0, f"{proc.args} failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}"
+    return proc.stdout
+
+
+def docs(text):
+    return [d for d in YAML(typ="safe").load_all(text) if d]
+
+
+def find(objs, kind, name):
+    found = [o for o in objs if o.get("kind") == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: found {len(found)}"
+    return found[0]
+
+
+def pod_spec(obj):
+    return obj["spec"]["template"]["spec"]
+
+
+def volume(spec, name):
+    found = [v for v in spec.get("volumes") or [] if v["name"] == name]
+    assert len(found) == 1, f"volume {name}: {spec.get('volumes')}"
+    return found[0]
+
+
+def mounts_at(container, path):
+    return [m for m in container.get("volumeMounts") or [] if m["mountPath"] == path]
+
+
+def assert_logs_on_claim(spec, containers):
+    """The pod has one `logs` volume, on the claim, and each named container mounts it at LOGS."""
+    assert volume(spec, "logs") == {"name": "logs", "persistentVolumeClaim": {"claimName": CLAIM}}
+    by_name = {c["name"]: c for c in spec["containers"]}
+    for name in containers:
+        assert [m["name"] for m in mounts_at(by_name[name], LOGS)] == ["logs"], by_name[name]
+
+
+def assert_injected(out, release="rel"):
+    """Checks a post-rendered stream of the fixture chart (both Helm versions)."""
+    objs = docs(out)
+    cm = find(objs, "ConfigMap", f"{release}-config")
+    template_text = cm["data"]["pod_template_file.yaml"]
+    assert template_text.startswith("\n---\n"), "the embedded template keeps its leading '\\n---'"
+    pod = YAML(typ="safe").load(template_text)
+    assert pod["kind"] == "Pod"
+    assert_logs_on_claim(pod["spec"], ["base"])
+    assert volume(pod["spec"], "config")["configMap"] == {"name": f"{release}-config"}
+
+    scheduler = find(objs, "Deployment", f"{release}-scheduler")
+    assert_logs_on_claim(pod_spec(scheduler), ["scheduler", "scheduler-log-groomer"])
+    sched_mounts = pod_spec(scheduler)["containers"][0]["volumeMounts"]
+    assert {"name": "config", "mountPath": "/opt/airflow/pod_templates/pod_template_file.yaml",
+            "subPath": "pod_template_file.yaml", "readOnly": True} in sched_mounts
+
+    triggerer = find(objs, "StatefulSet", f"{release}-triggerer")
+    assert not [t for t in triggerer["spec"].get("volumeClaimTemplates") or [] if t["metadata"]["name"] == "logs"]
+    assert_logs_on_claim(pod_spec(triggerer), ["triggerer", "triggerer-log-groomer"])
+
+    api = find(objs, "Deployment", f"{release}-api-server")
+    assert_logs_on_claim(pod_spec(api), ["api-server"])
+
+    # The workloads that mount the changed ConfigMap roll: the sha256 of the new template text.
+    want = hashlib.sha256(template_text.encode("utf-8")).hexdigest()
+    for obj in (scheduler, triggerer, api):
+        annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
+        assert annotations.get("checksum/postrender") == want, obj["metadata"]["name"]
+    return objs
+
+
+def chunks(stream):
+    """Helm 3 stream -> {source file: chunk text}."""
+    parts = re.split(r"(?m)^---\n(?=# Source: )", stream)
+    return {p.split("\n", 1)[0][len("# Source: "):]: p for p in parts if p.startswith("# Source: ")}
+
+
+# ---------------------------------------------------------------- Helm 3
+
+
+def test_helm3_post_renderer_by_path(env, spec, tmp_path):
+    helm = need(HELM3)
+    script = postrender_script()
+    args = ["--post-renderer", script, "--post-renderer-args=-c", f"--post-renderer-args={spec}"]
+    plain = ok(run([helm, "template", "rel", CHART], env))
+    out = ok(run([helm, "template", "rel", CHART, *args], env))
+
+    assert_injected(out)
+    assert "  pod_template_file.yaml: |-\n    \n    ---\n" in out, "Helm 3's |- block style is kept"
+    before, after = chunks(plain), chunks(out)
+    assert sorted(before) == sorted(after), "every # Source: line survives"
+    for untouched in ("airflow/templates/api-server/api-server-service.yaml",
+                      "airflow/templates/api-server/api-server-hpa.yaml"):  # the second is comment-only
+        assert after[untouched] == before[untouched]
+
+    # --show-only matches on the # Source: lines of the post-rendered stream.
+    only = ok(run([helm, "template", "rel", CHART, *args, "--show-only", SCHEDULER_SRC], env))
+    (sched,) = docs(only)
+    assert sched["kind"] == "Deployment" and sched["metadata"]["name"] == "rel-scheduler"
+    assert_logs_on_claim(pod_spec(sched), ["scheduler", "scheduler-log-groomer"])
+
+    # Another release name, and a second pass that changes nothing.
+    assert_injected(ok(run([helm, "template", "other", CHART, *args], env)), release="other")
+    again = run([script, "-c", spec], env, input=out)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == out
+
+
+def test_helm3_failure_shows_reason_even_inside_another_plugin(env, tmp_path):
+    """Helm 3 shows the post-renderer's stderr; HELM_PLUGIN_NAME inherited from a Helm 3 CLI
+    plugin (helm-diff runs `helm upgrade --post-renderer ...`) must not switch to plugin mode."""
+    helm = need(HELM3)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_SPEC)
+    env.update(HELM_PLUGIN_NAME="diff", HELM_PLUGIN_DIR=str(tmp_path / "diff-plugin"))
+    proc = run([helm, "template", "rel", CHART, "--post-renderer", postrender_script(),
+                "--post-renderer-args=-c", f"--post-renderer-args={bad}"], env)
+    assert proc.returncode != 0
+    assert "kind:" not in proc.stdout
+    assert "Bad_Name" in proc.stderr
+    assert "|-" not in proc.stderr, "no plugin-mode block scalar under Helm 3"
+
+
+# ---------------------------------------------------------------- Helm 4
+
+
+def install_plugin(helm, source, env):
+    proc = run([helm, "plugin", "install", source], env)
+    ok(proc)
+    assert "Installed plugin: postrender" in proc.stdout
+    assert "failed to load plugin" not in proc.stderr, proc.stderr
+    listing = ok(run([helm, "plugin", "list"], env))
+    assert re.search(r"(?m)^postrender\s+0\.1\.0\s+postrenderer/v1\s+v1\b", listing), listing
+    return proc
+
+
+def helm4_template(helm, spec, env, *extra, **kw):
+    return run([helm, "template", "rel", CHART, "--post-renderer", "postrender",
+                "--post-renderer-args=-c", f"--post-renderer-args={spec}", *extra], env, **kw)
+
+
+def test_helm4_plugin_from_repo_dir(env, spec):
+    helm = need(HELM4)
+    install_plugin(helm, ROOT, env)
+    out = ok(helm4_template(helm, spec, env))
+    objs = assert_injected(out)
+    # Objects kept postrenderer.helm.sh/postrender-filename: Helm regrouped them under their files.
+    assert f"# Source: airflow/{SCHEDULER_SRC}\n" in out
+    assert "generated-by-postrender" not in out
+    # Helm 4 hands hooks to the post-renderer too: the Job is not a target and does not roll.
+    job = find(objs, "Job", "rel-run-airflow-migrations")
+    assert [v["name"] for v in pod_spec(job)["volumes"]] == ["config"]
+    assert "checksum/postrender" not in (job["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path):
+    """Helm 4 drops the plugin's stderr: with no tty, the reason must be in Helm's own error
+    message and in the documented log file."""
+    helm = need(HELM4)
+    install_plugin(helm, ROOT, env)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_SPEC)
+    proc = helm4_template(helm, bad, env, start_new_session=True)  # no controlling terminal
+    assert proc.returncode != 0
+    assert "kind:" not in proc.stdout
+    log = Path(env["XDG_STATE_HOME"]) / "postrender" / "postrender.log"
+    assert log.is_file(), "the failure is logged"
+    assert "Bad_Name" in log.read_text()
+    assert "Bad_Name" in proc.stderr, f"Helm's error must carry the reason:\n{proc.stderr}"
+    assert str(log) in proc.stderr, "and name the log file"
+
+
+def copy_plugin(tmp_path, env):
+    """The repo (without any venv) as a plugin in its own HELM_PLUGINS dir, and a PATH with no postrender."""
+    plugins = tmp_path / "plugins"
+    copy = plugins / "postrender"
+    shutil.copytree(ROOT, copy, ignore=SKIP_IN_COPY, symlinks=True)
+    env["HELM_PLUGINS"] = str(plugins)
+    path = [d for d in env.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "postrender").exists()]
+    env["PATH"] = os.pathsep.join(path)
+    assert shutil.which("postrender", path=env["PATH"]) is None
+    return copy
+
+
+def test_helm4_launcher_failure_is_reported(env, spec, tmp_path):
+    """The launcher's own failures (here: the interpreter to build with is missing) reach the user."""
+    helm = need(HELM4)
+    copy = copy_plugin(tmp_path, env)
+    env["POSTRENDER_PYTHON"] = str(tmp_path / "no-such-python3")
+    proc = helm4_template(helm, spec, env, start_new_session=True)
+    assert proc.returncode != 0
+    assert "kind:" not in proc.stdout
+    assert "POSTRENDER_PYTHON" in proc.stderr and "no-such-python3" in proc.stderr, proc.stderr
+    assert "no-such-python3" in (Path(env["XDG_STATE_HOME"]) / "postrender" / "postrender.log").read_text()
+    assert not (copy / ".venv").exists()
+
+
+def test_helm4_launcher_bootstraps_its_venv(env, spec, tmp_path):
+    """With no postrender anywhere, first use builds <plugin dir>/.venv (pip installs the plugin
+    dir), then runs; the install hook finds it ready. Slow: the one test that runs pip."""
+    helm = need(HELM4)
+    copy = copy_plugin(tmp_path, env)
+    assert_injected(ok(helm4_template(helm, spec, env, timeout=900)))
+    stamp = copy / ".venv" / ".postrender-plugin"
+    assert stamp.read_text().startswith("postrender-plugin-venv 1 ")
+    assert not (copy / ".venv.lock").exists()
+    built = stamp.stat().st_mtime_ns
+
+    # Installing the same directory runs the install hook: the environment is already there.
+    del env["HELM_PLUGINS"]  # `helm plugin install` links into $HELM_DATA_HOME/plugins
+    proc = install_plugin(helm, copy, env)
+    assert "plugin environment ready" in proc.stdout, proc.stdout
+    assert_injected(ok(helm4_template(helm, spec, env)))
+    assert stamp.stat().st_mtime_ns == built, "the venv was not rebuilt"
