@@ -1,11 +1,12 @@
 """Inject step: a pure function from (pod spec, volume specs) to a new pod spec.
 
 No I/O and no YAML here: plain dicts and lists in, plain dicts and lists out,
-plus the list of changes made. This is the whole of the contract's
+plus the list of changes made. Inputs are never modified: what changes is
+copied (copy-on-write), so an unchanged part of the result *is* the input's
+part, which the writer recognises at once. This is the whole of the contract's
 "what an injection does" (points 1, 2, 3 and 5); the annotation of point 4
 is `annotate_pod_template`.
 """
-import copy
 import posixpath
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
@@ -71,8 +72,8 @@ def inject_pod_spec(
     """Return (new pod spec, new volumeClaimTemplates or None, changes). Inputs are not modified."""
     if not isinstance(pod_spec, dict):
         raise InputError("the pod spec must be a mapping", where)
-    pod = copy.deepcopy(pod_spec)
-    templates = copy.deepcopy(claim_templates) if claim_templates is not None else None
+    pod = dict(pod_spec)
+    templates = list(claim_templates) if claim_templates is not None else None
     changes: List[Change] = []
     containers = _list(pod, "containers", where)
     if not containers:
@@ -80,6 +81,9 @@ def inject_pod_spec(
     init_containers = _list(pod, "initContainers", where)
     _named(containers, where, "containers")
     _named(init_containers, where, "initContainers")
+    # copies that _mount may change; put back only where something changed
+    containers = [dict(c) for c in containers]
+    init_containers = [dict(c) for c in init_containers]
 
     for spec in volumes:
         _inject_volume(pod, spec, where, changes)
@@ -89,13 +93,17 @@ def inject_pod_spec(
         chosen += [(c, True) for c in init_containers if spec.selects_container(str(c.get("name")), init=True)]
         for container, _init in chosen:
             _mount(container, spec, where.but(container=str(container.get("name"))), changes)
+    for key, copies in (("containers", containers), ("initContainers", init_containers)):
+        originals = pod_spec.get(key) or []
+        if any(a != b for a, b in zip(copies, originals)):
+            pod[key] = [copy_ if copy_ != original else original for copy_, original in zip(copies, originals)]
     if templates is not None and not templates:
         templates = None  # the chart drops the whole key when no claim template is left
     return pod, templates, changes
 
 
 def _inject_volume(pod: Dict[str, Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> None:
-    volumes = _list(pod, "volumes", where)
+    volumes = list(_list(pod, "volumes", where))
     _named(volumes, where, "volumes")
     same_name = [i for i, v in enumerate(volumes) if v.get("name") == spec.name]
     wanted = desired_volume(spec)
@@ -137,9 +145,9 @@ def _drop_claim_template(templates: List[Any], spec: VolumeSpec, where: Where, c
 
 
 def _mount(container: Dict[str, Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> None:
-    mounts = _list(container, "volumeMounts", where)
+    mounts = list(_list(container, "volumeMounts", where))
     _named(mounts, where, "volumeMounts")
-    at_path = [m for m in mounts if _same_path(m.get("mountPath"), spec.mount_path)]
+    at_path = [i for i, m in enumerate(mounts) if _same_path(m.get("mountPath"), spec.mount_path)]
     if not at_path:
         mount: Dict[str, Any] = {"name": spec.name, "mountPath": spec.mount_path}
         if spec.read_only:
@@ -150,7 +158,8 @@ def _mount(container: Dict[str, Any], spec: VolumeSpec, where: Where, changes: L
         container["volumeMounts"] = mounts
         changes.append(Change("added-mount", spec.name, where.container, spec.mount_path))
         return
-    for mount in at_path:
+    for index in at_path:
+        mount = mounts[index] = dict(mounts[index])
         repoint = mount.get("name") != spec.name
         if repoint and not spec.replace:
             raise InputError(
@@ -163,6 +172,7 @@ def _mount(container: Dict[str, Any], spec: VolumeSpec, where: Where, changes: L
         if before != mount:
             action = "repointed-mount" if repoint else "updated-mount"
             changes.append(Change(action, spec.name, where.container, spec.mount_path))
+            container["volumeMounts"] = mounts
 
 
 def _set_or_drop(mount: Dict[str, Any], key: str, value: Any, keep_false: bool = False) -> None:
@@ -178,12 +188,13 @@ def annotate_pod_template(metadata: Any, key: str, value: str, where: Where) -> 
         metadata = {}
     if not isinstance(metadata, dict):
         raise InputError("the pod template's metadata must be a mapping", where)
-    result = copy.deepcopy(metadata)
+    result = dict(metadata)
     annotations = result.get("annotations")
     if annotations is None:
         annotations = {}
     if not isinstance(annotations, dict):
         raise InputError("annotations must be a mapping", where)
+    annotations = dict(annotations)
     annotations[key] = value
     result["annotations"] = annotations
     return result

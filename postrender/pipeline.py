@@ -9,7 +9,6 @@ A workload that mounts a ConfigMap whose embedded pod template changed is
 annotated so that it rolls; when that ConfigMap comes later in the stream,
 the workload waits in an output slot until it has been seen.
 """
-import copy
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
@@ -21,8 +20,8 @@ from .errors import InputError, Where
 from .inject import Change, annotate_pod_template, inject_pod_spec
 from .read import BOM, Chunk, Stream
 from .report import Record, Result
-from .select import (CANDIDATE, POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
-                     template_site, volumes_for, workload_site)
+from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
+                     is_candidate, template_site, volumes_for, workload_site)
 from .spec import Spec, VolumeSpec
 from .splice import CannotSplice, patch_text
 from .write import Output
@@ -36,15 +35,18 @@ SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
 ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
 
 
-def _set(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> None:
+def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:
+    """A copy of `data` with data[path] = value (None: the key removed), copying only along the path."""
+    top = dict(data)
+    node = top
     for key in path[:-1]:
-        if not isinstance(data.get(key), dict):
-            data[key] = {}
-        data = data[key]
+        node[key] = dict(node[key]) if isinstance(node.get(key), dict) else {}
+        node = node[key]
     if value is None:
-        data.pop(path[-1], None)
+        node.pop(path[-1], None)
     else:
-        data[path[-1]] = value
+        node[path[-1]] = value
+    return top
 
 
 def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]:
@@ -107,15 +109,14 @@ class Editor:
             self.template_hashes[(namespace, name)] = hashes
         if not new_values:
             return None
-        new_data = copy.deepcopy(data)
-        new_data["data"].update(new_values)
-        return new_data
+        return _replaced(data, ("data",), {**data["data"], **new_values})
 
     def pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
                      first_line: int) -> Optional[str]:
+        memo: Dict[int, Any] = {}
         try:
             root = compose(value, where, first_line)
-            template = to_data(root, where, first_line)
+            template = to_data(root, where, first_line, memo)
         except InputError as exc:
             self.result.warnings.append(f"{exc.where}: looks like a pod template but is not readable YAML "
                                         f"({exc.message}); left unchanged")
@@ -131,10 +132,9 @@ class Editor:
         self.account(site, volumes, changes, where.document, key)
         if not changes:
             return None
-        new_template = copy.deepcopy(template)
-        new_template["spec"] = new_pod
+        new_template = _replaced(template, ("spec",), new_pod)
         try:
-            return patch_text(value, root, new_template)
+            return patch_text(value, root, new_template, memo)
         except CannotSplice as exc:
             raise InputError(f"cannot edit the embedded pod template in place ({exc})", where) from None
 
@@ -156,10 +156,9 @@ class Editor:
         self.account(site, volumes, changes, where.document)
         if not changes:
             return None, site
-        new_data = copy.deepcopy(data)
-        _set(new_data, path, new_pod)
+        new_data = _replaced(data, path, new_pod)
         if templates is not None:
-            _set(new_data, templates_path, new_templates)
+            new_data = _replaced(new_data, templates_path, new_templates)
         return new_data, site
 
     def roll_refs(self, data: Dict[str, Any], site: Site) -> Set[ConfigMapKey]:
@@ -179,8 +178,7 @@ class Editor:
         metadata = dig(data, meta_path)
         if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:
             return None
-        new_data = copy.deepcopy(data)
-        _set(new_data, meta_path, annotate_pod_template(metadata, ROLL_ANNOTATION, value, where))
+        new_data = _replaced(data, meta_path, annotate_pod_template(metadata, ROLL_ANNOTATION, value, where))
         self.result.records.append(Record(document, site.label, "annotated", detail=f"{ROLL_ANNOTATION}={value}"))
         return new_data
 
@@ -267,7 +265,7 @@ class Pipeline:
         """The bytes to write for one chunk (b'' when it went into a slot)."""
         if chunk.blank:
             return chunk.raw
-        if not CANDIDATE.search(chunk.raw):
+        if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.text(), chunk.where, chunk.first_line)
             if not self.result.helm4 and HELM4_FILENAME.encode() in chunk.raw:
@@ -275,7 +273,8 @@ class Pipeline:
             return chunk.raw
         text = chunk.text()
         root = compose(text, chunk.where, chunk.first_line)
-        data = to_data(root, chunk.where, chunk.first_line)
+        memo: Dict[int, Any] = {}
+        data = to_data(root, chunk.where, chunk.first_line, memo)
         if not isinstance(data, dict):
             return chunk.raw
         kind, name, namespace = object_identity(data)
@@ -300,7 +299,7 @@ class Pipeline:
                         self.waiting.setdefault(ref, []).append(waiting)
                     return b""
                 new = self.editor.rolled(current, site, refs, where, chunk.index) or new
-            return chunk.raw if new is None else patch_text(text, root, new).encode("utf-8")
+            return chunk.raw if new is None else patch_text(text, root, new, memo).encode("utf-8")
         except CannotSplice as exc:
             raise InputError(f"cannot edit this document in place ({exc})", where) from None
 
@@ -316,11 +315,13 @@ class Pipeline:
         where = chunk.where.but(obj=waiting.site.label)
         current = waiting.new_data
         root = compose(waiting.text, where, chunk.first_line)
+        memo: Dict[int, Any] = {}
+        original = to_data(root, where, chunk.first_line, memo)
         if current is None:
-            current = to_data(root, where, chunk.first_line)
+            current = original
         new = self.editor.rolled(current, waiting.site, waiting.refs, where, chunk.index) or waiting.new_data
         try:
-            text = waiting.text if new is None else patch_text(waiting.text, root, new)
+            text = waiting.text if new is None else patch_text(waiting.text, root, new, memo)
         except CannotSplice as exc:
             raise InputError(f"cannot edit this document in place ({exc})", where) from None
         self.output.fill(waiting.slot, text.encode("utf-8"))

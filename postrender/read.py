@@ -66,13 +66,14 @@ class Stream:
                 if line.startswith(BOM):
                     self.bom = True
                     line = line[len(BOM):]
-            if _START.match(line) and pieces:
+            marker = line[:3]  # cheap test first: most lines are neither marker
+            if marker == b"---" and pieces and _START.match(line):
                 index += 1
                 yield Chunk(index, first_line, b"".join(pieces))
                 pieces, first_line = [], line_no
             pieces.append(line)
             line_no += 1
-            if _END.match(line):
+            if marker == b"..." and _END.match(line):
                 index += 1
                 yield Chunk(index, first_line, b"".join(pieces))
                 pieces, first_line = [], line_no

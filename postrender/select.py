@@ -31,7 +31,11 @@ LOG_READING_COMPONENTS = ("api-server", "webserver", "web")
 DEFAULT_LOG_PATHS = ("/opt/airflow/logs", "/opt/bitnami/airflow/logs")
 
 # Cheap pre-filter on raw text: a document without these words cannot be a target.
-CANDIDATE = re.compile(rb"\b(?:%s|ConfigMap|PersistentVolumeClaim|ResourceList)\b" % "|".join(WORKLOAD_KINDS).encode())
+_KINDS = "|".join(WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim", "ResourceList")).encode()
+CANDIDATE = re.compile(rb"\b(?:%s)\b" % _KINDS)
+# A block-style document names its kind on a top-level line; only then is that line decisive.
+_TOP_KIND = re.compile(rb"^[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)", re.MULTILINE)
+_TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
 POD_TEMPLATE_TEXT = re.compile(r"^\s*[\"']?kind[\"']?\s*:\s*[\"']?Pod[\"']?\s*(#.*)?$", re.MULTILINE)
 
 
@@ -90,6 +94,14 @@ def template_site(configmap: Dict[str, Any], key: str, template: Any) -> Site:
     _, name, namespace = object_identity(configmap)
     return Site("ConfigMap", name, namespace, _labels(dig(configmap, ("metadata", "labels"))),
                 _labels(dig(template, ("metadata", "labels"))), configmap=name, key=key)
+
+
+def is_candidate(raw: bytes) -> bool:
+    """Could this document be a ConfigMap, a workload, a claim or a ResourceList?"""
+    kinds = _TOP_KIND.findall(raw)
+    if len(kinds) == 1:
+        return _TOP_CANDIDATE.match(kinds[0]) is not None
+    return CANDIDATE.search(raw) is not None  # flow style, JSON, or odd: look closer
 
 
 def is_pod_template_text(value: Any) -> bool:

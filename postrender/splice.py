@@ -42,6 +42,8 @@ def _blank(value: Any) -> bool:
 
 def same(old: Any, new: Any) -> bool:
     """Equal as Kubernetes sees it: an absent key and a null one count the same."""
+    if old is new:
+        return True
     if isinstance(old, dict) and isinstance(new, dict):
         keys = set(old) | set(new)
         return all(same(old.get(k), new.get(k)) for k in keys)
@@ -55,14 +57,14 @@ def same(old: Any, new: Any) -> bool:
 class Splicer:
     """Collects line edits against one text and applies them at once."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, memo: Optional[Dict[int, Any]] = None):
         stripped = text.replace("\r\n", "\n")
         if any(ch in stripped for ch in _OTHER_LINE_BREAKS):
             raise CannotSplice("line breaks other than LF/CRLF")
         self.lines = text.split("\n")  # the last element has no line end
         self.crlf = "\r\n" in text
         self.edits: List[Tuple[int, int, int, List[str]]] = []  # start, end, seq, new lines
-        self._data: Dict[int, Any] = {}
+        self._data: Dict[int, Any] = memo if memo is not None else {}  # node id -> its value
         self.indent_sequences = True
 
     # -- reading the old text -------------------------------------------------
@@ -73,7 +75,7 @@ class Splicer:
     def old(self, node: Node) -> Any:
         key = id(node)
         if key not in self._data:
-            self._data[key] = to_data(node)
+            to_data(node, memo=self._data)
         return self._data[key]
 
     def last_line(self, node: Node) -> int:
@@ -280,9 +282,9 @@ class Splicer:
         raise CannotSplice("sequence item without a dash")
 
 
-def patch_text(text: str, root: Node, new: Any) -> str:
+def patch_text(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> str:
     """`text` (whose tree is `root`) edited so that it says `new`."""
-    splicer = Splicer(text)
+    splicer = Splicer(text, memo)
     splicer.detect_style(root)
 
     def cannot(_value: Any) -> None:

@@ -72,57 +72,107 @@ def check_syntax(text: str, where: Where, first_line: int = 0) -> None:
         raise yaml_error(exc, where, first_line) from None
 
 
-class _Builder:
-    """Turns nodes into plain values; scalars are resolved with the safe constructor."""
+_CONSTRUCTOR = None
 
-    def __init__(self, where: Where, first_line: int):
+
+def _construct(node: ScalarNode) -> Any:
+    """A scalar of a standard tag through the safe constructor (the slow, exact path)."""
+    global _CONSTRUCTOR
+    if _CONSTRUCTOR is None:
+        _CONSTRUCTOR = _Loader("")  # only its construct_* methods are used
+    value = _CONSTRUCTOR.construct_object(node, deep=True)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _tag(node: Node) -> str:
+    ctag = node.ctag
+    if ctag.handle is None and isinstance(ctag.suffix, str) and "%" not in ctag.suffix:
+        return ctag.suffix  # libyaml hands resolved tags over whole: skip ruamel's slow str()
+    return str(node.tag)
+
+
+_FAST = {
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:bool": lambda text: text.lower() in ("true", "yes", "on", "y"),
+    "tag:yaml.org,2002:int": lambda text: int(text, 10),
+}
+
+
+class _Builder:
+    """Turns nodes into plain values, remembering each node's value (`memo`) for the splicer.
+
+    Aliases share one value, but every use counts towards MAX_EXPANDED_NODES, since
+    whatever walks the values later (comparisons, copies) walks them expanded.
+    """
+
+    def __init__(self, where: Where, first_line: int, memo: Dict[int, Any]):
         self.where = where
         self.first_line = first_line
         self.count = 0
-        self.constructor = _Loader("")  # only its construct_* methods are used
+        self.memo = memo
+        self.sizes: Dict[int, int] = {}
 
     def at(self, node: Node) -> Where:
         return self.where.but(line=self.first_line + node.start_mark.line + 1,
                               column=node.start_mark.column + 1)
 
     def build(self, node: Node) -> Any:
+        key = id(node)
+        if key in self.memo and key in self.sizes:
+            self.count += self.sizes[key]
+            if self.count > MAX_EXPANDED_NODES:
+                raise InputError("document expands to too many values (alias bomb?)", self.at(node))
+            return self.memo[key]
+        before = self.count
         self.count += 1
         if self.count > MAX_EXPANDED_NODES:
             raise InputError("document expands to too many values (alias bomb?)", self.at(node))
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, SequenceNode):
-            return [self.build(item) for item in node.value]
-        if isinstance(node, MappingNode):
-            result: Dict[Any, Any] = {}
+            value: Any = self.scalar(node)
+        elif isinstance(node, SequenceNode):
+            value = [self.build(item) for item in node.value]
+        elif isinstance(node, MappingNode):
+            value = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node)
-                if isinstance(key, (list, dict)):
+                item_key = self.build(key_node)
+                if isinstance(item_key, (list, dict)):
                     raise InputError("a mapping key must be a scalar", self.at(key_node))
-                if key in result:
-                    raise InputError(f"duplicate key {key!r} (Kubernetes clients disagree on which value wins)",
+                if item_key in value:
+                    raise InputError(f"duplicate key {item_key!r} (Kubernetes clients disagree on which value wins)",
                                      self.at(key_node))
-                result[key] = self.build(value_node)
-            return result
-        raise InputError(f"unsupported YAML node {type(node).__name__}", self.at(node))  # pragma: no cover
+                value[item_key] = self.build(value_node)
+        else:  # pragma: no cover
+            raise InputError(f"unsupported YAML node {type(node).__name__}", self.at(node))
+        self.memo[key] = value
+        self.sizes[key] = self.count - before
+        return value
 
     def scalar(self, node: ScalarNode) -> Any:
-        if node.tag == STR or node.tag.startswith("!") and node.tag != "!":
-            return node.value  # local tags (`!foo`) are never constructed: the text is the value
-        if node.tag in _SIMPLE_TAGS:
-            value = self.constructor.construct_object(node, deep=True)
-            return value.isoformat() if hasattr(value, "isoformat") else value
-        if node.tag in ("!", "tag:yaml.org,2002:binary"):
+        tag = _tag(node)
+        if tag == STR:
             return node.value
-        raise InputError(f"unsupported tag {node.tag} (tags are never constructed)", self.at(node))
+        if tag.startswith("!") and tag != "!":
+            return node.value  # local tags (`!foo`) are never constructed: the text is the value
+        if tag in _SIMPLE_TAGS:
+            fast = _FAST.get(tag)
+            if fast is not None:
+                try:
+                    return fast(node.value)
+                except ValueError:
+                    pass
+            return _construct(node)
+        if tag in ("!", "tag:yaml.org,2002:binary"):
+            return node.value
+        raise InputError(f"unsupported tag {tag} (tags are never constructed)", self.at(node))
 
 
-def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0) -> Any:
-    """Plain dict/list/scalar values of a node tree."""
+def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
+            memo: Optional[Dict[int, Any]] = None) -> Any:
+    """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id()."""
     if node is None:
         return None
     try:
-        return _Builder(where, first_line).build(node)
+        return _Builder(where, first_line, memo if memo is not None else {}).build(node)
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
 
