@@ -137,10 +137,7 @@ def _drop_claim_template(templates: List[Any], spec: VolumeSpec, where: Where, c
     if not spec.replace:
         raise InputError(f"volumeClaimTemplates already define {spec.name!r}", where,
                          hint=f"set `replace: true` on volume {spec.name!r} to use claim {spec.claim} instead")
-    changes.append(Change("removed-claim-template", spec.name, detail=(
-        "volumeClaimTemplates is immutable on a live StatefulSet: delete it with "
-        "`kubectl delete statefulset NAME --cascade=orphan` before `helm upgrade`, and delete its old claims "
-        "(`kubectl delete pvc <name>-NAME-0`) once migrated")))
+    changes.append(Change("removed-claim-template", spec.name, detail=f"now on claim {spec.claim}"))
     return [t for t in templates if not named(t)]
 
 

@@ -193,7 +193,12 @@ class Editor:
             self.result.records.append(Record(document or 0, label, change.action, change.volume,
                                               change.container, key, change.detail))
             if change.action == "removed-claim-template":
-                self.result.warnings.append(f"{label}: removed volumeClaimTemplate {change.volume!r}. {change.detail}")
+                self.result.warnings.append(
+                    f"{label}: removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
+                    f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
+                    f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "
+                    f"adopted by the new StatefulSet), and once the logs are migrated delete the old claims "
+                    f"`{change.volume}-{site.name}-<ordinal>`")
 
     def note_claim(self, data: Dict[str, Any]) -> None:
         _, name, _ = object_identity(data)

@@ -110,7 +110,7 @@ def test_statefulset_claim_template_is_removed_when_replacing():
     assert new_templates is None  # no claim template left: the key goes, as the chart does
     assert new["volumes"] == [{"name": "logs", "persistentVolumeClaim": {"claimName": "airflow-log-pvc"}}]
     assert "removed-claim-template" in [c.action for c in changes]
-    assert "immutable" in next(c.detail for c in changes if c.action == "removed-claim-template")
+    assert "airflow-log-pvc" in next(c.detail for c in changes if c.action == "removed-claim-template")
 
 
 def test_statefulset_claim_template_needs_replace():

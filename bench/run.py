@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Benchmark: postrender against the kustomize post-renderer and a plain split/join floor.
+
+    .venv/bin/python bench/run.py                      # 1, 20 and 100 releases, 5 runs each
+    .venv/bin/python bench/run.py --large              # ... and 1000 releases (~66 MB)
+    .venv/bin/python bench/run.py --sizes 1,20 --runs 3
+    .venv/bin/python bench/run.py --markdown           # Markdown table + machine line (README)
+    .venv/bin/python bench/run.py --markdown --from-json   # re-print the last results
+    .venv/bin/python bench/run.py --memory-check       # postrender's peak RSS on ~66 MB
+
+Each stream is N copies of the bundled Airflow render, each renamed as its own release
+(bench/streams.py), written to bench/out/. The tools run side by side on the same file, in
+alternating order, after one untimed warm-up each; a run is timed from spawn to exit (wall
+clock) and its peak RSS is the largest resident set of the process or of any descendant it
+waited for (os.wait4 -> ru_maxrss), which covers kubectl under the kustomize wrapper script.
+
+  postrender  .venv/bin/postrender --logs-claim CLAIM       (or --postrender-cmd, a stand-in)
+  kustomize   bench/kustomize-postrender.sh, i.e. `kubectl kustomize` on a temp kustomization
+  floor       bench/splitjoin.py: decode, split on `---` lines, join, encode
+
+Results: a table on stdout, JSON in bench/out/results.json. Progress goes to stderr.
+Exit status: 0 ok, 1 a tool failed (or --memory-check over the limit), 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+sys.path.insert(0, str(BENCH))
+
+import streams  # noqa: E402  (bench/streams.py)
+
+DEFAULT_INPUT = ROOT / "examples" / "airflow-1.19.0-helm3.yaml"
+DEFAULT_CLAIM = "airflow-log-pvc"
+DEFAULT_KUBECTL = ROOT / ".cache" / "bin" / "v35" / "kubectl"
+POSTRENDER_BIN = ROOT / ".venv" / "bin" / "postrender"
+RESULTS = OUT / "results.json"
+TOOLS = ("postrender", "kustomize", "floor")
+MEMORY_CHECK_COPIES = 1000
+MEMORY_LIMIT_MIB = 150
+
+
+class BenchError(Exception):
+    """A tool failed or is missing: reported on stderr, exit status 1."""
+
+
+@dataclass
+class Tool:
+    name: str
+    argv: list[str]
+    expect_claim: bool  # its output must name the claim at least once per release
+    note: str = ""
+
+
+@dataclass
+class Sample:
+    seconds: float
+    maxrss_kib: int
+
+
+@dataclass
+class Cell:
+    """One tool at one stream size."""
+    samples: list[Sample] = field(default_factory=list)
+    skipped: str = ""  # why it was not measured (timeout, earlier timeout, ...)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(s.seconds for s in self.samples) if self.samples else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        return max(s.maxrss_kib for s in self.samples) / 1024 if self.samples else None
+
+
+# --------------------------------------------------------------------------- running a child
+
+def run_once(argv: list[str], stdin: Path, stdout: Path, stderr: Path, env: dict[str, str],
+             timeout: float) -> tuple[Sample, int | None]:
+    """Run argv once; (wall time + peak RSS, exit code or None on timeout)."""
+    with open(stdin, "rb") as fin, open(stdout, "wb") as fout, open(stderr, "wb") as ferr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=fin, stdout=fout, stderr=ferr, env=env,
+                                start_new_session=True)
+        timed_out = threading.Event()
+
+        def kill(sig: int) -> None:  # the whole group: kubectl under the wrapper script too
+            timed_out.set()
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+        # SIGTERM first so the kustomize wrapper removes its temp dir; SIGKILL if ignored.
+        timers = [threading.Timer(timeout, kill, [signal.SIGTERM]),
+                  threading.Timer(timeout + 10, kill, [signal.SIGKILL])]
+        for timer in timers:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            for timer in timers:
+                timer.cancel()
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    sample = Sample(seconds, usage.ru_maxrss)  # Linux: KiB
+    return sample, (None if timed_out.is_set() else proc.returncode)
+
+
+def check_output(tool: Tool, copies: int, stream: Path, out: Path, claim: str) -> None:
+    """Fail loudly unless the tool produced a plausible transformed stream."""
+    data = out.read_bytes()
+    if not data.strip():
+        raise BenchError(f"{tool.name}: empty output for {stream.name}")
+    if tool.name == "floor" and data != stream.read_bytes():
+        raise BenchError(f"floor: output differs from its input for {stream.name}")
+    if tool.expect_claim:
+        found = data.count(claim.encode())
+        if found < copies:
+            raise BenchError(f"{tool.name}: the claim {claim!r} appears {found} times in the "
+                             f"output for {copies} releases ({out})")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace").rstrip()
+    return "\n".join("    " + line for line in text.splitlines()[-lines:]) or "    (no stderr)"
+
+
+def measure(tool: Tool, copies: int, stream: Path, cell: Cell, env: dict[str, str],
+            args: argparse.Namespace, *, warmup: bool) -> None:
+    out = OUT / f"{tool.name}-x{copies}.out"
+    err = OUT / f"{tool.name}-x{copies}.err"
+    sample, rc = run_once(tool.argv, stream, out, err, env, args.timeout)
+    if rc is None:
+        if tool.name != "kustomize":
+            raise BenchError(f"{tool.name}: no result after {args.timeout:g} s on "
+                             f"{stream.name} (--timeout)")
+        cell.skipped = f"> {args.timeout:g} s"
+        progress(f"  {tool.name:<10} x{copies}: timed out after {args.timeout:g} s")
+        return
+    if rc != 0:
+        raise BenchError(f"{tool.name} FAILED (exit {rc}) on {stream.name}\n"
+                         f"  command: {shlex.join(tool.argv)} < {stream}\n"
+                         f"  stderr ({err}):\n{tail(err)}")
+    if warmup:
+        check_output(tool, copies, stream, out, args.claim)
+        if sample.seconds < args.slow:
+            progress(f"  {tool.name:<10} x{copies}: warm-up {sample.seconds:.3f} s")
+            return
+        # Too slow to repeat: the warm-up run is the one measurement.
+        progress(f"  {tool.name:<10} x{copies}: {sample.seconds:.1f} s > --slow "
+                 f"{args.slow:.0f} s, measured once")
+        cell.skipped = "once"
+    cell.samples.append(sample)
+
+
+def bench_size(tools: list[Tool], copies: int, stream: Path, env: dict[str, str],
+               args: argparse.Namespace, dead: set[str]) -> dict[str, Cell]:
+    cells = {tool.name: Cell() for tool in tools}
+    for tool in tools:
+        if tool.name in dead:
+            cells[tool.name].skipped = "skipped (timed out on a smaller stream)"
+            continue
+        measure(tool, copies, stream, cells[tool.name], env, args, warmup=True)
+        if cells[tool.name].skipped.startswith(">"):
+            dead.add(tool.name)
+    for run in range(args.runs):
+        order = tools if run % 2 == 0 else tools[::-1]
+        for tool in order:
+            cell = cells[tool.name]
+            if cell.skipped:
+                continue
+            measure(tool, copies, stream, cell, env, args, warmup=False)
+        progress(f"  run {run + 1}/{args.runs}: " + ", ".join(
+            f"{t.name} {cells[t.name].samples[-1].seconds:.3f} s"
+            for t in tools if cells[t.name].samples and not cells[t.name].skipped))
+    return cells
+
+
+# --------------------------------------------------------------------------- tools & machine
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def postrender_tool(args: argparse.Namespace) -> Tool:
+    if args.postrender_cmd:
+        return Tool("postrender", shlex.split(args.postrender_cmd), expect_claim=False,
+                    note=f"stand-in: {args.postrender_cmd}")
+    argv = [str(POSTRENDER_BIN), "--logs-claim", args.claim]
+    try:
+        probe = subprocess.run([str(POSTRENDER_BIN), "--help"], capture_output=True,
+                               text=True, timeout=60)
+    except OSError as exc:
+        raise BenchError(f"postrender is not installed ({exc}); run `make setup`, or test "
+                         f"the harness with --postrender-cmd 'python3 bench/splitjoin.py'")
+    if probe.returncode != 0:
+        raise BenchError(f"`{POSTRENDER_BIN} --help` exits {probe.returncode}:\n"
+                         f"{probe.stderr.strip()}")
+    return Tool("postrender", argv, expect_claim=True)
+
+
+def make_tools(args: argparse.Namespace) -> list[Tool]:
+    chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = sorted(set(chosen) - set(TOOLS))
+    if unknown or not chosen:
+        raise SystemExit(f"run.py: --tools takes a subset of {','.join(TOOLS)}")
+    tools = []
+    for name in TOOLS:  # fixed order: postrender, kustomize, floor
+        if name not in chosen:
+            continue
+        if name == "postrender":
+            tools.append(postrender_tool(args))
+        elif name == "kustomize":
+            tools.append(Tool("kustomize", [str(BENCH / "kustomize-postrender.sh")],
+                              expect_claim=True))
+        else:
+            tools.append(Tool("floor", [sys.executable, str(BENCH / "splitjoin.py")],
+                              expect_claim=False))
+    return tools
+
+
+def kubectl_path() -> str:
+    kubectl = os.environ.get("KUBECTL") or str(DEFAULT_KUBECTL)
+    if not os.access(kubectl, os.X_OK):
+        raise BenchError(f"kubectl not found at {kubectl}; run `make tools` or set KUBECTL")
+    return kubectl
+
+
+def machine(kubectl: str | None) -> dict[str, str | int | None]:
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model"):
+                model = value.strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, str | int | None] = {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu": model or platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "kubectl": None,
+        "commit": None,
+    }
+    if kubectl:
+        try:
+            version = subprocess.run([kubectl, "version", "--client"], capture_output=True,
+                                     text=True, timeout=30).stdout
+            fields = dict(line.split(": ", 1) for line in version.splitlines() if ": " in line)
+            info["kubectl"] = (f"kubectl {fields.get('Client Version', '?')} "
+                               f"(kustomize {fields.get('Kustomize Version', '?')})")
+        except OSError:
+            pass
+    try:
+        info["commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True).stdout.strip() or None
+    except OSError:
+        pass
+    return info
+
+
+def machine_line(info: dict) -> str:
+    line = f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}"
+    if info.get("kubectl"):
+        line += f", {info['kubectl']}"
+    return line
+
+
+# --------------------------------------------------------------------------- reporting
+
+def ratio(a: dict, b: dict, timeout: float) -> str:
+    """Median time of a over b; an upper bound when b timed out."""
+    if a["median_s"] is None:
+        return "-"
+    if b["median_s"] is None:
+        return f"<{a['median_s'] / timeout:.3g}x" if b["skipped"].startswith(">") else "-"
+    return f"{a['median_s'] / b['median_s']:.3g}x"
+
+
+def rows(results: dict) -> tuple[list[tuple[str, list[str]]], list[list[str]]]:
+    """Column groups (title, sub-headers) and one row of cells per stream size."""
+    tools = results["tools"]
+    timeout = results.get("timeout_s", 0)
+    pairs = [b for b in ("kustomize", "floor") if "postrender" in tools and b in tools]
+    groups = [("", ["copies", "MB"])]
+    groups += [(name, ["s", "MB/s", "RSS MiB"]) for name in tools]
+    if pairs:
+        groups.append(("postrender /", pairs))
+    body = []
+    for size in results["sizes"]:
+        mb = size["bytes"] / 1e6
+        cells = size["tools"]
+        row = [str(size["copies"]), f"{mb:.2f}"]
+        for name in tools:
+            median, rss, skipped = (cells[name]["median_s"], cells[name]["peak_rss_mib"],
+                                    cells[name]["skipped"])
+            if median is None:
+                row += [skipped.split(" (")[0] or "-", "-", "-"]
+                continue
+            mark = "†" if skipped == "once" else ""
+            row += [f"{median:.3f}{mark}", f"{mb / median:.3g}", f"{rss:.0f}"]
+        row += [ratio(cells["postrender"], cells[b], timeout) for b in pairs]
+        body.append(row)
+    return groups, body
+
+
+def footnotes(results: dict) -> list[str]:
+    notes = [f"Input: {results['input']}, each copy renamed as its own release; "
+             f"median of {results['runs']} runs after one warm-up; peak RSS = max over runs."]
+    if any(c["skipped"] == "once" for s in results["sizes"] for c in s["tools"].values()):
+        notes.append(f"† measured once (the warm-up took longer than {results['slow_s']:.0f} s).")
+    for name, note in results.get("notes", {}).items():
+        if note:
+            notes.append(f"{name}: {note}")
+    return notes
+
+
+def print_text(results: dict) -> None:
+    groups, body = rows(results)
+    header = [sub for _, subs in groups for sub in subs]
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    titles, i = [], 0
+    for title, subs in groups:  # each group title centred over its columns
+        span = sum(widths[i:i + len(subs)]) + 2 * (len(subs) - 1)
+        titles.append(title.center(span))
+        i += len(subs)
+    print("  ".join(titles).rstrip())
+    for row in [header] + body:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
+    for note in footnotes(results):
+        print(note)
+    print(machine_line(results["machine"]))
+
+
+def print_markdown(results: dict) -> None:
+    groups, body = rows(results)
+    header = [f"{title} {sub}".strip() for title, subs in groups for sub in subs]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---:" for _ in header) + "|")
+    for row in body:
+        print("| " + " | ".join(row) + " |")
+    print()
+    for note in footnotes(results):
+        print(note + "  ")
+    print(machine_line(results["machine"]))
+
+
+def cell_json(cell: Cell) -> dict:
+    return {
+        "median_s": cell.median,
+        "peak_rss_mib": cell.peak_mib,
+        "skipped": cell.skipped,
+        "samples_s": [round(s.seconds, 6) for s in cell.samples],
+        "maxrss_kib": [s.maxrss_kib for s in cell.samples],
+    }
+
+
+# --------------------------------------------------------------------------- modes
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise SystemExit(f"run.py: --sizes wants numbers like 1,20,100, not {text!r}")
+    if not sizes or min(sizes) < 1:
+        raise SystemExit("run.py: --sizes wants positive numbers")
+    return sorted(set(sizes))
+
+
+def child_env(kubectl: str | None, claim: str) -> dict[str, str]:
+    env = dict(os.environ, CLAIM=claim)
+    if kubectl:
+        env["KUBECTL"] = kubectl
+    return env
+
+
+def run_bench(args: argparse.Namespace) -> dict:
+    sizes = parse_sizes(args.sizes)
+    if args.large and MEMORY_CHECK_COPIES not in sizes:
+        sizes.append(MEMORY_CHECK_COPIES)
+    tools = make_tools(args)
+    kubectl = kubectl_path() if any(t.name == "kustomize" for t in tools) else None
+    env = child_env(kubectl, args.claim)
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    results = {
+        "input": str(args.input.relative_to(ROOT) if args.input.is_relative_to(ROOT)
+                     else args.input),
+        "claim": args.claim,
+        "runs": args.runs,
+        "slow_s": args.slow,
+        "timeout_s": args.timeout,
+        "tools": [t.name for t in tools],
+        "commands": {t.name: shlex.join(t.argv) for t in tools},
+        "notes": {t.name: t.note for t in tools},
+        "machine": machine(kubectl),
+        "sizes": [],
+    }
+    dead: set[str] = set()
+    for copies in sizes:
+        stream = streams.write_stream(args.input, copies, OUT)
+        size = stream.stat().st_size
+        progress(f"{copies} release(s): {stream.relative_to(ROOT)} ({size / 1e6:.2f} MB)")
+        cells = bench_size(tools, copies, stream, env, args, dead)
+        results["sizes"].append({
+            "copies": copies,
+            "bytes": size,
+            "stream": str(stream.relative_to(ROOT)),
+            "tools": {name: cell_json(cell) for name, cell in cells.items()},
+        })
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # keep partial results
+    progress(f"results: {RESULTS.relative_to(ROOT)}")
+    return results
+
+
+def memory_check(args: argparse.Namespace) -> int:
+    tools = [postrender_tool(args), Tool("floor", [sys.executable, str(BENCH / "splitjoin.py")],
+                                         expect_claim=False)]
+    env = child_env(None, args.claim)
+    stream = streams.write_stream(args.input, MEMORY_CHECK_COPIES, OUT)
+    size = stream.stat().st_size
+    progress(f"memory check: {stream.relative_to(ROOT)} ({size / 1e6:.1f} MB, "
+             f"{MEMORY_CHECK_COPIES} releases)")
+    cells = {}
+    for tool in tools:
+        cell = cells[tool.name] = Cell()
+        for _ in range(args.runs):
+            measure(tool, MEMORY_CHECK_COPIES, stream, cell, env, args, warmup=False)
+        check_output(tool, MEMORY_CHECK_COPIES, stream,
+                     OUT / f"{tool.name}-x{MEMORY_CHECK_COPIES}.out", args.claim)
+    pr, floor = cells["postrender"], cells["floor"]
+    ok = pr.peak_mib <= args.memory_limit
+    report = {
+        "stream": str(stream.relative_to(ROOT)),
+        "bytes": size,
+        "command": shlex.join(tools[0].argv),
+        "note": tools[0].note,
+        "limit_mib": args.memory_limit,
+        "ok": ok,
+        "machine": machine(None),
+        "tools": {name: cell_json(cell) for name, cell in cells.items()},
+    }
+    (OUT / "memory.json").write_text(json.dumps(report, indent=2) + "\n")
+    if tools[0].note:
+        print(f"postrender {tools[0].note}")
+    print(f"stream: {size / 1e6:.1f} MB ({MEMORY_CHECK_COPIES} releases)")
+    print(f"postrender: peak RSS {pr.peak_mib:.0f} MiB, {pr.median:.2f} s "
+          f"({size / 1e6 / pr.median:.1f} MB/s)")
+    print(f"floor:      peak RSS {floor.peak_mib:.0f} MiB, {floor.median:.2f} s")
+    print(f"{'OK' if ok else 'FAIL'}: postrender peak RSS {pr.peak_mib:.0f} MiB "
+          f"{'<=' if ok else '>'} {args.memory_limit:.0f} MiB")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark postrender against kustomize and a split/join floor.")
+    parser.add_argument("--sizes", default="1,20,100",
+                        help="releases per stream, comma-separated (default 1,20,100)")
+    parser.add_argument("--large", action="store_true", help="also 1000 releases (~66 MB)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="timed runs per tool and size (default 5; 1 for --memory-check)")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help=f"subset of {','.join(TOOLS)} (default all)")
+    parser.add_argument("--input", type=Path, default=DEFAULT_INPUT,
+                        help="the render to copy (default examples/airflow-1.19.0-helm3.yaml)")
+    parser.add_argument("--claim", default=DEFAULT_CLAIM, help="claim for the logs volume")
+    parser.add_argument("--postrender-cmd",
+                        help="stand-in command for postrender (testing the harness only)")
+    parser.add_argument("--timeout", type=float, default=300,
+                        help="seconds before a run is killed (default 300); kustomize is then "
+                             "reported as timed out and skipped at larger sizes")
+    parser.add_argument("--slow", type=float, default=60,
+                        help="a tool whose warm-up takes longer is measured once (default 60)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print a Markdown table and a machine line (for the README)")
+    parser.add_argument("--from-json", action="store_true",
+                        help=f"do not run: print the table from {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("--memory-check", action="store_true",
+                        help=f"postrender's peak RSS on {MEMORY_CHECK_COPIES} releases")
+    parser.add_argument("--memory-limit", type=float, default=MEMORY_LIMIT_MIB,
+                        help=f"MiB allowed in --memory-check (default {MEMORY_LIMIT_MIB})")
+    args = parser.parse_args(argv)
+    args.input = args.input.resolve()
+    if args.runs is None:
+        args.runs = 1 if args.memory_check else 5
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    try:
+        if args.memory_check:
+            return memory_check(args)
+        if args.from_json:
+            results = json.loads(RESULTS.read_text())
+        else:
+            results = run_bench(args)
+    except BenchError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 1
+    (print_markdown if args.markdown else print_text)(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
