@@ -9,7 +9,8 @@ scalar) through ruamel.yaml, with YAML 1.1 quoting rules because Kubernetes'
 decoders read YAML 1.1 (`on`, `yes`, `0755` must stay strings).
 """
 import io
-from typing import Any, Dict, List, Optional
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -207,14 +208,23 @@ def _dumper(indent_sequences: bool) -> YAML:
 _DUMPERS: Dict[bool, YAML] = {}
 
 
+_DUMPED: Dict[Tuple[str, bool], List[str]] = {}  # the same few fragments recur in every release
+
+
 def dump_block(value: Any, indent_sequences: bool) -> List[str]:
     """Block-style YAML lines (without line ends) for a mapping or a list."""
-    yaml = _DUMPERS.get(indent_sequences)
-    if yaml is None:
-        yaml = _DUMPERS[indent_sequences] = _dumper(indent_sequences)
-    out = io.StringIO()
-    yaml.dump(value, out)
-    return out.getvalue().rstrip("\n").split("\n")
+    key = (json.dumps(value, default=repr), indent_sequences)  # key order matters: no sort_keys
+    cached = _DUMPED.get(key)
+    if cached is None:
+        yaml = _DUMPERS.get(indent_sequences)
+        if yaml is None:
+            yaml = _DUMPERS[indent_sequences] = _dumper(indent_sequences)
+        out = io.StringIO()
+        yaml.dump(value, out)
+        cached = out.getvalue().rstrip("\n").split("\n")
+        if len(_DUMPED) < 4096:
+            _DUMPED[key] = cached
+    return list(cached)
 
 
 def dump_scalar(value: str, style: str) -> str:
