@@ -98,6 +98,7 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
 
         text, result = diff_stream(stream, chunks, spec)
         _emit_warnings(result.warnings)
+        _write_report(report, to_json(result))
         click.echo(text, nl=False)
         return
     output, result = transform(None, spec, stream, chunks)

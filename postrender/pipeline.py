@@ -128,7 +128,7 @@ class Editor:
         volumes = volumes_for(site, template.get("spec"), self.spec)
         if not volumes:
             return None
-        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes, where.but(obj=site.label))
+        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes, where.but(obj=f"ConfigMap/{site.configmap}"))
         self.account(site, volumes, changes, where.document, key)
         if not changes:
             return None
@@ -203,8 +203,8 @@ class Editor:
     def note_claim(self, data: Dict[str, Any]) -> None:
         _, name, _ = object_identity(data)
         modes = dig(data, ("spec", "accessModes"))
-        if isinstance(modes, list):
-            self.declared_modes[name] = [str(m) for m in modes]
+        # every declared claim counts (create: must not emit it twice), with or without accessModes
+        self.declared_modes[name] = [str(m) for m in modes] if isinstance(modes, list) else []
 
     def finish(self) -> None:
         """Warnings that need the whole stream."""
@@ -219,10 +219,13 @@ class Editor:
         for claim, users in sorted(self.claim_users.items()):
             access = modes.get(claim, [])
             shared = len(users) > 1 or any(u.startswith("ConfigMap/") for u in users)
-            if "ReadWriteOnce" in access and "ReadWriteMany" not in access and shared:
+            single = [m for m in ("ReadWriteOncePod", "ReadWriteOnce") if m in access]
+            if single and "ReadWriteMany" not in access and shared:
+                why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
+                       else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
                 self.result.warnings.append(
-                    f"claim {claim!r} is ReadWriteOnce but is mounted by {', '.join(sorted(users))}: pods on "
-                    "different nodes will hang in ContainerCreating (Multi-Attach error); use ReadWriteMany")
+                    f"claim {claim!r} is {single[0]} but is mounted by {', '.join(sorted(users))}: {why}; "
+                    "use ReadWriteMany")
 
 
 @dataclass

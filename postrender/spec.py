@@ -65,7 +65,13 @@ VOLUME_FIELDS: Dict[str, Dict[str, Any]] = {
                "required": list(CREATE_REQUIRED), "description": "also emit the PersistentVolumeClaim"},
 }
 VOLUME_REQUIRED = ("name", "claimName", "mountPath")
-TOP_FIELDS = ("apiVersion", "kind", "metadata", "volumes", "spec")
+# The top-level keys other than the volumes; the loader checks their values with these same rules.
+HEADER_FIELDS: Dict[str, Dict[str, Any]] = {
+    "apiVersion": {"type": "string", "enum": ["postrender/v1"]},
+    "kind": {"type": "string", "enum": ["VolumeInjection"]},
+    "metadata": {"type": "object"},
+}
+TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec")
 
 
 def json_schema() -> Dict[str, Any]:
@@ -80,12 +86,13 @@ def json_schema() -> Dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "apiVersion": {"type": "string", "enum": ["postrender/v1"]},
-            "kind": {"type": "string", "enum": ["VolumeInjection"]},
-            "metadata": {"type": "object"},
+            **HEADER_FIELDS,
             "volumes": volumes,
-            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes}},
+            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes},
+                     "required": ["volumes"]},
         },
+        # the volumes list at the top level or under `spec` (KRM style): exactly one of them
+        "oneOf": [{"required": ["volumes"]}, {"required": ["spec"]}],
     }
 
 
@@ -287,6 +294,11 @@ def volumes_from_node(root: Optional[Node], checker: "_Checker") -> List[VolumeS
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
     checker.unknown(top, TOP_FIELDS, "the spec")
+    for key, rule in HEADER_FIELDS.items():
+        if key in top:
+            checker.value(top[key][1], rule, key, None)
+    if "volumes" in top and "spec" in top:
+        checker.fail("give `volumes` at the top level or under `spec`, not both", top["spec"][0])
     volumes_node = top.get("volumes", (None, None))[1]
     if volumes_node is None and "spec" in top:
         inner = checker.entries(top["spec"][1], "spec")

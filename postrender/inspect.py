@@ -1,0 +1,315 @@
+"""Inspect (`--inspect`): what a render holds that postrender can target.
+
+Lists the worker pod templates embedded in ConfigMaps (ConfigMap, key) and
+the workloads (Kind/name, component label), each with its containers
+(regular and init), its volumes and what backs them (emptyDir, a claim, a
+volumeClaimTemplate, a ConfigMap, a Secret, ...) and every container's
+mounts (volume, mountPath, subPath, readOnly). Claims declared in the stream
+are listed too. `table` is for people, `json` for scripts.
+
+Nothing is changed and no spec is needed: this is what you look at before
+writing one (which volume holds the logs, which component label the
+scheduler carries, which ConfigMap holds the template).
+"""
+import json
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
+
+from .errors import InputError, Where
+from .read import Stream
+from .select import (CANDIDATE, COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_pod_template_text,
+                     object_identity)
+from .yamlio import compose, to_data
+
+RESOURCE_LIST_KINDS = ("ResourceList",)
+
+
+# -- the model --------------------------------------------------------------------------------------
+@dataclass
+class PodView:
+    """One pod spec: a workload's, or a worker pod template's."""
+
+    kind: str  # the workload kind, or "ConfigMap" for an embedded pod template
+    name: str
+    namespace: Optional[str]
+    document: int
+    component: Optional[str] = None
+    key: Optional[str] = None  # the ConfigMap data key of an embedded template
+    containers: List[Dict[str, Any]] = field(default_factory=list)
+    volumes: List[Dict[str, Any]] = field(default_factory=list)
+    problem: Optional[str] = None  # why the pod could not be read (left out of the details)
+
+    @property
+    def label(self) -> str:
+        if self.key is not None:
+            return f"ConfigMap/{self.name} key {self.key}"
+        return f"{self.kind}/{self.name}"
+
+    def as_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"kind": self.kind, "name": self.name}
+        if self.key is not None:
+            out = {"configMap": self.name, "key": self.key}
+        if self.namespace is not None:
+            out["namespace"] = self.namespace
+        out["document"] = self.document
+        out["component"] = self.component
+        if self.problem is not None:
+            out["problem"] = self.problem
+        out["containers"] = self.containers
+        out["volumes"] = self.volumes
+        return out
+
+
+@dataclass
+class Inventory:
+    templates: List[PodView] = field(default_factory=list)
+    workloads: List[PodView] = field(default_factory=list)
+    claims: List[Dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"podTemplates": [t.as_dict() for t in self.templates],
+                "workloads": [w.as_dict() for w in self.workloads],
+                "claims": self.claims}
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def _list(value: Any) -> List[Dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def component_of(data: Dict[str, Any], kind: str) -> Optional[str]:
+    pod_labels = dig(data, POD_SPEC_PATHS[kind][:-1] + ("metadata", "labels")) if kind in POD_SPEC_PATHS else None
+    for labels in (dig(data, ("metadata", "labels")), pod_labels):
+        if isinstance(labels, dict):
+            for key in COMPONENT_LABELS:
+                if labels.get(key) is not None:
+                    return str(labels[key])
+    return None
+
+
+def describe_source(volume: Dict[str, Any]) -> Dict[str, Any]:
+    """What backs a volume: {"type": ..., plus the fields that say which one}."""
+    sources = [k for k, v in volume.items() if k != "name" and v is not None]
+    if not sources:
+        return {"type": "emptyDir"}  # a volume with no source is an emptyDir (API default)
+    kind = sources[0]
+    value = volume[kind]
+    out: Dict[str, Any] = {"type": kind}
+    if not isinstance(value, dict):
+        return out
+    if kind == "persistentVolumeClaim":
+        out["claimName"] = value.get("claimName")
+        if value.get("readOnly"):
+            out["readOnly"] = True
+    elif kind == "configMap":
+        out["configMap"] = value.get("name")
+    elif kind == "secret":
+        out["secretName"] = value.get("secretName")
+    elif kind == "emptyDir":
+        for key in ("medium", "sizeLimit"):
+            if value.get(key):
+                out[key] = value[key]
+    elif kind == "hostPath":
+        out["path"] = value.get("path")
+    elif kind == "nfs":
+        out["server"], out["path"] = value.get("server"), value.get("path")
+    elif kind == "csi":
+        out["driver"] = value.get("driver")
+    elif kind == "ephemeral":
+        claim = dig(value, ("volumeClaimTemplate", "spec"))
+        out.update(_claim_summary(claim))
+    elif kind == "projected":
+        parts = []
+        for source in _list(value.get("sources")):
+            for sub, detail in source.items():
+                name = detail.get("name") if isinstance(detail, dict) else None
+                parts.append(f"{sub} {name}" if name else sub)
+        out["sources"] = parts
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _claim_summary(claim_spec: Any) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    if not isinstance(claim_spec, dict):
+        return out
+    storage = dig(claim_spec, ("resources", "requests", "storage"))
+    if storage is not None:
+        out["storage"] = str(storage)
+    if isinstance(claim_spec.get("accessModes"), list):
+        out["accessModes"] = [str(m) for m in claim_spec["accessModes"]]
+    if claim_spec.get("storageClassName") is not None:
+        out["storageClassName"] = claim_spec["storageClassName"]
+    return out
+
+
+def _mounts(container: Dict[str, Any]) -> List[Dict[str, Any]]:
+    mounts = []
+    for mount in _list(container.get("volumeMounts")):
+        item: Dict[str, Any] = {"volume": mount.get("name"), "mountPath": mount.get("mountPath")}
+        if mount.get("subPath"):
+            item["subPath"] = mount["subPath"]
+        item["readOnly"] = bool(mount.get("readOnly"))
+        mounts.append(item)
+    return mounts
+
+
+def read_pod(view: PodView, pod_spec: Any, claim_templates: Any = None) -> PodView:
+    if not isinstance(pod_spec, dict):
+        view.problem = "no pod spec"
+        return view
+    for key, init in (("initContainers", True), ("containers", False)):
+        for container in _list(pod_spec.get(key)):
+            view.containers.append({"name": container.get("name"), "init": init, "mounts": _mounts(container)})
+    for volume in _list(pod_spec.get("volumes")):
+        view.volumes.append({"name": volume.get("name"), **describe_source(volume)})
+    for template in _list(claim_templates):
+        name = dig(template, ("metadata", "name"))
+        view.volumes.append({"name": name, "type": "volumeClaimTemplate", **_claim_summary(template.get("spec"))})
+    return view
+
+
+def _objects(source: BinaryIO) -> Iterator[Tuple[int, Any]]:
+    """(document number, plain object) of every object that may hold a pod; ResourceList items too."""
+    for chunk in Stream(source):
+        if chunk.blank or not CANDIDATE.search(chunk.raw):
+            continue
+        text = chunk.text()
+        data = to_data(compose(text, chunk.where, chunk.first_line), chunk.where, chunk.first_line)
+        kind, _, _ = object_identity(data)
+        if kind in RESOURCE_LIST_KINDS:
+            for item in _list(data.get("items")):
+                yield chunk.index, item
+        else:
+            yield chunk.index, data
+
+
+def inventory(source: BinaryIO) -> Inventory:
+    found = Inventory()
+    for document, data in _objects(source):
+        kind, name, namespace = object_identity(data)
+        if kind == "ConfigMap":
+            values = data.get("data")
+            for key, value in (values.items() if isinstance(values, dict) else []):
+                if not is_pod_template_text(value):
+                    continue
+                view = PodView("ConfigMap", name, namespace, document, key=str(key))
+                where = Where(document=document, obj=f"ConfigMap/{name}", key=str(key))
+                try:
+                    template = to_data(compose(value, where), where)
+                except InputError as exc:
+                    view.problem = f"not readable YAML: {exc.message}"
+                    found.templates.append(view)
+                    continue
+                if not isinstance(template, dict) or template.get("kind") != "Pod":
+                    continue
+                view.component = component_of(template, "Pod")
+                found.templates.append(read_pod(view, template.get("spec")))
+        elif kind == "PersistentVolumeClaim":
+            found.claims.append({"name": name, **({"namespace": namespace} if namespace else {}),
+                                 "document": document, **_claim_summary(data.get("spec"))})
+        elif kind in POD_SPEC_PATHS:
+            view = PodView(kind, name, namespace, document, component=component_of(data, kind))
+            templates = dig(data, ("spec", "volumeClaimTemplates")) if kind == "StatefulSet" else None
+            found.workloads.append(read_pod(view, dig(data, POD_SPEC_PATHS[kind]), templates))
+    return found
+
+
+# -- writing ----------------------------------------------------------------------------------------
+def source_text(volume: Dict[str, Any], templates: Dict[str, str]) -> str:
+    """A volume's backing in a few words: `persistentVolumeClaim airflow-log-pvc`."""
+    kind = volume.get("type", "")
+    if kind == "persistentVolumeClaim":
+        text = f"persistentVolumeClaim {volume.get('claimName')}" + (" (read-only)" if volume.get("readOnly") else "")
+    elif kind == "configMap":
+        name = volume.get("configMap")
+        text = f"configMap {name}"
+        if name in templates:
+            text += f" (holds the pod template, key {templates[name]})"
+    elif kind == "secret":
+        text = f"secret {volume.get('secretName')}"
+    elif kind in ("volumeClaimTemplate", "ephemeral"):
+        bits = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
+                volume.get("storageClassName")]
+        text = kind + (" " + " ".join(b for b in bits if b) if any(bits) else "")
+    elif kind == "emptyDir":
+        bits = [f"{k}={volume[k]}" for k in ("medium", "sizeLimit") if k in volume]
+        text = "emptyDir" + (" " + " ".join(bits) if bits else "")
+    elif kind == "hostPath":
+        text = f"hostPath {volume.get('path')}"
+    elif kind == "nfs":
+        text = f"nfs {volume.get('server')}:{volume.get('path')}"
+    elif kind == "csi":
+        text = f"csi {volume.get('driver')}"
+    elif kind == "projected":
+        text = "projected: " + ", ".join(volume.get("sources") or [])
+    else:
+        text = kind
+    return text
+
+
+def _table(rows: List[List[str]], indent: str = "    ") -> List[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [(indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths))).rstrip() for row in rows]
+
+
+def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
+    lines: List[str] = []
+    if view.problem:
+        return [f"    ({view.problem})"]
+    volumes = [["VOLUME", "BACKED BY"]]
+    for volume in view.volumes:
+        volumes.append([str(volume.get("name")), source_text(volume, templates)])
+    lines += _table(volumes) if len(volumes) > 1 else ["    (no volumes)"]
+    mounts = [["CONTAINER", "VOLUME", "MOUNT PATH", "SUBPATH", "RO"]]
+    known = {volume.get("name") for volume in view.volumes}
+    for container in view.containers:
+        name = str(container.get("name")) + (" (init)" if container.get("init") else "")
+        if not container["mounts"]:
+            mounts.append([name, "-", "", "", ""])
+        for mount in container["mounts"]:
+            volume = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
+            mounts.append([name, volume, str(mount.get("mountPath")), mount.get("subPath", ""),
+                           "ro" if mount.get("readOnly") else ""])
+    lines.append("")
+    lines += _table(mounts) if len(mounts) > 1 else ["    (no containers)"]
+    return lines
+
+
+def _namespace(view: PodView) -> str:
+    return f"  namespace {view.namespace}" if view.namespace else ""
+
+
+def table(found: Inventory) -> str:
+    templates = {t.name: t.key or "" for t in found.templates}
+    lines: List[str] = []
+    lines.append(f"WORKER POD TEMPLATES ({len(found.templates)})")
+    if not found.templates:
+        lines.append("  none: no ConfigMap value holds a `kind: Pod` (the executor does not include Kubernetes?)")
+    for view in found.templates:
+        lines.append("")
+        lines.append(f"  ConfigMap/{view.name}  key {view.key}{_namespace(view)}  (document {view.document})")
+        lines += _pod_lines(view, templates)
+    lines.append("")
+    lines.append(f"WORKLOADS ({len(found.workloads)})")
+    for view in found.workloads:
+        lines.append("")
+        component = f"component {view.component}" if view.component else "no component label"
+        lines.append(f"  {view.kind}/{view.name}  {component}{_namespace(view)}  (document {view.document})")
+        lines += _pod_lines(view, templates)
+    if found.claims:
+        lines.append("")
+        lines.append(f"CLAIMS IN THE STREAM ({len(found.claims)})")
+        rows = [["CLAIM", "SIZE", "ACCESS MODES", "CLASS"]]
+        for claim in found.claims:
+            rows.append([str(claim["name"]), claim.get("storage", ""), ",".join(claim.get("accessModes", [])),
+                         str(claim.get("storageClassName", ""))])
+        lines += _table(rows, "  ")
+    return "\n".join(lines)
+
+
+def inspect_stream(source: BinaryIO, output_format: str = "table") -> str:
+    """The inventory of a rendered stream, as a table or as JSON."""
+    found = inventory(source)
+    if output_format == "json":
+        return json.dumps(found.as_dict(), indent=2)
+    return table(found)
