@@ -4,6 +4,7 @@ Uses the official chart 1.19.0 render (KubernetesExecutor defaults, as Helm 3 ha
 post-renderer) and `--logs-claim airflow-log-pvc`: what the chart's own logs.persistence does,
 including inside the worker pod template that kustomize cannot reach.
 """
+import difflib
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,11 @@ def main() -> int:
         sys.stdout.write(out.stderr.decode())
         return out.returncode
     before, after = RENDER.read_bytes(), out.stdout
-    print(f"\n{len(before)} bytes in, {len(after)} bytes out; "
-          f"{sum(1 for a, b in zip(before.splitlines(), after.splitlines()) if a != b)} lines differ in place.")
+    changed = [line for line in difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(),
+                                                     lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    added = sum(1 for line in changed if line.startswith("+"))
+    print(f"\n{len(before)} bytes in, {len(after)} bytes out: {added} lines added, "
+          f"{len(changed) - added} removed; every other line is as Helm rendered it.")
     again = subprocess.run(command, input=after, capture_output=True)
     print("second run over the output changes nothing:", again.stdout == after)
     return 0 if again.stdout == after else 1
