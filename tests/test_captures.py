@@ -131,3 +131,30 @@ def test_logs_claim_on_config_a_yields_the_charts_own_config_b(capture):
     docs = load_all(result.stdout)
     assert pod_templates(docs) == pod_templates(expected)
     assert workloads(docs) == workloads(expected)
+
+
+# What a changed object may lose: the lines of a replaced volume (an emptyDir, another claim, a claim template),
+# the name/subPath of a re-pointed mount, and (Helm 4) the one-line quoted pod template.
+REMOVABLE = re.compile(
+    r"^\s*(- )?("
+    r"emptyDir:.*|\{\}|medium:.*|sizeLimit:.*|name: .*|subPath: .*|persistentVolumeClaim:|claimName: .*|"
+    r"volumeClaimTemplates:|apiVersion: v1|kind: PersistentVolumeClaim|metadata:|spec:|accessModes:.*|"
+    r"- \"?ReadWriteOnce\"?|resources:|requests:|storage: .*|"
+    r"pod_template[a-z_]*\.yaml: \".*\""
+    r")\s*$")
+
+
+@pytest.mark.parametrize("capture", CAPTURE_FILES, ids=ids(CAPTURE_FILES))
+def test_changed_objects_lose_only_replaced_volume_lines(capture, tmp_path):
+    import difflib
+
+    spec = write_spec(tmp_path, FAMILY_SPECS[family(capture)])
+    original = capture.read_bytes()
+    out = run_cli(["-c", spec], original).stdout
+    removed = []
+    for old, new in zip(chunks(original), chunks(out)):
+        if old != new:
+            diff = difflib.unified_diff(old.decode().splitlines(), new.decode().splitlines(), lineterm="", n=0)
+            removed += [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
+    unexpected = [line for line in removed if not REMOVABLE.match(line)]
+    assert unexpected == []
