@@ -20,14 +20,14 @@ from .krm import KrmFailure, is_resource_list, run_krm
 from .pipeline import transform
 from .read import Chunk, Stream, first_content
 from .report import to_json
-from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_volume_option
+from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_option
 
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
     files = [load_spec_file(path) for path in config_paths(configs)]
     spec = Spec(volumes=layer(files + [[parse_volume_option(v) for v in volumes]]))
     if logs_claim is not None:
-        spec.logs_claim = parse_volume_option(f"logs={logs_claim}:/opt/airflow/logs").claim
+        spec.logs_claim = parse_claim_option(logs_claim)
     return spec
 
 

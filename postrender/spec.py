@@ -133,7 +133,7 @@ class VolumeSpec:
     read_only: bool = False
     sub_path: Optional[str] = None
     replace: bool = False
-    targets: Tuple[Target, ...] = (Target(pod_template=True), Target(component="worker"))
+    targets: Tuple[Target, ...] = ()  # set from DEFAULT_TARGETS by the loader
     containers: Tuple[str, ...] = ("*",)
     create: Optional[Create] = None
     origin: str = "spec"  # where it came from, for messages
@@ -148,7 +148,7 @@ class VolumeSpec:
 @dataclass
 class Spec:
     volumes: List[VolumeSpec] = field(default_factory=list)
-    logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see rules.py
+    logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see select.logs_volume
 
     @property
     def empty(self) -> bool:
@@ -251,7 +251,7 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
     sub_path = values.get("subPath") or None
     if values["mountPath"] != posixpath.normpath(values["mountPath"]) and values["mountPath"] != "/":
         values["mountPath"] = posixpath.normpath(values["mountPath"])
-    targets = tuple(DEFAULT_TARGET_OBJECTS)
+    targets = tuple(Target(pod_template=True) if t == "pod-template" else Target(component=t) for t in DEFAULT_TARGETS)
     if "targets" in entries:
         targets_node = entries["targets"][1]
         checker.value(targets_node, {"type": "array", "minItems": 1}, "targets", label)
@@ -272,9 +272,6 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
         targets=targets, containers=tuple(values.get("containers") or ("*",)), create=create,
         origin=checker.source,
     )
-
-
-DEFAULT_TARGET_OBJECTS = (Target(pod_template=True), Target(component="worker"))
 
 
 def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
@@ -358,6 +355,14 @@ def parse_volume_option(text: str) -> VolumeSpec:
         return parse_spec_text(source, f"--volume {text}")[0]
     except SpecError as exc:
         raise SpecError(exc.message, where, exc.hint) from None
+
+
+def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:
+    """A claim name given on the command line, checked like a spec's claimName."""
+    rule = VOLUME_FIELDS["claimName"]
+    if not re.match(rule["pattern"], claim) or len(claim) > rule["maxLength"]:
+        raise SpecError(f"{option} {claim!r}: not a valid claim name ({rule['description']})")
+    return claim
 
 
 def _q(text: str) -> str:
