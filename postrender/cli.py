@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .errors import InputError, PostrenderError, SpecError
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
-from .krm import KrmFailure, is_resource_list, run_krm
+from .krm import KrmFailure, failure_output, is_resource_list, run_krm
 from .pipeline import transform
 from .read import Chunk, Stream, first_content
 from .report import to_json
@@ -84,12 +84,17 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
 
         click.echo(inspect_stream(_stdin(), output_format))
         return
-    spec = build_spec(configs, logs_claim, volumes)
+    try:
+        spec, spec_error = build_spec(configs, logs_claim, volumes), None
+    except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
+        spec, spec_error = Spec(), exc
     stream = Stream(_stdin())
     first, chunks = first_content(iter(stream))
     if first is not None and is_resource_list(first):
-        _run_krm(first, chunks, spec)
+        _run_krm(first, chunks, spec, spec_error)
         return
+    if spec_error is not None:
+        raise spec_error
     if spec.empty:
         raise SpecError("nothing to do: give -c SPEC, --logs-claim CLAIM or --volume NAME=CLAIM:PATH",
                         hint="set POSTRENDER_CONFIG to a spec file, or see `postrender --help`")
@@ -110,9 +115,14 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
         output.close()
 
 
-def _run_krm(first: Chunk, chunks: Iterator[Chunk], spec: Spec) -> None:
-    if any(not chunk.blank for chunk in chunks if chunk is not first):
-        raise InputError("a ResourceList must be the only document on stdin", first.where)
+def _run_krm(first: Chunk, chunks: Iterator[Chunk], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+    error: Optional[PostrenderError] = spec_error
+    if error is None and any(not chunk.blank for chunk in chunks if chunk is not first):
+        error = InputError("a ResourceList must be the only document on stdin", first.where)
+    if error is not None:
+        sys.stdout.buffer.write(failure_output(error))
+        sys.stdout.buffer.flush()
+        raise error
     try:
         out = run_krm(first, spec)
     except KrmFailure as failure:

@@ -1,99 +1,79 @@
 """KRM function mode: a `ResourceList` in, a `ResourceList` out (kustomize, kpt).
 
-The spec is the functionConfig (its `volumes`, at the top level or under
-`spec`; a postrender spec file works as is); the items are edited by the same
-Editor as a manifest stream, ConfigMaps first so that workloads can roll; the
-ResourceList text is spliced like any document, so comments and the
-`config.kubernetes.io/*` annotations stay. Every change and warning becomes a
-result; a failure is a ResourceList whose result has severity error.
+Detection: the first document is a mapping whose `kind` is `ResourceList`,
+wherever that key stands (kpt and kustomize write it first, a hand-made list
+may put it after a long `items:`). `config.kubernetes.io/v1` and `v1beta1` are
+served; any other apiVersion gets an error ResourceList that says so.
+
+The spec is the functionConfig: its `volumes`, at the top level or under
+`spec` (a postrender spec file, `apiVersion: postrender/v1`,
+`kind: VolumeInjection`, works as is), layered under the command line's
+`-c`/`--volume`/`--logs-claim`. The empty ConfigMap that `kpt fn eval`
+sends when no `--fn-config` is given counts as no functionConfig; a
+ConfigMap with data is refused with a message that says what to give instead.
+
+The items are edited by the same Editor as a manifest stream, ConfigMaps
+first so that workloads can roll on their new template hashes. Each changed
+item is spliced into the ResourceList text on its own, so comments (kpt passes
+each document's `# Source:` lines), quoting, the `|-` pod template blocks and
+the `config.kubernetes.io/*` / `internal.config.kubernetes.io/*` annotations
+stay, and an item that cannot be spliced is rewritten alone.
+Every change and every warning becomes one result (`info` / `warning`), with
+`resourceRef` (and `file`, where the orchestrator told us the item's path)
+for the item it concerns. A failure is a ResourceList with no items and one
+`error` result; the CLI writes it and exits non-zero.
 """
 import copy
-from typing import Any, Dict, List, Optional
+import difflib
+import re
+from typing import Any, Dict, List, Optional, Tuple
 
-from ruamel.yaml.nodes import MappingNode, Node
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from .create import claim_manifest
-from .errors import PostrenderError, Where
+from .errors import InputError, PostrenderError, SpecError, Where
 from .pipeline import Editor
 from .read import Chunk
-from .report import Result
-from .select import POD_SPEC_PATHS, dig, object_identity
+from .report import Record
+from .select import POD_SPEC_PATHS, object_identity
 from .spec import Spec, _Checker, layer, volumes_from_node
-from .splice import CannotSplice, patch_text
+from .splice import CannotSplice, Splicer, patch_text
 from .yamlio import compose, dump_block, to_data
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
+KIND = "ResourceList"
+# A top-level `kind: ResourceList` line: the document is meant as a ResourceList even if it
+# does not parse, so the YAML error goes back as an error result rather than as a manifest error.
+_KIND_LINE = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#.*)?\r?$""", re.MULTILINE)
+_PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+_INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+
+# one parsed chunk, shared by is_resource_list and run_krm (the CLI calls both on the same chunk)
+_parsed: Dict[str, Any] = {}
 
 
-def is_resource_list(chunk: Chunk) -> bool:
-    if b"ResourceList" not in chunk.raw:
-        return False
-    try:
-        data = to_data(compose(chunk.text(), chunk.where, chunk.first_line))
-    except PostrenderError:
-        return False
-    return isinstance(data, dict) and data.get("kind") == "ResourceList" and data.get("apiVersion") in API_VERSIONS
-
-
-def _child(node: Optional[Node], key: str) -> Optional[Node]:
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            if getattr(key_node, "value", None) == key:
-                return value_node
-    return None
-
-
-def _ref(item: Any) -> Dict[str, str]:
-    kind, name, namespace = object_identity(item)
-    ref = {"apiVersion": str(item.get("apiVersion", "")) if isinstance(item, dict) else "", "kind": kind or "",
-           "name": name}
-    if namespace:
-        ref["namespace"] = namespace
-    return ref
-
-
-def _results(result: Result, items: List[Any]) -> List[Dict[str, Any]]:
-    by_label = {f"{object_identity(i)[0]}/{object_identity(i)[1]}": i for i in items if isinstance(i, dict)}
-    results = []
-    for record in result.records:
-        message = f"{record.action} volume {record.volume}" if record.volume else record.action
-        if record.container:
-            message += f" in container {record.container}"
-        if record.key:
-            message += f" (key {record.key})"
-        if record.detail:
-            message += f": {record.detail}"
-        entry: Dict[str, Any] = {"message": message, "severity": "info"}
-        if record.object in by_label:
-            entry["resourceRef"] = _ref(by_label[record.object])
-        results.append(entry)
-    results += [{"message": w, "severity": "warning"} for w in result.warnings]
-    return results
-
-
-def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
-    """The output ResourceList (as bytes) for one input ResourceList; raises only for our own bugs."""
+def _parse(chunk: Chunk) -> Tuple[Optional[Node], Any]:
+    """(root node, plain data) of a chunk; raises PostrenderError on bad YAML or bad UTF-8."""
+    if _parsed.get("raw") is chunk.raw:
+        return _parsed["root"], _parsed["data"]
     text = chunk.text()
     root = compose(text, chunk.where, chunk.first_line)
     data = to_data(root, chunk.where, chunk.first_line)
-    items = data.get("items") or []
+    _parsed.clear()
+    _parsed.update(raw=chunk.raw, root=root, data=data)
+    return root, data
+
+
+def is_resource_list(chunk: Chunk) -> bool:
+    """Is this (the first) document a ResourceList, i.e. should postrender act as a KRM function?"""
+    if b"ResourceList" not in chunk.raw:
+        return False
     try:
-        spec = _spec(root, cli_spec)
-        editor = Editor(spec)
-        new_items = _edit(editor, items, _child(root, "items"), chunk)
-        editor.finish()
-        results = _results(editor.result, new_items)
-        new = copy.deepcopy(data)
-        new["items"] = new_items
-        new["results"] = results
-        try:
-            return patch_text(text, root, new).encode("utf-8")
-        except CannotSplice:
-            return ("\n".join(dump_block(new, indent_sequences=False)) + "\n").encode("utf-8")
-    except PostrenderError as exc:
-        failed = copy.deepcopy(data)
-        failed["results"] = [{"message": str(exc), "severity": "error"}]
-        raise KrmFailure(("\n".join(dump_block(failed, indent_sequences=False)) + "\n").encode("utf-8"), exc)
+        _, data = _parse(chunk)
+    except PostrenderError:
+        # unreadable: a KRM input only if it says so on a top-level line (then run_krm reports why)
+        return _KIND_LINE.search(chunk.raw) is not None
+    return isinstance(data, dict) and data.get("kind") == KIND
 
 
 class KrmFailure(Exception):
@@ -105,38 +85,337 @@ class KrmFailure(Exception):
         self.error = error
 
 
-def _spec(root: Node, cli_spec: Spec) -> Spec:
-    config = _child(root, "functionConfig")
+class _ItemFailure(Exception):
+    def __init__(self, error: PostrenderError, item: Any):
+        super().__init__(str(error))
+        self.error = error
+        self.item = item
+
+
+def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
+    """The output ResourceList (as bytes) for one input ResourceList.
+
+    Raises KrmFailure (carrying the error ResourceList) when the input cannot be
+    transformed; any other exception is a bug of ours.
+    """
+    api_version = API_VERSIONS[0]
+    item: Any = None
+    try:
+        root, data = _parse(chunk)
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise InputError("expected a ResourceList (a mapping with `kind: ResourceList`)", chunk.where)
+        if data.get("apiVersion") not in API_VERSIONS:
+            raise InputError(f"unsupported ResourceList apiVersion {data.get('apiVersion')!r}", chunk.where,
+                             hint="postrender reads ResourceLists of " + " and ".join(API_VERSIONS))
+        api_version = data["apiVersion"]
+        items = data.get("items")
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise InputError(f"`items` must be a list, not {type(items).__name__}", _at(chunk, _child(root, "items")))
+        spec = _spec(root, cli_spec, chunk)
+        editor = Editor(spec)
+        try:
+            new_items, owners = _edit(editor, items, _child(root, "items"), chunk)
+        except _ItemFailure as failure:
+            item = failure.item
+            raise failure.error from None
+        editor.finish()
+        results = _results(editor, new_items, owners)
+        text = chunk.text()
+        try:
+            out = _write(text, root, items, new_items, results)
+        except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
+            new = copy.deepcopy(data)
+            new["items"] = new_items
+            new["results"] = results
+            return _dump(new)
+        return out.encode("utf-8")
+    except PostrenderError as exc:
+        raise KrmFailure(failure_output(exc, api_version, item), exc) from None
+
+
+def failure_output(error: PostrenderError, api_version: str = API_VERSIONS[0], item: Any = None) -> bytes:
+    """The ResourceList that reports `error`: no items (no object may pass), one error result."""
+    result = _result(str(error), "error", item)
+    return _dump({"apiVersion": api_version, "kind": KIND, "items": [], "results": [result]})
+
+
+# -- the spec --------------------------------------------------------------------------------------
+def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
+    """The functionConfig's volumes layered under the command line's. Errors count lines from the
+    `functionConfig:` key, so that they match the spec file it came from (kpt keeps its comments)."""
+    key, config = _entry(root, "functionConfig")
+    offset = key.start_mark.line if key is not None else 0
+    where = Where(source="functionConfig", line=config.start_mark.line - offset + 1 if config is not None else None)
     volumes = []
-    if config is not None and to_data(config) is not None:
-        volumes = volumes_from_node(config, _Checker("functionConfig"))
-    return Spec(volumes=layer([volumes, cli_spec.volumes]), logs_claim=cli_spec.logs_claim)
+    data = to_data(config, where) if config is not None else None
+    if data is None:
+        pass
+    elif not isinstance(data, dict):
+        raise SpecError(f"functionConfig must be a mapping, not {type(data).__name__}", where,
+                        hint="give a postrender spec: a mapping with a `volumes:` list")
+    elif data.get("kind") == "ConfigMap":
+        if data.get("data"):
+            raise SpecError(
+                "functionConfig is a ConfigMap (key=value arguments); postrender takes its spec as a "
+                "VolumeInjection with a `volumes:` list", where,
+                hint="kpt: `kpt fn eval DIR --exec postrender --fn-config volumes.yaml`; kustomize: put the "
+                     "`config.kubernetes.io/function` annotation on the spec file itself; or pass "
+                     "--logs-claim / --volume in the exec command")
+        # an empty ConfigMap is what `kpt fn eval` sends without --fn-config: no functionConfig
+    else:
+        if "volumes" in data and "spec" in data:
+            raise SpecError("functionConfig has both `volumes` and `spec`", where,
+                            hint="give the `volumes:` list either at the top level or under `spec:`, not both")
+        try:
+            volumes = volumes_from_node(config, _Checker("functionConfig"))
+        except SpecError as exc:
+            if exc.where.line is not None:
+                exc.where = exc.where.but(line=exc.where.line - offset)
+            raise
+    spec = Spec(volumes=layer([volumes, cli_spec.volumes]), logs_claim=cli_spec.logs_claim)
+    if spec.empty:
+        raise SpecError("nothing to do: no functionConfig with `volumes`, and no --logs-claim / --volume", where,
+                        hint="give a functionConfig with a `volumes:` list (a postrender spec file works as is), "
+                             "or pass --logs-claim CLAIM / --volume NAME=CLAIM:PATH in the exec command")
+    return spec
 
 
-def _edit(editor: Editor, items: Any, items_node: Optional[Node], chunk: Chunk) -> List[Any]:
-    if not isinstance(items, list):
-        return items
+# -- the items -------------------------------------------------------------------------------------
+Owners = Tuple[Dict[int, int], Dict[int, int]]  # record index -> item index, warning index -> item index
+
+
+def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: Chunk) -> Tuple[List[Any], Owners]:
     nodes = list(getattr(items_node, "value", None) or [])
     new_items = list(items)
+    record_owner: Dict[int, int] = {}
+    warning_owner: Dict[int, int] = {}
+    result = editor.result
     order = sorted(range(len(items)), key=lambda i: 0 if object_identity(items[i])[0] == "ConfigMap" else 1)
     for index in order:  # ConfigMaps first: workloads roll on their template hashes
         item = items[index]
+        if not isinstance(item, dict):
+            continue
         kind, name, _ = object_identity(item)
         node = nodes[index] if index < len(nodes) else None
-        line = chunk.first_line + (node.start_mark.line if node is not None else 0)
-        where = Where(document=chunk.index, line=line + 1, obj=f"{kind}/{name}")
-        if kind == "ConfigMap":
-            new_items[index] = editor.configmap(item, where, node, chunk.first_line) or item
-        elif kind in POD_SPEC_PATHS:
-            new, site = editor.workload(item, where)
-            current = new if new is not None else item
-            refs = editor.roll_refs(current, site)
-            new_items[index] = editor.rolled(current, site, refs, where, chunk.index) or current
-        elif kind == "PersistentVolumeClaim":
-            editor.note_claim(item)
+        where = _at(chunk, node).but(obj=f"{kind}/{name}")
+        records, warnings = len(result.records), len(result.warnings)
+        try:
+            if kind == "ConfigMap":
+                new_items[index] = editor.configmap(item, where, node, chunk.first_line) or item
+            elif kind in POD_SPEC_PATHS:
+                new, site = editor.workload(item, where)
+                current = new if new is not None else item
+                refs = editor.roll_refs(current, site)
+                new_items[index] = editor.rolled(current, site, refs, where, chunk.index) or current
+            elif kind == "PersistentVolumeClaim":
+                editor.note_claim(item)
+        except PostrenderError as exc:
+            raise _ItemFailure(exc, item) from None
+        record_owner.update((i, index) for i in range(records, len(result.records)))
+        warning_owner.update((i, index) for i in range(warnings, len(result.warnings)))
     declared = set(editor.declared_modes)
     for volume in editor.spec.volumes:
         if volume.create is not None and volume.claim not in declared:
             declared.add(volume.claim)
             new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-    return new_items
+            record_owner[len(result.records)] = len(new_items) - 1
+            result.records.append(Record(chunk.index, f"PersistentVolumeClaim/{volume.claim}", "created",
+                                         volume.name, detail=f"{volume.create.storage}, "
+                                         + ", ".join(volume.create.access_modes)))
+    return new_items, (record_owner, warning_owner)
+
+
+# -- results ---------------------------------------------------------------------------------------
+_ACTIONS = {
+    "added": "added volume {volume}",
+    "replaced": "replaced volume {volume}",
+    "added-mount": "mounted volume {volume}",
+    "updated-mount": "updated the mount of volume {volume}",
+    "repointed-mount": "re-pointed a mount to volume {volume}",
+    "removed-claim-template": "removed volumeClaimTemplate {volume}",
+    "annotated": "annotated the pod template",
+    "created": "created this claim for volume {volume}",
+}
+
+
+def _message(record: Record) -> str:
+    text = _ACTIONS.get(record.action, record.action + (" volume {volume}" if record.volume else ""))
+    text = text.format(volume=record.volume)
+    if record.key:
+        text = f"pod template in key {record.key}: {text}"
+    if record.action.endswith("-mount") and record.detail:
+        text += f" at {record.detail}"
+    if record.container:
+        text += f" in container {record.container}"
+    # a removed claim template's detail is advice: its warning result carries it
+    if record.detail and not record.action.endswith("-mount") and record.action != "removed-claim-template":
+        text += f" ({record.detail})"
+    return text
+
+
+def _results(editor: Editor, items: List[Any], owners: Owners) -> List[Dict[str, Any]]:
+    record_owner, warning_owner = owners
+    keyed: List[Tuple[float, int, Dict[str, Any]]] = []
+    for n, record in enumerate(editor.result.records):
+        index = record_owner.get(n)
+        entry = _result(_message(record), "info", items[index] if index is not None else None)
+        if index is None:
+            entry["message"] = f"{record.object}: {entry['message']}"
+        tags = {"action": record.action, "volume": record.volume, "container": record.container, "key": record.key}
+        entry["tags"] = {k: v for k, v in tags.items() if v}
+        keyed.append((index if index is not None else float("inf"), len(keyed), entry))
+    for n, warning in enumerate(editor.result.warnings):
+        index = warning_owner.get(n)
+        keyed.append((index if index is not None else float("inf"), len(keyed),
+                      _result(warning, "warning", items[index] if index is not None else None)))
+    return [entry for _, _, entry in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
+def _result(message: str, severity: str, item: Any = None) -> Dict[str, Any]:
+    entry: Dict[str, Any] = {"message": message, "severity": severity}
+    if isinstance(item, dict):
+        kind, name, namespace = object_identity(item)
+        ref = {"apiVersion": str(item.get("apiVersion") or ""), "kind": kind or "", "name": name}
+        if namespace:
+            ref["namespace"] = namespace
+        entry["resourceRef"] = ref
+        file = _file(item)
+        if file:
+            entry["file"] = file
+    return entry
+
+
+def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The item's source file, as kpt and kustomize annotate it."""
+    metadata = item.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict):
+        return None
+    path = next((annotations[k] for k in _PATH_ANNOTATIONS if isinstance(annotations.get(k), str)), None)
+    if not path:
+        return None
+    file: Dict[str, Any] = {"path": path}
+    index = next((annotations[k] for k in _INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
+    try:
+        file["index"] = int(index)
+    except (TypeError, ValueError):
+        pass
+    return file
+
+
+# -- writing: splice each changed item on its own --------------------------------------------------
+def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: List[Any],
+           results: List[Dict[str, Any]]) -> str:
+    """The input text with the changed items rewritten in place, new items appended and `results` set.
+
+    Each changed item is spliced as a document of its own (its text, dedented), so that an
+    item that begins with comments (kpt writes `- # Source: ...`) or that cannot be spliced
+    only costs that item its layout: it is then written anew in block style, at its place.
+    """
+    if not isinstance(root, MappingNode) or root.flow_style or not root.value:
+        raise CannotSplice("the ResourceList is not a block mapping")
+    items_key, items_node = _entry(root, "items")
+    nodes = list(items_node.value) if isinstance(items_node, SequenceNode) else []
+    if nodes and items_node.flow_style:
+        raise CannotSplice("items in flow style")
+    splicer = Splicer(text)
+    splicer.detect_style(root)
+    for index, node in enumerate(nodes):
+        if index < len(new_items) and new_items[index] is not old_items[index]:
+            _splice_item(splicer, node, old_items[index], new_items[index])
+    added = new_items[len(nodes):]
+    if added and nodes:
+        after = splicer.last_line(nodes[-1]) + 1
+        splicer.edit(after, after, splicer.block(added, _dash_column(splicer, nodes[-1])))
+    elif added:
+        _set_entry(splicer, root, "items", items_key, items_node, new_items)
+    results_key, results_node = _entry(root, "results")
+    if results or results_key is not None:
+        _set_entry(splicer, root, "results", results_key, results_node, results)
+    out = splicer.apply() if splicer.edits else text
+    return out if out.endswith("\n") else out + ("\r\n" if splicer.crlf else "\n")
+
+
+def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> None:
+    first, last = node.start_mark.line, splicer.last_line(node)
+    column = node.start_mark.column
+    region = [splicer.line(n) for n in range(first, last + 1)]
+    prefix = region[0][:column]
+    try:
+        sub = [region[0][column:]] + [line[column:] if not line[:column].strip() else _only_comment(line)
+                                      for line in region[1:]]
+        sub_text = "\n".join(sub) + "\n"
+        sub_root = compose(sub_text, Where())
+        if to_data(sub_root) != old:
+            raise CannotSplice("the item does not read back the same on its own")
+        new_sub = patch_text(sub_text, sub_root, new).split("\n")[:-1]
+    except (CannotSplice, PostrenderError):
+        lines = dump_block(new, splicer.indent_sequences)
+        rest = [" " * column + line if line else line for line in lines[1:]]
+        splicer.edit(first, last + 1, [prefix + lines[0]] + rest)
+        return
+    out: List[str] = []
+    matcher = difflib.SequenceMatcher(None, sub, new_sub, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out += region[i1:i2]
+        else:
+            out += [(prefix if j == 0 else " " * column) + line if line else line
+                    for j, line in zip(range(j1, j2), new_sub[j1:j2])]
+    if out != region:
+        splicer.edit(first, last + 1, out)
+
+
+def _only_comment(line: str) -> str:
+    """A line inside an item that is indented less than the item: only a comment may be."""
+    if line.strip() and not line.lstrip().startswith("#"):
+        raise CannotSplice("a line of the item is indented less than the item")
+    return line.lstrip()
+
+
+def _dash_column(splicer: Splicer, node: Node) -> int:
+    """Column of the `-` that introduces a block sequence item (comments may stand between)."""
+    for line in range(node.start_mark.line, -1, -1):
+        text = splicer.line(line)
+        if line == node.start_mark.line:
+            text = text[: node.start_mark.column]
+        match = re.match(r"^( *)-(?:[ \t]|$)", text)
+        if match:
+            return len(match.group(1))
+    raise CannotSplice("sequence item without a dash")
+
+
+def _set_entry(splicer: Splicer, root: MappingNode, name: str, key: Optional[Node], value: Optional[Node],
+               new: Any) -> None:
+    """Replace the value of a top-level key, or append the key after the last entry."""
+    if key is not None and value is not None:
+        splicer.replace_entry(key, value, new)
+        return
+    after = splicer.last_line(root.value[-1][1]) + 1
+    splicer.edit(after, after, splicer.block({name: new}, root.value[0][0].start_mark.column))
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _entry(node: Optional[Node], key: str) -> Tuple[Optional[Node], Optional[Node]]:
+    """(key node, value node) of `key` in a mapping node."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == key:
+                return key_node, value_node
+    return None, None
+
+
+def _child(node: Optional[Node], key: str) -> Optional[Node]:
+    return _entry(node, key)[1]
+
+
+def _at(chunk: Chunk, node: Optional[Node]) -> Where:
+    if node is None:
+        return chunk.where
+    return chunk.where.but(line=chunk.first_line + node.start_mark.line + 1)
+
+
+def _dump(value: Dict[str, Any]) -> bytes:
+    return ("\n".join(dump_block(value, indent_sequences=False)) + "\n").encode("utf-8")
