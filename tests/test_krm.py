@@ -340,7 +340,7 @@ def test_layered_with_command_line_and_create():
     """-c on the command line layers over the functionConfig; `create:` adds the claim as an item."""
     config = {"apiVersion": "postrender/v1", "kind": "VolumeInjection", "volumes": [
         {"name": "logs", "claimName": "from-function-config", "mountPath": LOGS, "replace": True}]}
-    proc = postrender(dump(resource_list(airflow_items(), config)), "--volume", f"data=airflow-data:/opt/airflow/data")
+    proc = postrender(dump(resource_list(airflow_items(), config)), "--volume", "data=airflow-data:/opt/airflow/data")
     out = load(ok(proc))
     _, template = template_of(out["items"])
     assert volume(template["spec"], "logs")["persistentVolumeClaim"] == {"claimName": "from-function-config"}
