@@ -33,7 +33,7 @@ class Where:
             parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         if self.obj:
             parts.append(self.obj)
-        if self.key:
+        if self.key and not (self.obj and self.obj.endswith(f" key {self.key}")):  # a site label names it
             parts.append(f"key {self.key}")
         if self.container:
             parts.append(f"container {self.container}")

@@ -85,6 +85,19 @@ def inject_pod_spec(
     containers = [dict(c) for c in containers]
     init_containers = [dict(c) for c in init_containers]
 
+    # Two volumes mounted at one path in one container contradict each other: the later would
+    # re-point the earlier's mount, and the next run would find a conflict there (not idempotent).
+    mounted_at: Dict[Tuple[int, str], str] = {}
+    for spec in volumes:
+        chosen = [c for c in containers if spec.selects_container(str(c.get("name")), init=False)]
+        chosen += [c for c in init_containers if spec.selects_container(str(c.get("name")), init=True)]
+        for container in chosen:
+            other = mounted_at.setdefault((id(container), spec.mount_path), spec.name)
+            if other != spec.name:
+                raise InputError(f"volumes {other!r} and {spec.name!r} would both be mounted at {spec.mount_path}",
+                                 where.but(container=str(container.get("name"))),
+                                 hint="give them different mountPaths, targets or containers in the spec")
+
     for spec in volumes:
         _inject_volume(pod, spec, where, changes)
         if templates:

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from .create import claims_to_create
 from .errors import InputError, Where
@@ -21,7 +21,7 @@ from .inject import Change, annotate_pod_template, inject_pod_spec
 from .read import BOM, Chunk, Stream
 from .report import Record, Result
 from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
-                     is_candidate, template_site, volumes_for, workload_site)
+                     is_candidate, target_matches, template_site, volumes_for, workload_site)
 from .spec import Spec, VolumeSpec
 from .splice import CannotSplice, patch_text
 from .write import Output
@@ -70,9 +70,20 @@ def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]
 def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
     """Value nodes of the mapping at root[key], by key (for line numbers)."""
     for key_node, value_node in getattr(root, "value", None) or []:
-        if getattr(key_node, "value", None) == key and isinstance(value_node.value, list):
-            return {k.value: v for k, v in value_node.value if not isinstance(k.value, list)}
+        if getattr(key_node, "value", None) == key and isinstance(value_node, MappingNode):
+            return {k.value: v for k, v in value_node.value if isinstance(k, ScalarNode)}
     return {}
+
+
+def _identity(root: Optional[Node]) -> Optional[str]:
+    """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
+    entries = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)} if isinstance(root, MappingNode) else {}
+    kind, metadata = entries.get("kind"), entries.get("metadata")
+    if not isinstance(kind, ScalarNode):
+        return None
+    names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
+             if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
+    return f"{kind.value}/{names[0] if names else ''}"
 
 
 class Editor:
@@ -118,6 +129,12 @@ class Editor:
             root = compose(value, where, first_line)
             template = to_data(root, where, first_line, memo)
         except InputError as exc:
+            # a worker pod template the spec targets must not be skipped silently: its pods would
+            # run without the volume
+            site = template_site(configmap, key, {})
+            if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
+                raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
+                                 hint=exc.hint) from None
             self.result.warnings.append(f"{exc.where}: looks like a pod template but is not readable YAML "
                                         f"({exc.message}); left unchanged")
             return None
@@ -275,14 +292,16 @@ class Pipeline:
             return chunk.raw
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
-                check_syntax(chunk.text(), chunk.where, chunk.first_line)
+                check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
             if not self.result.helm4 and HELM4_FILENAME.encode() in chunk.raw:
                 self.result.helm4 = True
             return chunk.raw
-        text = chunk.text()
-        root = compose(text, chunk.where, chunk.first_line)
+        root = compose(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         memo: Dict[int, Any] = {}
-        data = to_data(root, chunk.where, chunk.first_line, memo)
+        try:
+            data = to_data(root, chunk.where, chunk.first_line, memo)
+        except InputError as exc:  # a duplicate key, a foreign tag: name the object too
+            raise exc.located(chunk.where.but(obj=_identity(root))) from None
         if not isinstance(data, dict):
             return chunk.raw
         kind, name, namespace = object_identity(data)
@@ -302,12 +321,12 @@ class Pipeline:
                 refs = self.editor.roll_refs(current, site)
                 pending = refs - self.seen
                 if pending:
-                    waiting = _Waiting(self.output.reserve(), chunk, text, new, site, refs, pending)
+                    waiting = _Waiting(self.output.reserve(), chunk, chunk.text(), new, site, refs, pending)
                     for ref in pending:
                         self.waiting.setdefault(ref, []).append(waiting)
                     return b""
                 new = self.editor.rolled(current, site, refs, where, chunk.index) or new
-            return chunk.raw if new is None else patch_text(text, root, new, memo).encode("utf-8")
+            return chunk.raw if new is None else patch_text(chunk.text(), root, new, memo).encode("utf-8")
         except CannotSplice as exc:
             raise InputError(f"cannot edit this document in place ({exc})", where) from None
 

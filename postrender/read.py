@@ -6,16 +6,46 @@ or after a `...` end marker. Each chunk keeps its exact bytes, so untouched
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 """
+import codecs
 import itertools
 import re
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Optional, Tuple
+from typing import BinaryIO, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
 
 BOM = b"\xef\xbb\xbf"
 _START = re.compile(rb"---(?:[ \t\r\n]|$)")
 _END = re.compile(rb"\.\.\.(?:[ \t\r\n]|$)")
+# A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
+_WS = rb"[ \t\r\x0b\x0c]"
+_CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
+# Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
+_ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
+_UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
+
+
+def invalid_utf8(raw: bytes) -> Optional[int]:
+    """Offset of the first byte that is not valid UTF-8 in `raw`, or None."""
+    if raw.isascii():
+        return None
+    pos, size = 0, len(raw)
+    while pos < size:
+        end = pos + _UTF8_STEP
+        try:
+            _, used = codecs.utf_8_decode(raw[pos:end], "strict", end >= size)
+        except UnicodeDecodeError as exc:
+            return pos + exc.start
+        pos += used
+    return None
+
+
+def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputError:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    line = first_line + raw.count(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+    return InputError(f"not valid UTF-8 (byte 0x{raw[offset]:02x})", Where(document=index, line=line, column=column),
+                      hint="Kubernetes manifests must be UTF-8")
 
 
 @dataclass
@@ -32,21 +62,16 @@ class Chunk:
         try:
             return self.raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = self.first_line + self.raw[: exc.start].count(b"\n") + 1
-            raise InputError(f"not valid UTF-8 (byte 0x{self.raw[exc.start]:02x})",
-                             Where(document=self.index, line=line),
-                             hint="Kubernetes manifests must be UTF-8") from None
+            raise _utf8_error(self.raw, exc.start, self.index, self.first_line) from None
 
     @property
     def blank(self) -> bool:
-        """Only a separator, comments and blank lines: nothing to parse."""
-        for line in self.raw.splitlines():
-            stripped = line.strip()
-            if stripped and not stripped.startswith(b"#") and not _START.match(line) and not _END.match(line):
-                return False
-            if _START.match(line) and line[3:].strip() and not line[3:].strip().startswith(b"#"):
-                return False
-        return True
+        """Only a separator, comments and blank lines: nothing to parse.
+
+        A chunk with a line break other than LF/CRLF is never blank: a YAML reader
+        would see a new line (and maybe content) where a comment seems to go on.
+        """
+        return _CONTENT.search(self.raw) is None and _ODD_BREAK.search(self.raw) is None
 
 
 class Stream:
@@ -57,9 +82,11 @@ class Stream:
         self.bom = False
 
     def __iter__(self) -> Iterator[Chunk]:
-        pieces = []
+        """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
+        pieces: List[bytes] = []
         index, line_no, first_line = 0, 0, 0
         first = True
+        directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
         for line in self.source:
             if first:
                 first = False
@@ -67,19 +94,33 @@ class Stream:
                     self.bom = True
                     line = line[len(BOM):]
             marker = line[:3]  # cheap test first: most lines are neither marker
-            if marker == b"---" and pieces and _START.match(line):
+            if marker == b"---" and pieces and _START.match(line) and not (directive and _only_directives(pieces)):
                 index += 1
-                yield Chunk(index, first_line, b"".join(pieces))
-                pieces, first_line = [], line_no
+                yield _checked(Chunk(index, first_line, b"".join(pieces)))
+                pieces, first_line, directive = [], line_no, False
             pieces.append(line)
             line_no += 1
+            if marker[:1] == b"%":
+                directive = True
             if marker == b"..." and _END.match(line):
                 index += 1
-                yield Chunk(index, first_line, b"".join(pieces))
-                pieces, first_line = [], line_no
+                yield _checked(Chunk(index, first_line, b"".join(pieces)))
+                pieces, first_line, directive = [], line_no, False
         if pieces:
             index += 1
-            yield Chunk(index, first_line, b"".join(pieces))
+            yield _checked(Chunk(index, first_line, b"".join(pieces)))
+
+
+def _only_directives(pieces: List[bytes]) -> bool:
+    """Directives, comments and blank lines only: the prologue of the document that follows."""
+    return all(p[:1] in (b"%", b"#") or not p.strip() for p in pieces)
+
+
+def _checked(chunk: Chunk) -> Chunk:
+    offset = invalid_utf8(chunk.raw)
+    if offset is not None:
+        raise _utf8_error(chunk.raw, offset, chunk.index, chunk.first_line)
+    return chunk
 
 
 

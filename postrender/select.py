@@ -36,7 +36,9 @@ CANDIDATE = re.compile(rb"\b(?:%s)\b" % _KINDS)
 # A block-style document names its kind on a top-level line; only then is that line decisive.
 _TOP_KIND = re.compile(rb"^[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)", re.MULTILINE)
 _TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
-POD_TEMPLATE_TEXT = re.compile(r"^\s*[\"']?kind[\"']?\s*:\s*[\"']?Pod[\"']?\s*(#.*)?$", re.MULTILINE)
+# `[ \t]`, not `\s`: `\s*` crosses line ends, and at every line start it would scan all the blank
+# lines that follow (quadratic time on a value of many blank lines).
+POD_TEMPLATE_TEXT = re.compile(r"^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?Pod[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 
 
 @dataclass

@@ -17,6 +17,7 @@ own sequence-indentation style.
 """
 import difflib
 import json
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -24,8 +25,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .yamlio import dump_block, dump_scalar, to_data
 
 _PLACEHOLDER = "__postrender_key__"
-# libyaml also breaks lines on these; the splicer counts lines on "\n" only.
+# Besides LF and CRLF, libyaml (and so every mark's line number) also breaks lines on these.
 _OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+_LINE_BREAK = re.compile("(\r\n|[\n\r\x85\u2028\u2029])")
 
 
 class CannotSplice(Exception):
@@ -58,19 +60,26 @@ class Splicer:
     """Collects line edits against one text and applies them at once."""
 
     def __init__(self, text: str, memo: Optional[Dict[int, Any]] = None):
-        stripped = text.replace("\r\n", "\n")
-        if any(ch in stripped for ch in _OTHER_LINE_BREAKS):
-            raise CannotSplice("line breaks other than LF/CRLF")
-        self.lines = text.split("\n")  # the last element has no line end
-        self.crlf = "\r\n" in text
+        # Lines as libyaml counts them (its marks number them so), each with its own line end;
+        # the last one has none. Untouched lines keep their ends; new lines get the text's usual one.
+        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+            parts = _LINE_BREAK.split(text)
+            self.lines: List[str] = parts[0::2]
+            self.ends: List[str] = parts[1::2] + [""]
+            counts = {end: self.ends.count(end) for end in set(self.ends[:-1])}
+            self.newline = max(counts, key=lambda end: (counts[end], end == "\n")) if counts else "\n"
+        else:
+            self.lines = text.split("\n")
+            self.ends = ["\n"] * (len(self.lines) - 1) + [""]
+            self.newline = "\n"
+        self.crlf = self.newline == "\r\n"
         self.edits: List[Tuple[int, int, int, List[str]]] = []  # start, end, seq, new lines
         self._data: Dict[int, Any] = memo if memo is not None else {}  # node id -> its value
         self.indent_sequences = True
 
     # -- reading the old text -------------------------------------------------
     def line(self, n: int) -> str:
-        text = self.lines[n]
-        return text[:-1] if text.endswith("\r") else text
+        return self.lines[n]
 
     def old(self, node: Node) -> Any:
         key = id(node)
@@ -120,12 +129,18 @@ class Splicer:
         return [pad + line[strip:] if line else line for line in lines]
 
     def apply(self) -> str:
-        cr = "\r" if self.crlf else ""
         lines = list(self.lines)
+        ends = list(self.ends)
         # bottom-up so earlier line numbers stay valid; equal starts: the later edit first
         for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[2]), reverse=True):
-            lines[start:end] = [text + cr for text in new]
-        return "\n".join(lines)
+            lines[start:end] = new
+            ends[start:end] = [self.newline] * len(new)
+        if not lines:
+            return ""
+        # every line but the last ends with a line break (an old last line that got a line after it
+        # takes the usual one); the last never does, as in the text
+        ends = [end or self.newline for end in ends[:-1]] + [""]
+        return "".join(text + end for text, end in zip(lines, ends))
 
     # -- the walk -----------------------------------------------------------------------
     def sync(self, node: Node, new: Any, replace_whole) -> None:
@@ -189,7 +204,8 @@ class Splicer:
         key_text = self.line(key_line)[key_node.start_mark.column:key_node.end_mark.column]
         if not isinstance(value, (dict, list)) or not value:
             scalar = self.scalar_text(value_node, value)
-            if value_node.start_mark.line == key_line or isinstance(value_node, ScalarNode) and not value_node.value:
+            if value_node.start_mark.line == key_line or (isinstance(value_node, ScalarNode) and not value_node.value
+                                                          and not value_node.style):
                 self.replace_span(value_node, scalar, key_node)
                 return
         emitted = self.block({_PLACEHOLDER: value}, 0)
@@ -209,11 +225,14 @@ class Splicer:
         """Put `text` where the scalar `node` stands (an empty null: right after the key's colon)."""
         start, end = node.start_mark, node.end_mark
         first = self.line(start.line)
-        if isinstance(node, ScalarNode) and not node.value and key_node is not None and start.line == end.line:
-            # an empty value: the mark sits at the colon's end or the next line; write after the colon
+        if (isinstance(node, ScalarNode) and not node.value and not node.style and key_node is not None
+                and start.line == end.line):
+            # an empty plain value (a null): the mark sits at the colon's end or the next line; write after the colon
             line = key_node.start_mark.line
             text_line = self.line(line)
-            colon = text_line.index(":", key_node.end_mark.column)
+            colon = text_line.find(":", key_node.end_mark.column)
+            if colon < 0:
+                raise CannotSplice("a key whose `:` is not on its line")
             self.edit(line, line + 1, [text_line[: colon + 1] + " " + text + text_line[colon + 1:].rstrip()])
             return
         last = self.last_line(node)
@@ -233,13 +252,17 @@ class Splicer:
     def patch_literal(self, node: ScalarNode, new: str) -> bool:
         """Patch a `|` block scalar line by line; False when its layout is not plain enough."""
         header = node.start_mark.line
+        if "\u2028" in node.value or "\u2029" in node.value:
+            return False  # kept in the value, yet lines to libyaml: the text lines do not map to its lines
         old_lines = node.value.split("\n")
         new_lines = new.split("\n")
         if node.value.endswith("\n") != new.endswith("\n"):
             return False
         indicator = self.line(header)[node.start_mark.column:].split("#")[0].strip()
         explicit = [ch for ch in indicator if ch.isdigit()]
-        body = [self.line(n) for n in range(header + 1, header + 1 + len(old_lines))]
+        # with clip/keep chomping the value ends with "\n": its last split element is no body line
+        compared = old_lines[:-1] if node.value.endswith("\n") else old_lines
+        body = [self.line(n) for n in range(header + 1, header + 1 + len(compared))]
         if explicit:
             indent = int(explicit[0])  # relative to the parent's indentation; recover it below
             parents = [len(t) - len(t.lstrip(" ")) for t in body if t.strip()]
@@ -251,7 +274,7 @@ class Splicer:
             indent = len(firsts[0]) - len(firsts[0].lstrip(" "))
         if indent == 0:
             return False
-        for text, value in zip(body, old_lines):
+        for text, value in zip(body, compared):
             if text[indent:] != value and not (value == "" and not text.strip()):
                 return False
         first_new = next((t for t in new_lines if t.strip()), "")
@@ -275,6 +298,14 @@ class Splicer:
             stripped = text.rstrip()
             if stripped.endswith("-") and (len(stripped) == 1 or stripped[-2] in " -"):
                 return len(stripped) - 1, line
+            if line != item.start_mark.line:
+                # comments may stand between the dash and the item: `- # note`, or whole-line comments
+                dashed = re.match(r"^( *)-[ \t]+#", stripped)
+                if dashed:
+                    return len(dashed.group(1)), line
+                if stripped.lstrip().startswith("#"):
+                    line -= 1
+                    continue
             if stripped:
                 raise CannotSplice("sequence item without a dash")
             line -= 1

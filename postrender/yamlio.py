@@ -10,11 +10,15 @@ decoders read YAML 1.1 (`on`, `yes`, `0755` must stay strings).
 """
 import io
 import json
-from typing import Any, Dict, List, Optional, Tuple
+import re
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                                SequenceStartEvent)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from .errors import InputError, Where
@@ -24,11 +28,27 @@ try:  # libyaml: an order of magnitude faster and gives the same marks
 except ImportError:  # pragma: no cover - pure Python fallback
     from ruamel.yaml.loader import SafeLoader as _Loader
 
-# An alias can make a tiny document expand to billions of values; plain
-# manifests have a few thousand nodes, so this bound only stops abuse.
-MAX_EXPANDED_NODES = 2_000_000
+Text = Union[str, bytes]
+
+# Limits that only stop abuse: rendered manifests nest a few dozen levels, hold a few
+# thousand values and rarely use aliases at all.
+#
+# Nesting: libyaml's composer recurses in C (a few hundred thousand levels overflow the
+# stack: SIGSEGV), its scanner does work proportional to the depth for every token (deep
+# input takes quadratic time), and the Python code after it recurses too. So the depth is
+# bounded BEFORE libyaml sees a document: a cheap upper bound from the raw text first,
+# and only when that bound is high an event scan that stops at the first level too deep.
+MAX_DEPTH = 256
+# An alias can make a tiny document expand to billions of values.
+MAX_ALIAS_VALUES = 1_000_000  # values that aliases add when expanded
+MAX_EXPANDED_NODES = 2_000_000  # values of one document once expanded (to_data's own guard)
+MAX_NODES = 1_000_000  # nodes of one composed document (memory: a node tree costs ~100x its text)
+SCAN_ABOVE = 2 * 1024 * 1024  # below this size a document cannot hold MAX_NODES nodes
 
 STR = "tag:yaml.org,2002:str"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+MERGE = "tag:yaml.org,2002:merge"
 _SIMPLE_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -36,41 +56,221 @@ _SIMPLE_TAGS = {
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:timestamp",
 }
+# The characters of a line's indentation and of the block indicators that open nested
+# collections on it (`- - ? key`): a run of MAX_DEPTH // 4 of them is what `_may_be_deep` seeks.
+_PREFIX_CHARS = bytes.maketrans(b"\t-?:", b"    ")
+_PREFIX_RUN = b" " * (MAX_DEPTH // 4)
+_STEP = 1 << 20
+# An alias token: `*` and a name, where a token may start (after a space, a line break or `[{,`).
+_ALIAS = re.compile(r"(?:^|[\s\[{,\ufeff])\*[^\s\[\]{},]")
+_ALIAS_B = re.compile(rb"(?:^|[\s\[{,]|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf)\*[^\s\[\]{},]")
 
 
-def yaml_error(exc: YAMLError, where: Where, first_line: int = 0) -> InputError:
+def _where_at(text: Optional[Text], mark: Any, where: Where, first_line: int) -> Where:
+    """`where` at a libyaml mark, as a line/column of the stream.
+
+    libyaml also breaks lines on a lone CR, NEL, U+2028 and U+2029; the stream's lines
+    are counted on LF only, so the line comes from the mark's character index when the
+    text is at hand.
+    """
+    if mark is None:
+        return where
+    line, column = mark.line, mark.column
+    index = getattr(mark, "index", None)  # in characters
+    if isinstance(text, bytes) and any(b in text for b in (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")):
+        text = text.decode("utf-8", "replace")  # only then do libyaml's lines differ; an error path: copies are fine
+    if isinstance(text, str) and isinstance(index, int) and 0 <= index <= len(text):
+        line = text.count("\n", 0, index)
+        column = index - (text.rfind("\n", 0, index) + 1)
+    return where.but(line=first_line + line + 1, column=column + 1)
+
+
+def yaml_error(exc: YAMLError, where: Where, first_line: int = 0, text: Optional[Text] = None) -> InputError:
     """An InputError at the place libyaml reported (`first_line` shifts to stream lines)."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if isinstance(exc, MarkedYAMLError) and mark is not None:
-        where = where.but(line=first_line + mark.line + 1, column=mark.column + 1)
-    return InputError(f"invalid YAML: {problem}", where)
+        where = _where_at(text, mark, where, first_line)
+    position = getattr(exc, "position", None)  # a ReaderError: a byte offset into the UTF-8 text
+    if isinstance(exc, ReaderError) and isinstance(position, int) and text is not None:
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        prefix = raw[:position]
+        column = len(prefix[prefix.rfind(b"\n") + 1:].decode("utf-8", "replace"))
+        where = where.but(line=first_line + prefix.count(b"\n") + 1, column=column + 1)
+        character = getattr(exc, "character", None)
+        if isinstance(character, int) and getattr(exc, "reason", None):
+            problem = f"character {character:#06x} is not allowed ({exc.reason})"
+    hint = None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")  # an error path: the copy is no matter
+    if isinstance(text, str) and any(ch in text.replace("\r\n", "\n") for ch in ("\r", "\x85", "\u2028", "\u2029")):
+        hint = ("the document holds a line break other than LF or CRLF (a lone CR, NEL, U+2028 or U+2029), "
+                "which YAML also reads as a line break")
+    elif "\t" in problem or isinstance(text, str) and "\t" in text and "cannot start any token" in problem:
+        hint = "YAML does not allow tabs for indentation"
+    return InputError(f"invalid YAML: {problem}", where, hint=hint)
 
 
-def compose(text: str, where: Where, first_line: int = 0) -> Optional[Node]:
-    """The node tree of a single-document text, or None when it holds no document."""
-    loader = _Loader(text)
+def _may_be_deep(text: Text) -> bool:
+    """Could this text nest deeper than MAX_DEPTH? Cheap, never wrong when it says no.
+
+    Each flow collection opens with a `[` or `{`. A block collection nested in a block
+    collection starts further right, except a sequence that is a mapping's value, which
+    may start at the mapping's column (but its own items start further right). So a
+    block collection at depth d starts at column >= d/2 - 1, right after the line's
+    indentation and its block indicators; with no such prefix of MAX_DEPTH/4 characters
+    and at most MAX_DEPTH/2 brackets, the depth is at most MAX_DEPTH.
+    """
+    if isinstance(text, bytes):
+        flow = text.count(b"[") + text.count(b"{")
+    else:
+        flow = text.count("[") + text.count("{")
+    if flow > MAX_DEPTH // 2:
+        return True
+    # a prefix that long is a run of those characters somewhere (a looser test, but a fast one:
+    # a regex anchored at every line start costs ten times more); slices keep memory flat
+    overlap = len(_PREFIX_RUN)
+    for start in range(0, len(text), _STEP):
+        piece = text[start:start + _STEP + overlap]
+        if isinstance(piece, str):
+            piece = piece.encode("utf-8", "surrogatepass")
+        if _PREFIX_RUN in piece.translate(_PREFIX_CHARS):
+            return True
+    return False
+
+
+def _may_hold_many_nodes(text: Text) -> bool:
+    """Could this text hold more than MAX_NODES nodes? Cheap, never wrong when it says no.
+
+    A node starts at a line's start or after an indicator (`-`, `?`, `:`, `,`, `[`, `{`),
+    and each of those starts at most a collection and its first item: a huge single
+    scalar (a 60 MB blob) holds few nodes however long it is.
+    """
+    if len(text) <= SCAN_ABOVE:
+        return False
+    marks = ("\n", "-", "?", ":", ",", "[", "{")
+    if isinstance(text, bytes):
+        starts = sum(text.count(mark.encode()) for mark in marks)
+    else:
+        starts = sum(text.count(mark) for mark in marks)
+    return 3 * (starts + 1) > MAX_NODES
+
+
+def _may_alias(text: Text) -> bool:
+    """Could this text hold an alias (`*name` where a token starts)? Cheap, never wrong when it says no."""
+    if isinstance(text, bytes):
+        return b"*" in text and _ALIAS_B.search(text) is not None
+    return "*" in text and _ALIAS.search(text) is not None
+
+
+def _loader(text: Text) -> Any:
+    return _Loader(text)
+
+
+def _dispose(loader: Any) -> None:
+    dispose = getattr(loader, "dispose", None)
+    if dispose:
+        dispose()
+
+
+def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int] = None) -> int:
+    """Parse `text` to events only, refusing what would be abuse to compose; returns the node count.
+
+    Raises InputError on malformed YAML, nesting deeper than MAX_DEPTH (checked on each
+    event, so libyaml never gets far into a too deep document), aliases that expand to
+    more than MAX_ALIAS_VALUES values, a recursive or undefined alias, and more than
+    `max_nodes` nodes.
+    """
+    loader = _loader(text)
+    depth = nodes = added = 0
+    sizes: Dict[Any, int] = {}  # anchor -> values of its node once expanded (capped)
+    stack: List[List[Any]] = []  # [anchor, values so far] of each open collection
+    cap = MAX_ALIAS_VALUES + 1
+
+    def fail(message: str, event: Any, hint: Optional[str] = None) -> InputError:
+        return InputError(message, _where_at(text, event.start_mark, where, first_line), hint=hint)
+
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                nodes += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+                if stack:
+                    stack[-1][1] += 1
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                nodes += 1
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise fail(f"nested deeper than {MAX_DEPTH} levels; refused", event,
+                               hint="Kubernetes objects nest a few dozen levels at most")
+                if event.anchor is not None:
+                    sizes.pop(event.anchor, None)  # open: an alias to it now would be recursive
+                stack.append([event.anchor, 1])
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+                anchor, size = stack.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+                if stack:
+                    stack[-1][1] = min(stack[-1][1] + size, cap)
+            elif kind is AliasEvent:
+                size = sizes.get(event.anchor)
+                if size is None:
+                    if any(entry[0] == event.anchor for entry in stack):
+                        raise fail(f"alias *{event.anchor} refers to a node that contains it (a recursive "
+                                   "structure); refused", event)
+                    raise fail(f"undefined alias *{event.anchor}", event)
+                added += size
+                if added > MAX_ALIAS_VALUES:
+                    raise fail(f"aliases expand to more than {MAX_ALIAS_VALUES:,} values (an alias bomb?); refused",
+                               event, hint="write the values out instead of repeating them through aliases")
+                if stack:
+                    stack[-1][1] = min(stack[-1][1] + size, cap)
+            if max_nodes is not None and nodes > max_nodes:
+                raise fail(f"holds more than {max_nodes:,} values; refused (Kubernetes objects are far smaller)",
+                           event)
+    except YAMLError as exc:
+        raise yaml_error(exc, where, first_line, text) from None
+    finally:
+        _dispose(loader)
+    return nodes
+
+
+def compose(text: Text, where: Where, first_line: int = 0) -> Optional[Node]:
+    """The node tree of a single-document text, or None when it holds no document.
+
+    Abusive input (see `scan`) is refused before libyaml composes anything.
+    """
+    if _may_alias(text) or _may_be_deep(text) or _may_hold_many_nodes(text):
+        scan(text, where, first_line, MAX_NODES)
+    loader = _loader(text)
     try:
         node = loader.get_single_node()
     except YAMLError as exc:
-        raise yaml_error(exc, where, first_line) from None
+        raise yaml_error(exc, where, first_line, text) from None
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
     finally:
-        dispose = getattr(loader, "dispose", None)
-        if dispose:
-            dispose()
+        _dispose(loader)
     return node
 
 
-def check_syntax(text: str, where: Where, first_line: int = 0) -> None:
-    """Parse without building anything: raises InputError on malformed YAML."""
-    loader = _Loader(text)
+def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
+    """Parse without building anything: raises InputError on malformed or abusive YAML."""
+    if _may_alias(text) or _may_be_deep(text):
+        scan(text, where, first_line)
+        return
+    loader = _loader(text)  # the common case: nothing to count, only libyaml's own checks
     try:
         while loader.check_event():
             loader.get_event()
     except YAMLError as exc:
-        raise yaml_error(exc, where, first_line) from None
+        raise yaml_error(exc, where, first_line, text) from None
+    finally:
+        _dispose(loader)
 
 
 _CONSTRUCTOR = None
@@ -131,8 +331,10 @@ class _Builder:
         if isinstance(node, ScalarNode):
             value: Any = self.scalar(node)
         elif isinstance(node, SequenceNode):
+            self.collection_tag(node, SEQ)
             value = [self.build(item) for item in node.value]
         elif isinstance(node, MappingNode):
+            self.collection_tag(node, MAP)
             value = {}
             for key_node, value_node in node.value:
                 item_key = self.build(key_node)
@@ -148,8 +350,17 @@ class _Builder:
         self.sizes[key] = self.count - before
         return value
 
+    def collection_tag(self, node: Node, expected: str) -> None:
+        """Only plain mappings and sequences (or local `!tags`, taken as plain): nothing is constructed."""
+        tag = _tag(node)
+        if tag != expected and not tag.startswith("!"):
+            raise InputError(f"unsupported tag {tag} (tags are never constructed)", self.at(node))
+
     def scalar(self, node: ScalarNode) -> Any:
         tag = _tag(node)
+        if tag == MERGE:
+            raise InputError("YAML merge keys (`<<`) are not supported in an object this tool reads",
+                             self.at(node), hint="write the merged keys out in the object itself")
         if tag == STR:
             return node.value
         if tag.startswith("!") and tag != "!":

@@ -1,0 +1,174 @@
+"""A bounded fuzz run: random bytes, YAML-ish text and mutated manifests into the stream reader
+and the pipeline, random spec-ish text into the spec loader.
+
+Whatever goes in, the only exception allowed out is a PostrenderError (which the CLI turns
+into a clean message and exit code 1 or 2): anything else would surface as an internal error.
+When the pipeline succeeds, its output must be valid UTF-8 YAML again and a second run must
+not fail. A few thousand cases in well under a minute.
+"""
+import io
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from conftest import STREAMS
+from postrender.errors import PostrenderError
+from postrender.pipeline import transform
+from postrender.read import Stream
+from postrender.spec import Spec, parse_spec_text
+
+SPEC_TEXT = json.dumps({"volumes": [
+    {"name": "logs", "claimName": "airflow-log-pvc", "mountPath": "/opt/airflow/logs", "replace": True,
+     "targets": ["pod-template", "scheduler", "worker", {"kind": "StatefulSet"}]},
+    {"name": "data", "claimName": "data-pvc", "mountPath": "/data", "subPath": "x", "readOnly": True,
+     "containers": ["*", "init-*"], "targets": ["pod-template", {"kind": "Deployment"}]},
+]})
+SPECS = [
+    Spec(volumes=parse_spec_text(SPEC_TEXT, "spec.yaml")),
+    Spec(logs_claim="airflow-log-pvc"),
+]
+SEEDS = [(STREAMS / name).read_text() for name in ("helm3-official.yaml", "helm4-official.yaml")] + ["""\
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: s
+  labels: {component: scheduler}
+spec:
+  template:
+    spec:
+      initContainers: [{name: init-db, image: x}]
+      containers:
+      - name: scheduler
+        volumeMounts: [{name: logs, mountPath: /opt/airflow/logs, subPath: ''}]
+      volumes:
+      - {name: logs, emptyDir: {}}
+      - {name: config, configMap: {name: airflow-config}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: airflow-config}
+data:
+  pod_template_file.yaml: "kind: Pod\\nspec:\\n  containers:\\n  - name: base\\n    volumeMounts: ~\\n  volumes:"
+"""]
+
+TOKENS = [
+    "---\n", "...\n", "--- |\n", "%YAML 1.1\n", "kind: Deployment\n", "kind: StatefulSet\n", "kind: ConfigMap\n",
+    "kind: Pod\n", "kind: Job\n", "apiVersion: v1\n", "metadata:\n", "  name: x\n", "  labels: {component: worker}\n",
+    "spec:\n", "  template:\n", "    spec:\n", "data:\n", "  k: |-\n", "    kind: Pod\n", "containers:", "volumes:",
+    "volumeMounts:", "initContainers:", "volumeClaimTemplates:", "- name: logs\n", "- name: base\n",
+    "mountPath: /opt/airflow/logs\n", "emptyDir: {}\n", "configMap: {name: x}\n", "persistentVolumeClaim:",
+    "claimName: c\n", "  ", "    ", "- ", ": ", "? ", "[", "]", "{", "}", ", ", "&a ", "*a", "*b", "<<: *a\n",
+    "!!python/object/apply:os.system [\"true\"]", "!!binary ", "!local ", "!!set ", "!!str ", "'", '"', "''", '"\\n"',
+    "|\n", ">-\n", "|2\n", "# c\n", " # c", "\n", "\r\n", "\r", "\x85", "\u2028", "\u2029", "\t", "\ufeff", "\x00",
+    "null", "~", "true", "yes", "0755", "1e3", "2001-12-14", "é", "\U0001f600", "a" * 40,
+]
+
+yamlish = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
+
+
+@st.composite
+def mutated(draw) -> bytes:
+    """A seed stream with a few random edits: deletions, insertions, duplicated or swapped lines, re-indentation."""
+    text = draw(st.sampled_from(SEEDS))
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    for _ in range(draw(st.integers(1, 4))):
+        lines = text.split("\n")
+        op = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "indent", "dedent", "cut"]))
+        at = draw(st.integers(0, max(0, len(lines) - 1)))
+        if op == "delete":
+            del lines[at]
+        elif op == "insert":
+            line = lines[at]
+            column = draw(st.integers(0, len(line)))
+            lines[at] = line[:column] + draw(st.sampled_from(TOKENS)) + line[column:]
+        elif op == "duplicate":
+            lines.insert(at, lines[at])
+        elif op == "swap" and at + 1 < len(lines):
+            lines[at], lines[at + 1] = lines[at + 1], lines[at]
+        elif op == "indent":
+            lines[at] = "  " + lines[at]
+        elif op == "dedent":
+            lines[at] = lines[at][2:] if lines[at].startswith("  ") else lines[at]
+        elif op == "cut":
+            return "\n".join(lines)[: draw(st.integers(0, len(text)))].encode("utf-8", "surrogatepass")
+        text = "\n".join(lines)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def run(data: bytes, spec: Spec) -> None:
+    try:
+        output, _ = transform(io.BytesIO(data), spec)
+    except PostrenderError:
+        return
+    try:
+        out = io.BytesIO()
+        output.copy_to(out)
+    finally:
+        output.close()
+    result = out.getvalue()
+    # the output is well-formed YAML, document by document, and the tool takes it again
+    for chunk in Stream(io.BytesIO(result)):
+        if not chunk.blank:  # comments, blank lines and bare markers are copied through unparsed
+            for _event in _PARSER.parse(chunk.raw.decode("utf-8")):
+                pass
+    second, _ = transform(io.BytesIO(result), spec)
+    second.close()
+
+
+_PARSER = YAML(typ="safe", pure=False)
+
+
+FUZZ = settings(max_examples=1000, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+
+@FUZZ
+@given(st.binary(max_size=400), st.sampled_from(SPECS))
+def test_random_bytes(data, spec):
+    run(data, spec)
+
+
+@FUZZ
+@given(yamlish, st.sampled_from(SPECS))
+def test_yamlish_text(text, spec):
+    run(text.encode("utf-8", "surrogatepass"), spec)
+
+
+@settings(FUZZ, max_examples=3000)
+@given(mutated(), st.sampled_from(SPECS))
+def test_mutated_manifests(data, spec):
+    run(data, spec)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_stream_reader_never_fails_but_on_utf8(data):
+    try:
+        chunks = list(Stream(io.BytesIO(data)))
+    except PostrenderError:
+        return
+    assert b"".join(c.raw for c in chunks) == data.removeprefix(b"\xef\xbb\xbf")
+
+
+SPEC_TOKENS = [
+    "volumes:\n", "spec:\n", "  volumes:\n", "apiVersion: postrender/v1\n", "kind: VolumeInjection\n", "metadata: {}\n",
+    "- ", "  - ", "name: ", "claimName: ", "mountPath: ", "readOnly: ", "subPath: ", "replace: ", "targets: ",
+    "containers: ", "create: ", "storage: ", "accessModes: ", "storageClassName: ", "volumeMode: ", "logs", "c",
+    "/opt/airflow/logs", "../x", "/x", "true", "no", "50Gi", "[ReadWriteMany]", "[pod-template, worker]",
+    "[{kind: ConfigMap, name: 'a*'}]", "[{labels: {a: b}}]", "[{kind: Nope}]", '["*"]', "[]", "{}", "null", "~",
+    "\n", "    ", "  ", "[", "]", "{", "}", ", ", "&a ", "*a", "!!python/name:os.system ", "!x ", "'", '"', "#c\n",
+    "\t", "\r", "\x00", "é", "1", "0x10", "Logs_Vol",
+]
+
+
+@FUZZ
+@given(st.one_of(st.lists(st.sampled_from(SPEC_TOKENS), max_size=40).map("".join), st.text(max_size=200)))
+def test_spec_loader(text):
+    try:
+        parse_spec_text(text, "spec.yaml")
+    except PostrenderError:
+        pass
