@@ -29,7 +29,7 @@ $(BIN)/v35/helm $(BIN)/v31/helm:
 
 tools: $(BIN)/v35/helm $(BIN)/v31/helm
 
-test: setup tools
+test: setup tools compile
 	$(PY) -m pytest -q
 
 demo: setup compile
