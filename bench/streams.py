@@ -11,6 +11,7 @@ Renaming keeps every object id unique, so the whole stream is valid for kustomiz
 """
 import re
 from pathlib import Path
+from typing import Iterator
 
 RELEASE = "airflow"
 
@@ -28,19 +29,25 @@ def rename_release(text: str, new: str) -> str:
     return _RELEASE_LABEL.sub(lambda m: m.group(1) + new, text)
 
 
-def build_stream(render: str, copies: int) -> str:
+def releases(render: str, copies: int) -> Iterator[str]:
     """`copies` renamed releases, one after the other, each starting on a `---` line."""
     if not render.endswith("\n"):
         render += "\n"
     if not render.startswith("---"):
         render = "---\n" + render
-    return "".join(rename_release(render, release_name(i)) for i in range(copies))
+    return (rename_release(render, release_name(i)) for i in range(copies))
 
 
 def write_stream(render_path: Path, copies: int, out_dir: Path) -> Path:
-    """Write the stream for `copies` releases under out_dir and return its path."""
+    """Write the stream for `copies` releases under out_dir and return its path.
+
+    One release at a time: the benchmark process must stay small, since a child's peak RSS
+    (ru_maxrss) counts the parent's pages it shares between fork and exec.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"stream-{render_path.stem}-x{copies}.yaml"
     render = render_path.read_text(encoding="utf-8")
-    path.write_bytes(build_stream(render, copies).encode("utf-8"))
+    with path.open("wb") as out:
+        for release in releases(render, copies):
+            out.write(release.encode("utf-8"))
     return path
