@@ -106,7 +106,7 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
         _write_report(report, to_json(result))
         click.echo(text, nl=False)
         return
-    output, result = transform(None, spec, stream, chunks)
+    output, result = transform(stream, spec, chunks)
     try:
         _emit_warnings(result.warnings)
         _write_report(report, to_json(result))

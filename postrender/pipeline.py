@@ -11,7 +11,7 @@ the workload waits in an output slot until it has been seen.
 """
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -354,11 +354,12 @@ class Pipeline:
         self.output.fill(waiting.slot, text.encode("utf-8"))
 
 
-def transform(source: Any, spec: Spec, stream: Optional[Stream] = None,
+def transform(source: Union[BinaryIO, Stream], spec: Spec,
               chunks: Optional[Iterable[Chunk]] = None) -> Tuple[Output, Result]:
-    """Run the whole pipeline; the caller copies the Output to stdout only on success."""
-    if stream is None:
-        stream = Stream(source)
+    """Run the whole pipeline over a binary stream (or a Stream whose `chunks` were already
+    started, as the CLI does to look at the first document); the caller copies the Output to
+    stdout only on success."""
+    stream = source if isinstance(source, Stream) else Stream(source)
     pipeline = Pipeline(spec)
     try:
         result = pipeline.run(stream, chunks if chunks is not None else stream)

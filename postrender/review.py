@@ -202,7 +202,7 @@ def diff_stream(stream: Stream, chunks: Iterable[Chunk], spec: Spec,
     `color`: None decides from stdout and NO_COLOR.
     """
     kept: List[Chunk] = []
-    output, result = transform(None, spec, stream, _kept(chunks, kept))
+    output, result = transform(stream, spec, _kept(chunks, kept))
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)
