@@ -30,30 +30,7 @@ volumes:
     targets: [pod-template, scheduler]
 """
 
-CONFIGMAP = """\
----
-# Source: airflow/templates/configmaps/configmap.yaml
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: airflow-config
-data:
-  pod_template_file.yaml: |-
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: placeholder-name
-    spec:
-      containers:
-        - name: base
-          image: apache/airflow:3.1.7
-          volumeMounts:
-            - mountPath: /opt/airflow/logs
-              name: logs
-      volumes:
-      - emptyDir: {}
-        name: logs
-"""
+CONFIGMAP = (STREAMS / "worker-pod-template.yaml").read_text()  # the official chart's, trimmed
 
 SCHEDULER = """\
 ---

@@ -8,31 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, write_spec
+from conftest import STREAMS, run_cli, write_spec
 
-STREAM = b"""\
----
-# Source: airflow/templates/configmaps/configmap.yaml
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: airflow-config
-data:
-  pod_template_file.yaml: |-
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: placeholder-name
-    spec:
-      containers:
-        - name: base
-          image: apache/airflow:3.1.7
-          volumeMounts:
-            - mountPath: /opt/airflow/logs
-              name: logs
-      volumes:
-      - emptyDir: {}
-        name: logs
+STREAM = (STREAMS / "worker-pod-template.yaml").read_bytes() + b"""\
 ---
 # Source: airflow/templates/scheduler/scheduler-deployment.yaml
 apiVersion: apps/v1
