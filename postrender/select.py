@@ -198,9 +198,12 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
 
 
 def _free_name(pod_spec: Any, wanted: str, claim_templates: Any = None) -> str:
-    """`wanted`, unless the pod already uses it for something else that is mounted elsewhere."""
+    """`wanted`, unless the pod already uses it (a volume or a claim template) for something mounted elsewhere."""
     volumes = pod_spec.get("volumes") if isinstance(pod_spec, dict) else None
     taken = {v.get("name") for v in volumes if isinstance(v, dict)} if isinstance(volumes, list) else set()
+    if isinstance(claim_templates, list):
+        taken |= {t["metadata"].get("name") for t in claim_templates
+                  if isinstance(t, dict) and isinstance(t.get("metadata"), dict)}
     mounted = {m.get("name") for c in _containers(pod_spec, "containers") + _containers(pod_spec, "initContainers")
                for m in _mounts(c)}
     name, n = wanted, 1
