@@ -34,10 +34,11 @@ def load_all(text: Any) -> List[Any]:
 
 
 def by_name(docs: List[Any], kind: str, name: str) -> Dict[str, Any]:
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") == kind and doc.get("metadata", {}).get("name") == name:
-            return doc
-    raise AssertionError(f"{kind}/{name} not in the stream")
+    """The one object of that kind and name in the stream (none, or two, fail the test)."""
+    found = [doc for doc in docs if isinstance(doc, dict) and doc.get("kind") == kind
+             and (doc.get("metadata") or {}).get("name") == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} in the stream"
+    return found[0]
 
 
 def pod_templates(docs: List[Any]) -> Dict[str, Dict[str, Any]]:

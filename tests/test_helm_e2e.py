@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from conftest import by_name, load_all
+
 pytestmark = pytest.mark.helm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,16 +88,6 @@ def ok(proc):
     return proc.stdout
 
 
-def docs(text):
-    return [d for d in YAML(typ="safe").load_all(text) if d]
-
-
-def find(objs, kind, name):
-    found = [o for o in objs if o.get("kind") == kind and o["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: found {len(found)}"
-    return found[0]
-
-
 def pod_spec(obj):
     return obj["spec"]["template"]["spec"]
 
@@ -120,8 +112,8 @@ def assert_logs_on_claim(spec, containers):
 
 def assert_injected(out, release="rel"):
     """Checks a post-rendered stream of the fixture chart (both Helm versions)."""
-    objs = docs(out)
-    cm = find(objs, "ConfigMap", f"{release}-config")
+    objs = load_all(out)
+    cm = by_name(objs, "ConfigMap", f"{release}-config")
     template_text = cm["data"]["pod_template_file.yaml"]
     assert template_text.startswith("\n---\n"), "the embedded template keeps its leading '\\n---'"
     pod = YAML(typ="safe").load(template_text)
@@ -129,17 +121,17 @@ def assert_injected(out, release="rel"):
     assert_logs_on_claim(pod["spec"], ["base"])
     assert volume(pod["spec"], "config")["configMap"] == {"name": f"{release}-config"}
 
-    scheduler = find(objs, "Deployment", f"{release}-scheduler")
+    scheduler = by_name(objs, "Deployment", f"{release}-scheduler")
     assert_logs_on_claim(pod_spec(scheduler), ["scheduler", "scheduler-log-groomer"])
     sched_mounts = pod_spec(scheduler)["containers"][0]["volumeMounts"]
     assert {"name": "config", "mountPath": "/opt/airflow/pod_templates/pod_template_file.yaml",
             "subPath": "pod_template_file.yaml", "readOnly": True} in sched_mounts
 
-    triggerer = find(objs, "StatefulSet", f"{release}-triggerer")
+    triggerer = by_name(objs, "StatefulSet", f"{release}-triggerer")
     assert not [t for t in triggerer["spec"].get("volumeClaimTemplates") or [] if t["metadata"]["name"] == "logs"]
     assert_logs_on_claim(pod_spec(triggerer), ["triggerer", "triggerer-log-groomer"])
 
-    api = find(objs, "Deployment", f"{release}-api-server")
+    api = by_name(objs, "Deployment", f"{release}-api-server")
     assert_logs_on_claim(pod_spec(api), ["api-server"])
 
     # The workloads that mount the changed ConfigMap roll: the sha256 of the new template text.
@@ -176,7 +168,7 @@ def test_helm3_post_renderer_by_path(env, spec, tmp_path):
 
     # --show-only matches on the # Source: lines of the post-rendered stream.
     only = ok(run([helm, "template", "rel", CHART, *args, "--show-only", SCHEDULER_SRC], env))
-    (sched,) = docs(only)
+    (sched,) = load_all(only)
     assert sched["kind"] == "Deployment" and sched["metadata"]["name"] == "rel-scheduler"
     assert_logs_on_claim(pod_spec(sched), ["scheduler", "scheduler-log-groomer"])
 
@@ -229,7 +221,7 @@ def test_helm4_plugin_from_repo_dir(env, spec):
     assert f"# Source: airflow/{SCHEDULER_SRC}\n" in out
     assert "generated-by-postrender" not in out
     # Helm 4 hands hooks to the post-renderer too: the Job is not a target and does not roll.
-    job = find(objs, "Job", "rel-run-airflow-migrations")
+    job = by_name(objs, "Job", "rel-run-airflow-migrations")
     assert [v["name"] for v in pod_spec(job)["volumes"]] == ["config"]
     assert "checksum/postrender" not in (job["spec"]["template"]["metadata"].get("annotations") or {})
 

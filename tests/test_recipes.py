@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from conftest import by_name, load_all
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "recipes.md"
 CHART = ROOT / "tests" / "fixtures" / "chart"
@@ -142,16 +144,6 @@ def run_recipe(recipe, work, env):
 
 
 # -- what every recipe must produce ----------------------------------------------------------------
-def docs(text):
-    return [d for d in YAML(typ="safe").load_all(text) if d]
-
-
-def find(objs, kind, name):
-    found = [o for o in objs if o.get("kind") == kind and o["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
-    return found[0]
-
-
 def logs_on_claim(pod_spec, containers):
     volumes = [v for v in pod_spec.get("volumes") or [] if v["name"] == "logs"]
     assert volumes == [{"name": "logs", "persistentVolumeClaim": {"claimName": CLAIM}}], pod_spec.get("volumes")
@@ -162,16 +154,16 @@ def logs_on_claim(pod_spec, containers):
 
 def assert_injected(text, roll=True):
     """The claim is in the worker pod template (parsed out of the ConfigMap string) and the workloads."""
-    objs = docs(text)
-    template_text = find(objs, "ConfigMap", "airflow-config")["data"]["pod_template_file.yaml"]
+    objs = load_all(text)
+    template_text = by_name(objs, "ConfigMap", "airflow-config")["data"]["pod_template_file.yaml"]
     template = YAML(typ="safe").load(template_text)
     assert template["kind"] == "Pod"
     logs_on_claim(template["spec"], ["base"])
-    workloads = [find(objs, "Deployment", "airflow-scheduler"), find(objs, "StatefulSet", "airflow-triggerer"),
-                 find(objs, "Deployment", "airflow-api-server")]
+    workloads = [by_name(objs, "Deployment", "airflow-scheduler"), by_name(objs, "StatefulSet", "airflow-triggerer"),
+                 by_name(objs, "Deployment", "airflow-api-server")]
     for obj, containers in zip(workloads, (["scheduler"], ["triggerer"], ["api-server"])):
         logs_on_claim(obj["spec"]["template"]["spec"], containers)
-    assert not find(objs, "StatefulSet", "airflow-triggerer")["spec"].get("volumeClaimTemplates")
+    assert not by_name(objs, "StatefulSet", "airflow-triggerer")["spec"].get("volumeClaimTemplates")
     if roll:
         want = hashlib.sha256(template_text.encode("utf-8")).hexdigest()
         for obj in workloads:
@@ -340,10 +332,10 @@ def test_kpt(tmp_path, env):
     assert_injected((work / "unwrapped.yaml").read_text())
     assert_injected((work / "pipeline" / "airflow.yaml").read_text())
     # --logs-claim alone: the chart's own logs volumes go on the claim, as logs.persistence would
-    objs = docs((work / "logs-only.yaml").read_text())
-    template = YAML(typ="safe").load(find(objs, "ConfigMap", "airflow-config")["data"]["pod_template_file.yaml"])
+    objs = load_all((work / "logs-only.yaml").read_text())
+    template = YAML(typ="safe").load(by_name(objs, "ConfigMap", "airflow-config")["data"]["pod_template_file.yaml"])
     logs_on_claim(template["spec"], ["base"])
-    logs_on_claim(find(objs, "Deployment", "airflow-scheduler")["spec"]["template"]["spec"], ["scheduler"])
+    logs_on_claim(by_name(objs, "Deployment", "airflow-scheduler")["spec"]["template"]["spec"], ["scheduler"])
 
     # a bad spec: kpt reports the error result and fails
     break_spec(work)
