@@ -7,7 +7,7 @@ whose final text is not known yet (a workload that waits for a ConfigMap
 further down the stream) gets a slot, filled in later; slots are written
 to the spool too, and `copy_to` stitches everything back in order.
 """
-import tempfile
+import io
 from typing import BinaryIO, Dict, List, Tuple, Union
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -15,7 +15,7 @@ SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 class Output:
     def __init__(self) -> None:
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self.spool: BinaryIO = io.BytesIO()  # a temporary file past SPOOL_IN_MEMORY
         # the stream in order: (offset, length) ranges of the spool, or a slot number
         self.order: List[Union[Tuple[int, int], int]] = []
         self.filled: Dict[int, Tuple[int, int]] = {}
@@ -24,6 +24,12 @@ class Output:
 
     def _put(self, data: bytes) -> Tuple[int, int]:
         offset = self.size
+        if offset + len(data) > SPOOL_IN_MEMORY and isinstance(self.spool, io.BytesIO):
+            import tempfile  # only large streams need it: keeps start-up short
+
+            spilled = tempfile.TemporaryFile()
+            spilled.write(self.spool.getbuffer())
+            self.spool = spilled
         self.spool.write(data)
         self.size += len(data)
         return offset, len(data)

@@ -13,7 +13,6 @@ import json
 import re
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
                                 SequenceStartEvent)
@@ -402,7 +401,9 @@ class _Yaml11Resolver(VersionedResolver):
         return (1, 1)
 
 
-def _dumper(indent_sequences: bool) -> YAML:
+def _dumper(indent_sequences: bool) -> Any:
+    from ruamel.yaml import YAML  # the emitter is only needed once something changes
+
     yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = _Yaml11Resolver
     yaml.default_flow_style = False
@@ -416,7 +417,7 @@ def _dumper(indent_sequences: bool) -> YAML:
     return yaml
 
 
-_DUMPERS: Dict[bool, YAML] = {}
+_DUMPERS: Dict[bool, Any] = {}
 
 
 _DUMPED: Dict[Tuple[str, bool], List[str]] = {}  # the same few fragments recur in every release
@@ -440,6 +441,8 @@ def dump_block(value: Any, indent_sequences: bool) -> List[str]:
 
 def dump_scalar(value: str, style: str) -> str:
     """One string as a single-line scalar in the given style ('"' or "'"), falling back to '"'."""
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="safe", pure=True)
     yaml.width = 1 << 30
     yaml.allow_unicode = True
