@@ -89,9 +89,7 @@ def inject_pod_spec(
     # re-point the earlier's mount, and the next run would find a conflict there (not idempotent).
     mounted_at: Dict[Tuple[int, str], str] = {}
     for spec in volumes:
-        chosen = [c for c in containers if spec.selects_container(str(c.get("name")), init=False)]
-        chosen += [c for c in init_containers if spec.selects_container(str(c.get("name")), init=True)]
-        for container in chosen:
+        for container in _chosen(spec, containers, init_containers):
             other = mounted_at.setdefault((id(container), spec.mount_path), spec.name)
             if other != spec.name:
                 raise InputError(f"volumes {other!r} and {spec.name!r} would both be mounted at {spec.mount_path}",
@@ -102,17 +100,23 @@ def inject_pod_spec(
         _inject_volume(pod, spec, where, changes)
         if templates:
             templates = _drop_claim_template(templates, spec, where, changes)
-        chosen = [(c, False) for c in containers if spec.selects_container(str(c.get("name")), init=False)]
-        chosen += [(c, True) for c in init_containers if spec.selects_container(str(c.get("name")), init=True)]
-        for container, _init in chosen:
+        for container in _chosen(spec, containers, init_containers):
             _mount(container, spec, where.but(container=str(container.get("name"))), changes)
     for key, copies in (("containers", containers), ("initContainers", init_containers)):
         originals = pod_spec.get(key) or []
-        if any(a != b for a, b in zip(copies, originals)):
-            pod[key] = [copy_ if copy_ != original else original for copy_, original in zip(copies, originals)]
+        merged = [copy_ if copy_ != original else original for copy_, original in zip(copies, originals)]
+        if any(new is not old for new, old in zip(merged, originals)):
+            pod[key] = merged
     if templates is not None and not templates:
         templates = None  # the chart drops the whole key when no claim template is left
     return pod, templates, changes
+
+
+def _chosen(spec: VolumeSpec, containers: List[Dict[str, Any]],
+            init_containers: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The containers a volume is mounted in: matching regular ones, and init ones it names."""
+    return ([c for c in containers if spec.selects_container(str(c.get("name")), init=False)]
+            + [c for c in init_containers if spec.selects_container(str(c.get("name")), init=True)])
 
 
 def _inject_volume(pod: Dict[str, Any], spec: VolumeSpec, where: Where, changes: List[Change]) -> None:
