@@ -7,6 +7,7 @@ filename annotation Helm uses to file the objects it gets back.
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from .report import Record
+from .spec import VolumeSpec
 from .yamlio import dump_block
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,18 +29,25 @@ def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
-def claims_to_create(pipeline: "Editor", last_byte: bytes) -> bytes:
-    """The YAML text of the claims to append ('' when none), skipping claims the stream already declares."""
+def claims_needed(editor: "Editor") -> List[VolumeSpec]:
+    """The volumes whose claim must be created: once per claim, none the stream already declares."""
+    done = set(editor.declared_modes)
+    needed = []
+    for volume in editor.spec.volumes:
+        if volume.create is not None and volume.claim not in done:
+            done.add(volume.claim)
+            needed.append(volume)
+    return needed
+
+
+def claims_to_create(editor: "Editor", last_byte: bytes) -> bytes:
+    """The YAML text of the claims to append ('' when none)."""
     docs: List[str] = []
-    done = set(pipeline.declared_modes)
-    for volume in pipeline.spec.volumes:
-        if volume.create is None or volume.claim in done:
-            continue
-        done.add(volume.claim)
-        manifest = claim_manifest(volume.claim, volume.create, pipeline.result.helm4)
-        header = "---\n" if pipeline.result.helm4 else f"---\n# Source: {SOURCE_PREFIX}/{volume.claim}.yaml\n"
+    for volume in claims_needed(editor):
+        manifest = claim_manifest(volume.claim, volume.create, editor.result.helm4)
+        header = "---\n" if editor.result.helm4 else f"---\n# Source: {SOURCE_PREFIX}/{volume.claim}.yaml\n"
         docs.append(header + "\n".join(dump_block(manifest, indent_sequences=False)) + "\n")
-        pipeline.result.records.append(Record(0, f"PersistentVolumeClaim/{volume.claim}", "created", volume.name))
+        editor.result.records.append(Record(0, f"PersistentVolumeClaim/{volume.claim}", "created", volume.name))
     if not docs:
         return b""
     lead = "" if last_byte in (b"\n", b"") else "\n"

@@ -30,7 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from .create import claim_manifest
+from .create import claim_manifest, claims_needed
 from .errors import InputError, PostrenderError, SpecError, Where
 from .pipeline import Editor
 from .read import Chunk
@@ -215,15 +215,12 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: C
             raise _ItemFailure(exc, item) from None
         record_owner.update((i, index) for i in range(records, len(result.records)))
         warning_owner.update((i, index) for i in range(warnings, len(result.warnings)))
-    declared = set(editor.declared_modes)
-    for volume in editor.spec.volumes:
-        if volume.create is not None and volume.claim not in declared:
-            declared.add(volume.claim)
-            new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-            record_owner[len(result.records)] = len(new_items) - 1
-            result.records.append(Record(chunk.index, f"PersistentVolumeClaim/{volume.claim}", "created",
-                                         volume.name, detail=f"{volume.create.storage}, "
-                                         + ", ".join(volume.create.access_modes)))
+    for volume in claims_needed(editor):
+        new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
+        record_owner[len(result.records)] = len(new_items) - 1
+        result.records.append(Record(chunk.index, f"PersistentVolumeClaim/{volume.claim}", "created",
+                                     volume.name, detail=f"{volume.create.storage}, "
+                                     + ", ".join(volume.create.access_modes)))
     return new_items, (record_owner, warning_owner)
 
 
