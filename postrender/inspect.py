@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
 from .read import Stream
-from .select import (CANDIDATE, COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_pod_template_text,
+from .select import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
                      object_identity)
 from .yamlio import compose, to_data
 
@@ -171,7 +171,7 @@ def read_pod(view: PodView, pod_spec: Any, claim_templates: Any = None) -> PodVi
 def _objects(source: BinaryIO) -> Iterator[Tuple[int, Any]]:
     """(document number, plain object) of every object that may hold a pod; ResourceList items too."""
     for chunk in Stream(source):
-        if chunk.blank or not CANDIDATE.search(chunk.raw):
+        if chunk.blank or not is_candidate(chunk.raw):
             continue
         text = chunk.text()
         data = to_data(compose(text, chunk.where, chunk.first_line), chunk.where, chunk.first_line)

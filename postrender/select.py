@@ -32,7 +32,7 @@ DEFAULT_LOG_PATHS = ("/opt/airflow/logs", "/opt/bitnami/airflow/logs")
 
 # Cheap pre-filter on raw text: a document without these words cannot be a target.
 _KINDS = "|".join(WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim", "ResourceList")).encode()
-CANDIDATE = re.compile(rb"\b(?:%s)\b" % _KINDS)
+_ANY_KIND = re.compile(rb"\b(?:%s)\b" % _KINDS)
 # A block-style document names its kind on a top-level line; only then is that line decisive.
 _TOP_KIND = re.compile(rb"^[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)", re.MULTILINE)
 _TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
@@ -103,7 +103,7 @@ def is_candidate(raw: bytes) -> bool:
     kinds = _TOP_KIND.findall(raw)
     if len(kinds) == 1:
         return _TOP_CANDIDATE.match(kinds[0]) is not None
-    return CANDIDATE.search(raw) is not None  # flow style, JSON, or odd: look closer
+    return _ANY_KIND.search(raw) is not None  # flow style, JSON, or odd: look closer
 
 
 def is_pod_template_text(value: Any) -> bool:
