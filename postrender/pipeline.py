@@ -25,7 +25,7 @@ from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_te
 from .spec import Spec, VolumeSpec
 from .splice import CannotSplice, patch_text
 from .write import Output
-from .yamlio import check_syntax, compose, to_data
+from .yamlio import check_syntax, compose, may_alias, to_data
 
 ROLL_ANNOTATION = "checksum/postrender"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -127,7 +127,7 @@ class Editor:
         memo: Dict[int, Any] = {}
         try:
             root = compose(value, where, first_line)
-            template = to_data(root, where, first_line, memo)
+            template = to_data(root, where, first_line, memo, shared=may_alias(value))
         except InputError as exc:
             # a worker pod template the spec targets must not be skipped silently: its pods would
             # run without the volume
@@ -299,7 +299,7 @@ class Pipeline:
         root = compose(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         memo: Dict[int, Any] = {}
         try:
-            data = to_data(root, chunk.where, chunk.first_line, memo)
+            data = to_data(root, chunk.where, chunk.first_line, memo, shared=may_alias(chunk.raw))
         except InputError as exc:  # a duplicate key, a foreign tag: name the object too
             raise exc.located(chunk.where.but(obj=_identity(root))) from None
         if not isinstance(data, dict):
@@ -343,7 +343,7 @@ class Pipeline:
         current = waiting.new_data
         root = compose(waiting.text, where, chunk.first_line)
         memo: Dict[int, Any] = {}
-        original = to_data(root, where, chunk.first_line, memo)
+        original = to_data(root, where, chunk.first_line, memo, shared=may_alias(waiting.text))
         if current is None:
             current = original
         new = self.editor.rolled(current, waiting.site, waiting.refs, where, chunk.index) or waiting.new_data

@@ -155,7 +155,7 @@ def _may_hold_many_nodes(text: Text) -> bool:
     return 3 * (starts + 1) > MAX_NODES
 
 
-def _may_alias(text: Text) -> bool:
+def may_alias(text: Text) -> bool:
     """Could this text hold an alias (`*name` where a token starts)? Cheap, never wrong when it says no."""
     if isinstance(text, bytes):
         return b"*" in text and _ALIAS_B.search(text) is not None
@@ -164,6 +164,108 @@ def _may_alias(text: Text) -> bool:
 
 def _loader(text: Text) -> Any:
     return _Loader(text)
+
+
+# -- composing fast ---------------------------------------------------------------------------------
+# libyaml's composer (Cython) builds each node through a Python class and asks the
+# loader's resolver for every tag; with ruamel's classes that is four Python frames per
+# node and most of the time spent on a manifest. The composer looks its node classes up
+# as globals of the `_ruamel_yaml` module and calls `resolve`/`descend_resolver`/
+# `ascend_resolver` on the loader, so while one document is composed it is handed the
+# slim classes below (subclasses: every isinstance check still holds) and a cached
+# resolver. The safe loader's resolver is YAML 1.2 and never looks at the path, so a
+# plain scalar's tag depends on its text alone. Where the module does not look like
+# that, composing falls back to the stock path.
+
+
+class _Scalar(ScalarNode):
+    __slots__ = ()
+
+    def __init__(self, tag: Any, value: Any, start_mark: Any, end_mark: Any, style: Any) -> None:
+        self.ctag = tag
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.style = style
+
+
+def _collection_init(self: Any, tag: Any, value: Any, start_mark: Any, end_mark: Any, flow_style: Any) -> None:
+    self.ctag = tag
+    self.value = value
+    self.start_mark = start_mark
+    self.end_mark = end_mark
+    self.flow_style = flow_style
+
+
+class _Sequence(SequenceNode):
+    __slots__ = ()
+    __init__ = _collection_init
+
+
+class _Mapping(MappingNode):
+    __slots__ = ()
+    __init__ = _collection_init
+
+
+_PLAIN_TAGS: Dict[str, str] = {}  # plain scalar text -> its resolved tag (keys and common values recur)
+_STOCK_RESOLVER: Any = None
+
+
+def _resolve(kind: Any, value: Any, implicit: Any) -> str:
+    if kind is _Scalar:
+        if not implicit[0]:
+            return STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = str(_STOCK_RESOLVER.resolve(ScalarNode, value, implicit))
+            if len(_PLAIN_TAGS) < 65536:
+                _PLAIN_TAGS[value] = tag
+        return tag
+    return MAP if kind is _Mapping else SEQ
+
+
+def _no_op(*_args: Any) -> None:
+    return None
+
+
+def _fast_module() -> Any:
+    """The `_ruamel_yaml` module when its composer can take the slim nodes, else None."""
+    global _STOCK_RESOLVER
+    try:
+        import _ruamel_yaml as module
+        from ruamel.yaml.resolver import Resolver
+    except ImportError:  # pragma: no cover - no libyaml
+        return None
+    if not all(isinstance(getattr(module, name, None), type) for name in ("ScalarNode", "SequenceNode",
+                                                                          "MappingNode")):
+        return None  # pragma: no cover - a clib that builds nodes some other way
+    if not issubclass(_Loader, getattr(module, "CParser", ())) or type(_Loader.resolve) is not type(_resolve):
+        return None  # pragma: no cover
+    _STOCK_RESOLVER = Resolver()
+    return module
+
+
+_FAST_MODULE: Any = _fast_module()
+
+
+def _compose_node(text: Text) -> Optional[Node]:
+    """libyaml's composition of a single-document text (raises YAMLError)."""
+    loader = _Loader(text)
+    module = _FAST_MODULE
+    if module is None:
+        try:
+            return loader.get_single_node()
+        finally:
+            _dispose(loader)
+    loader.resolve = _resolve
+    loader.descend_resolver = loader.ascend_resolver = _no_op
+    stock = module.ScalarNode, module.SequenceNode, module.MappingNode
+    module.ScalarNode, module.SequenceNode, module.MappingNode = _Scalar, _Sequence, _Mapping
+    try:
+        return loader.get_single_node()
+    finally:
+        module.ScalarNode, module.SequenceNode, module.MappingNode = stock
+        _dispose(loader)
 
 
 def _dispose(loader: Any) -> None:
@@ -243,29 +345,28 @@ def compose(text: Text, where: Where, first_line: int = 0) -> Optional[Node]:
 
     Abusive input (see `scan`) is refused before libyaml composes anything.
     """
-    if _may_alias(text) or _may_be_deep(text) or _may_hold_many_nodes(text):
+    if may_alias(text) or _may_be_deep(text) or _may_hold_many_nodes(text):
         scan(text, where, first_line, MAX_NODES)
-    loader = _loader(text)
     try:
-        node = loader.get_single_node()
+        return _compose_node(text)
     except YAMLError as exc:
         raise yaml_error(exc, where, first_line, text) from None
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
-    finally:
-        _dispose(loader)
-    return node
 
 
 def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
     """Parse without building anything: raises InputError on malformed or abusive YAML."""
-    if _may_alias(text) or _may_be_deep(text):
+    if may_alias(text) or _may_be_deep(text):
         scan(text, where, first_line)
         return
     loader = _loader(text)  # the common case: nothing to count, only libyaml's own checks
     try:
-        while loader.check_event():
-            loader.get_event()
+        if hasattr(loader, "raw_parse"):
+            loader.raw_parse()  # libyaml parses in C without making an event object per token
+        else:  # pragma: no cover - pure Python fallback
+            while loader.check_event():
+                loader.get_event()
     except YAMLError as exc:
         raise yaml_error(exc, where, first_line, text) from None
     finally:
@@ -280,12 +381,16 @@ def _construct(node: ScalarNode) -> Any:
     global _CONSTRUCTOR
     if _CONSTRUCTOR is None:
         _CONSTRUCTOR = _Loader("")  # only its construct_* methods are used
-    value = _CONSTRUCTOR.construct_object(node, deep=True)
+    value = _CONSTRUCTOR.construct_object(ScalarNode(_tag(node), node.value, node.start_mark, node.end_mark), deep=True)
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _tag(node: Node) -> str:
     ctag = node.ctag
+    if type(ctag) is str:  # a slim node's tag, as libyaml or the resolver gave it
+        if "%" not in ctag:
+            return ctag
+        return str(node.tag)  # pragma: no cover - an escaped tag: ruamel's Tag decodes it
     if ctag.handle is None and isinstance(ctag.suffix, str) and "%" not in ctag.suffix:
         return ctag.suffix  # libyaml hands resolved tags over whole: skip ruamel's slow str()
     return str(node.tag)
@@ -301,15 +406,17 @@ _FAST = {
 class _Builder:
     """Turns nodes into plain values, remembering each node's value (`memo`) for the splicer.
 
-    Aliases share one value, but every use counts towards MAX_EXPANDED_NODES, since
-    whatever walks the values later (comparisons, copies) walks them expanded.
+    With aliases (`shared`), nodes may be shared: they share one value, but every use
+    counts towards MAX_EXPANDED_NODES, since whatever walks the values later
+    (comparisons, copies) walks them expanded. Without, that bookkeeping is skipped.
     """
 
-    def __init__(self, where: Where, first_line: int, memo: Dict[int, Any]):
+    def __init__(self, where: Where, first_line: int, memo: Dict[int, Any], shared: bool = True):
         self.where = where
         self.first_line = first_line
         self.count = 0
         self.memo = memo
+        self.shared = shared
         self.sizes: Dict[int, int] = {}
 
     def at(self, node: Node) -> Where:
@@ -318,36 +425,47 @@ class _Builder:
 
     def build(self, node: Node) -> Any:
         key = id(node)
-        if key in self.memo and key in self.sizes:
-            self.count += self.sizes[key]
+        if self.shared:
+            if key in self.sizes:
+                self.count += self.sizes[key]
+                if self.count > MAX_EXPANDED_NODES:
+                    raise InputError("document expands to too many values (alias bomb?)", self.at(node))
+                return self.memo[key]
+            before = self.count
+            self.count += 1
             if self.count > MAX_EXPANDED_NODES:
                 raise InputError("document expands to too many values (alias bomb?)", self.at(node))
-            return self.memo[key]
-        before = self.count
-        self.count += 1
-        if self.count > MAX_EXPANDED_NODES:
-            raise InputError("document expands to too many values (alias bomb?)", self.at(node))
         if isinstance(node, ScalarNode):
-            value: Any = self.scalar(node)
-        elif isinstance(node, SequenceNode):
-            self.collection_tag(node, SEQ)
-            value = [self.build(item) for item in node.value]
+            value: Any = node.value if node.ctag == STR else self.scalar(node)
         elif isinstance(node, MappingNode):
-            self.collection_tag(node, MAP)
+            if node.ctag != MAP:
+                self.collection_tag(node, MAP)
             value = {}
+            build = self.build
             for key_node, value_node in node.value:
-                item_key = self.build(key_node)
-                if isinstance(item_key, (list, dict)):
-                    raise InputError("a mapping key must be a scalar", self.at(key_node))
-                if item_key in value:
-                    raise InputError(f"duplicate key {item_key!r} (Kubernetes clients disagree on which value wins)",
-                                     self.at(key_node))
-                value[item_key] = self.build(value_node)
+                item_key = build(key_node)
+                try:
+                    taken = item_key in value
+                except TypeError:  # a list or a mapping as a key
+                    taken = True
+                if taken:
+                    self.bad_key(item_key, key_node)
+                value[item_key] = build(value_node)
+        elif isinstance(node, SequenceNode):
+            if node.ctag != SEQ:
+                self.collection_tag(node, SEQ)
+            value = [self.build(item) for item in node.value]
         else:  # pragma: no cover
             raise InputError(f"unsupported YAML node {type(node).__name__}", self.at(node))
         self.memo[key] = value
-        self.sizes[key] = self.count - before
+        if self.shared:
+            self.sizes[key] = self.count - before
         return value
+
+    def bad_key(self, key: Any, node: Node) -> None:
+        if isinstance(key, (list, dict)):
+            raise InputError("a mapping key must be a scalar", self.at(node))
+        raise InputError(f"duplicate key {key!r} (Kubernetes clients disagree on which value wins)", self.at(node))
 
     def collection_tag(self, node: Node, expected: str) -> None:
         """Only plain mappings and sequences (or local `!tags`, taken as plain): nothing is constructed."""
@@ -378,12 +496,15 @@ class _Builder:
 
 
 def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
-            memo: Optional[Dict[int, Any]] = None) -> Any:
-    """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id()."""
+            memo: Optional[Dict[int, Any]] = None, shared: bool = True) -> Any:
+    """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id().
+
+    `shared=False` promises that no node is reached twice (the text holds no alias).
+    """
     if node is None:
         return None
     try:
-        return _Builder(where, first_line, memo if memo is not None else {}).build(node)
+        return _Builder(where, first_line, memo if memo is not None else {}, shared).build(node)
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
 
