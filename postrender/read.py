@@ -15,8 +15,10 @@ from typing import BinaryIO, Iterator, List, Optional, Tuple
 from .errors import InputError, Where
 
 BOM = b"\xef\xbb\xbf"
-_START = re.compile(rb"---(?:[ \t\r\n]|$)")
-_END = re.compile(rb"\.\.\.(?:[ \t\r\n]|$)")
+# A line that starts or ends a document (`---`, `...`) or holds a directive (`%YAML`).
+_LINE_MARK = re.compile(rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%")
+_MARK = re.compile(rb"\n(?=(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%)")  # the line break before such a line
+_BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
@@ -81,39 +83,74 @@ class Stream:
         self.source = source
         self.bom = False
 
+    def _blocks(self) -> Iterator[bytes]:
+        """The stream in blocks of whole lines (the last may lack its line break), BOM taken off."""
+        tail: List[bytes] = []  # the start of a line that has not ended yet
+        head = True
+        while True:
+            data = self.source.read(_BLOCK)
+            if head and data:
+                while len(data) < len(BOM) and BOM.startswith(data):  # short reads inside a BOM
+                    more = self.source.read(len(BOM) - len(data))
+                    if not more:
+                        break
+                    data += more
+                head = False
+                if data.startswith(BOM):
+                    self.bom = True
+                    data = data[len(BOM):]
+                    if not data:
+                        continue
+            if not data:
+                if tail:
+                    yield b"".join(tail)
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                tail.append(data)
+                continue
+            tail.append(data[:cut])
+            yield b"".join(tail)
+            tail = [data[cut:]] if cut < len(data) else []
+
     def __iter__(self) -> Iterator[Chunk]:
         """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
-        pieces: List[bytes] = []
-        index, line_no, first_line = 0, 0, 0
-        first = True
+        parts: List[bytes] = []  # the current chunk's bytes from earlier blocks
+        index, first_line = 0, 0
         directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
-        for line in self.source:
-            if first:
-                first = False
-                if line.startswith(BOM):
-                    self.bom = True
-                    line = line[len(BOM):]
-            marker = line[:3]  # cheap test first: most lines are neither marker
-            if marker == b"---" and pieces and _START.match(line) and not (directive and _only_directives(pieces)):
+        for block in self._blocks():
+            start = 0  # where the current chunk starts in this block
+            marks = _MARK.finditer(block)
+            at_top = _LINE_MARK.match(block)
+            for line_start in itertools.chain([0] if at_top else [], (m.end() for m in marks)):
+                marker = block[line_start:line_start + 1]
+                if marker == b"%":
+                    directive = True
+                    continue
+                if marker == b"-":
+                    if line_start == start and not parts:
+                        continue  # nothing before it: the `---` opens the chunk
+                    if directive and _only_directives(parts + [block[start:line_start]]):
+                        continue
+                    cut = line_start
+                else:  # `...` ends its document, its own line included
+                    cut = block.find(b"\n", line_start) + 1 or len(block)
+                parts.append(block[start:cut])
+                raw = b"".join(parts)
+                parts, start, directive = [], cut, False
                 index += 1
-                yield _checked(Chunk(index, first_line, b"".join(pieces)))
-                pieces, first_line, directive = [], line_no, False
-            pieces.append(line)
-            line_no += 1
-            if marker[:1] == b"%":
-                directive = True
-            if marker == b"..." and _END.match(line):
-                index += 1
-                yield _checked(Chunk(index, first_line, b"".join(pieces)))
-                pieces, first_line, directive = [], line_no, False
-        if pieces:
+                yield _checked(Chunk(index, first_line, raw))
+                first_line += raw.count(b"\n")
+            if start < len(block):
+                parts.append(block[start:])
+        if parts:
             index += 1
-            yield _checked(Chunk(index, first_line, b"".join(pieces)))
+            yield _checked(Chunk(index, first_line, b"".join(parts)))
 
 
 def _only_directives(pieces: List[bytes]) -> bool:
     """Directives, comments and blank lines only: the prologue of the document that follows."""
-    return all(p[:1] in (b"%", b"#") or not p.strip() for p in pieces)
+    return all(line[:1] in (b"%", b"#") or not line.strip() for line in b"".join(pieces).split(b"\n"))
 
 
 def _checked(chunk: Chunk) -> Chunk:
