@@ -17,7 +17,7 @@ from . import __version__
 from .errors import InputError, PostrenderError, SpecError
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
-from .pipeline import transform
+from .parallel import transform
 from .read import Chunk, Stream, first_content
 from .report import to_json
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_option

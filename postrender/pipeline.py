@@ -92,7 +92,8 @@ class Editor:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.result = Result()
-        self.template_hashes: Dict[ConfigMapKey, List[str]] = {}
+        # every ConfigMap seen, in stream order: (document, hashes of its changed pod templates)
+        self.template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]] = {}
         self.matched: Set[str] = set()  # spec volume names that matched something
         self.claim_users: Dict[str, Set[str]] = {}  # claim -> sites using it
         self.declared_modes: Dict[str, List[str]] = {}  # claim -> accessModes of claims in the stream
@@ -116,8 +117,7 @@ class Editor:
             if new_text is not None:
                 new_values[key] = new_text
                 hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
-        if hashes:
-            self.template_hashes[(namespace, name)] = hashes
+        self.template_hashes.setdefault((namespace, name), []).append((where.document or 0, hashes))
         if not new_values:
             return None
         return _replaced(data, ("data",), {**data["data"], **new_values})
@@ -184,10 +184,19 @@ class Editor:
             return set()
         return configmap_refs(dig(data, POD_SPEC_PATHS[site.kind]), site.namespace)
 
+    def hashes_for(self, ref: ConfigMapKey, document: int) -> List[str]:
+        """The changed-template hashes of the ConfigMap a workload at `document` mounts: its last
+        occurrence up to that document, else its first one after (a ConfigMap further down)."""
+        occurrences = self.template_hashes.get(ref, [])
+        before = [hashes for at, hashes in occurrences if at <= document]
+        if before:
+            return before[-1]
+        return occurrences[0][1] if occurrences else []
+
     def rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey], where: Where,
                document: int) -> Optional[Dict[str, Any]]:
         """The workload with the roll annotation, or None when no template it mounts changed."""
-        hashes = sorted(h for ref in refs for h in self.template_hashes.get(ref, []))
+        hashes = sorted(h for ref in refs for h in self.hashes_for(ref, document))
         if not hashes:
             return None
         value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
@@ -258,33 +267,108 @@ class _Waiting:
     pending: Set[ConfigMapKey]
 
 
-class Pipeline:
-    """Streams chunks through the Editor into an all-or-nothing Output."""
+@dataclass
+class Part:
+    """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
+    (see `parallel`): its output, its bookkeeping, and the workloads still waiting."""
 
-    def __init__(self, spec: Spec):
+    spool: bytes
+    order: List[Union[Tuple[int, int], int]]
+    filled: Dict[int, Tuple[int, int]]
+    result: Result
+    template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]]
+    matched: Set[str]
+    claim_users: Dict[str, Set[str]]
+    declared_modes: Dict[str, List[str]]
+    seen: Set[ConfigMapKey]
+    waiting: List[_Waiting]
+    last: bytes
+
+
+class Pipeline:
+    """Streams chunks through the Editor into an all-or-nothing Output.
+
+    A workload that mounts a ConfigMap not seen yet waits in an output slot and is finished
+    when that ConfigMap comes. With `hold` (one part of a stream split between processes)
+    waiting workloads are finished only in `close`, once every later part has been absorbed.
+    """
+
+    def __init__(self, spec: Spec, hold: bool = False):
         self.editor = Editor(spec)
         self.output = Output()
+        self.hold = hold
         self.seen: Set[ConfigMapKey] = set()
         self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
+        self.last = b""  # the last byte written from the input
 
     @property
     def result(self) -> Result:
         return self.editor.result
 
     def run(self, stream: Stream, chunks: Iterable[Chunk]) -> Result:
-        last = b""
+        self.feed(chunks, stream)
+        return self.close()
+
+    def feed(self, chunks: Iterable[Chunk], stream: Optional[Stream] = None) -> None:
+        """Transform `chunks` (of `stream`, which tells whether the input began with a BOM)."""
         for chunk in chunks:
-            if chunk.index == 1 and stream.bom:
+            if chunk.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
             self.output.write(self.document(chunk))
-            last = chunk.raw[-1:] or last
-        for waiting in {id(w): w for ws in self.waiting.values() for w in ws}.values():
-            waiting.pending.clear()  # a ConfigMap never seen: no template of ours changed
+            self.last = chunk.raw[-1:] or self.last
+
+    def close(self) -> Result:
+        """Finish what still waits (no more ConfigMaps are coming), append claims, final warnings."""
+        for waiting in self._waiting():
+            waiting.pending.clear()
             self.finish(waiting)
         self.waiting.clear()
-        self.output.write(claims_to_create(self.editor, last))
+        self.result.records.sort(key=lambda record: record.document)  # a finished wait records late
+        self.output.write(claims_to_create(self.editor, self.last))
         self.editor.finish()
         return self.result
+
+    def _waiting(self) -> List[_Waiting]:
+        return list({id(w): w for ws in self.waiting.values() for w in ws}.values())
+
+    def part(self) -> Part:
+        """This pipeline's work so far, for `absorb` in another process (nothing is closed)."""
+        spool = self.output.spool
+        spool.seek(0)
+        editor = self.editor
+        return Part(spool.read(self.output.size), self.output.order, self.output.filled, editor.result,
+                    editor.template_hashes, editor.matched, editor.claim_users, editor.declared_modes,
+                    self.seen, self._waiting(), self.last)
+
+    def absorb(self, part: Part) -> None:
+        """Append the work done on the part of the stream that follows this pipeline's."""
+        slots: Dict[int, int] = {}
+        for item in part.order:
+            if isinstance(item, int):
+                slots[item] = self.output.reserve()
+                if item in part.filled:
+                    offset, length = part.filled[item]
+                    self.output.fill(slots[item], part.spool[offset:offset + length])
+            else:
+                offset, length = item
+                self.output.write(part.spool[offset:offset + length])
+        editor, result = self.editor, self.result
+        result.records += part.result.records
+        result.warnings += part.result.warnings
+        result.templates += part.result.templates
+        result.helm4 = result.helm4 or part.result.helm4
+        for key, occurrences in part.template_hashes.items():
+            editor.template_hashes.setdefault(key, []).extend(occurrences)
+        editor.matched |= part.matched
+        for claim, users in part.claim_users.items():
+            editor.claim_users.setdefault(claim, set()).update(users)
+        editor.declared_modes.update(part.declared_modes)
+        self.seen |= part.seen
+        for waiting in part.waiting:
+            waiting.slot = slots[waiting.slot]
+            for ref in waiting.pending:
+                self.waiting.setdefault(ref, []).append(waiting)
+        self.last = part.last or self.last
 
     def document(self, chunk: Chunk) -> bytes:
         """The bytes to write for one chunk (b'' when it went into a slot)."""
@@ -332,6 +416,8 @@ class Pipeline:
 
     def seen_configmap(self, key: ConfigMapKey) -> None:
         self.seen.add(key)
+        if self.hold:
+            return
         for waiting in self.waiting.pop(key, []):
             waiting.pending.discard(key)
             if not waiting.pending:

@@ -15,7 +15,8 @@ Python (it does not import postrender.inject or postrender.select). For every ex
   output's template text);
 * documents the model leaves unchanged are byte-identical, a template keeps its string style,
   CRLF stays CRLF;
-* a second run changes nothing.
+* a second run changes nothing;
+* the stream cut in two, half of it transformed in a forked child, comes out as from one process.
 """
 import copy
 import fnmatch
@@ -33,7 +34,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from postrender.errors import InputError
-from postrender.pipeline import transform
+from postrender.parallel import transform
 from postrender.spec import Spec, parse_spec_text
 
 ROLL = "checksum/postrender"
@@ -579,9 +580,10 @@ class Model:
 # =====================================================================================================
 # Running the tool
 # =====================================================================================================
-def run_tool(data: bytes, spec_text: str) -> bytes:
+def run_tool(data: bytes, spec_text: str, workers: int = 1) -> bytes:
+    """The tool's output: one pipeline, or (workers=2) the stream cut in two and half of it forked."""
     spec = Spec(volumes=parse_spec_text(spec_text, "spec.yaml"))
-    output, _ = transform(io.BytesIO(data), spec)
+    output, _ = transform(io.BytesIO(data), spec, workers=workers)
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)
@@ -618,12 +620,13 @@ def check_example(data: bytes, documents: List[str], spec_text: str) -> None:
     except Conflict:
         model = None
     try:
-        out = run_tool(data, spec_text)
+        out = run_tool(data, spec_text, workers=2)
     except InputError as exc:
         assert model is None, f"the tool failed where the contract says it works: {exc}"
         event("conflict")
         return
     assert model is not None, "the tool succeeded where the contract says it must fail"
+    assert run_tool(data, spec_text) == out, "one process writes what two write"
 
     # the BOM and the line ends survive
     assert out.startswith(b"\xef\xbb\xbf") == data.startswith(b"\xef\xbb\xbf")
