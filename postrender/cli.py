@@ -186,5 +186,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _fail(f"internal error: {type(exc).__name__}: {exc} (please report this with the input that caused it)", 1)
 
 
+def run() -> None:  # pragma: no cover - exits the process
+    """The `postrender` console script: `main`, then exit without tearing the interpreter down.
+
+    Freeing every object of a run at exit takes 10-15 ms, a tenth of a 20-release run; all
+    this process writes is flushed first (a reader gone by then is no failure of ours).
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
