@@ -3,6 +3,8 @@
 The release name `airflow` is replaced only where it IS the release name:
   * resource-name prefixes `airflow-...` (`airflow-scheduler`, `"airflow-worker"`,
     `http://airflow-api-server:8080`, `statsd_host = airflow-statsd`);
+  * names that are the release name alone (`name: airflow`, `serviceAccountName: airflow`,
+    as the community chart names its ServiceAccount);
   * `release: airflow` labels.
 Everything else stays: image `apache/airflow`, paths `/opt/airflow/...`, the chart label
 `airflow-1.19.0`, `checksum/airflow-config`, `wait-for-airflow-migrations`, `tier: airflow`,
@@ -18,6 +20,9 @@ RELEASE = "airflow"
 # `airflow-` not glued to a word, `.`, `-` or a path (but `//` of a URL is fine), not a version.
 _NAME_PREFIX = re.compile(r"(?:(?<=//)|(?<![\w./-]))airflow-(?!\d)")
 _RELEASE_LABEL = re.compile(r"\b(release: [\"']?)airflow\b")
+# `name: airflow`, `serviceAccountName: "airflow"`: a key ending in name/Name (a label key such as
+# `app.kubernetes.io/name`, which holds the chart name, has a `/` and does not match)
+_EXACT_NAME = re.compile(r"^([ \t]*(?:- )?[A-Za-z]*[nN]ame: [\"']?)airflow(?=[\"']?[ \t]*\r?$)", re.MULTILINE)
 
 
 def release_name(index: int) -> str:
@@ -26,6 +31,7 @@ def release_name(index: int) -> str:
 
 def rename_release(text: str, new: str) -> str:
     text = _NAME_PREFIX.sub(new + "-", text)
+    text = _EXACT_NAME.sub(lambda m: m.group(1) + new, text)
     return _RELEASE_LABEL.sub(lambda m: m.group(1) + new, text)
 
 

@@ -68,10 +68,12 @@ class Splicer:
             self.ends: List[str] = parts[1::2] + [""]
             counts = {end: self.ends.count(end) for end in set(self.ends[:-1])}
             self.newline = max(counts, key=lambda end: (counts[end], end == "\n")) if counts else "\n"
+            self.lf_only = False
         else:
             self.lines = text.split("\n")
             self.ends = ["\n"] * (len(self.lines) - 1) + [""]
             self.newline = "\n"
+            self.lf_only = True
         self.crlf = self.newline == "\r\n"
         self.edits: List[Tuple[int, int, int, List[str]]] = []  # start, end, seq, new lines
         self._data: Dict[int, Any] = memo if memo is not None else {}  # node id -> its value
@@ -137,6 +139,8 @@ class Splicer:
             ends[start:end] = [self.newline] * len(new)
         if not lines:
             return ""
+        if self.lf_only:
+            return "\n".join(lines)  # the common case, and what the general join below gives for it
         # every line but the last ends with a line break (an old last line that got a line after it
         # takes the usual one); the last never does, as in the text
         ends = [end or self.newline for end in ends[:-1]] + [""]
@@ -181,8 +185,11 @@ class Splicer:
         items = node.value
         old = [self.old(item) for item in items]
         dash_col, _ = self.dash(items[0])
-        matcher = difflib.SequenceMatcher(None, [_canonical(v) for v in old], [_canonical(v) for v in new],
-                                          autojunk=False)
+        # the injector copies on write: an item it kept is the very same object, and needs no JSON
+        kept = {id(v) for v in new} & {id(v) for v in old}
+        old_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in old]
+        new_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in new]
+        matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
                 continue

@@ -560,14 +560,30 @@ def dump_block(value: Any, indent_sequences: bool) -> List[str]:
     return list(cached)
 
 
-def dump_scalar(value: str, style: str) -> str:
-    """One string as a single-line scalar in the given style ('"' or "'"), falling back to '"'."""
+_SCALAR_DUMPERS: Dict[str, Any] = {}
+_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML reads as a line break
+
+
+def _scalar_dumper(style: str) -> Any:
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="safe", pure=True)
+    # libyaml's emitter writes a double-quoted scalar twenty times faster than the pure one
+    # (a Helm 4 pod template is one such scalar of several KB). Single quotes (rare: Helm
+    # writes double) keep the pure emitter, which writes every printable character as it is.
+    yaml = YAML(typ="safe", pure=style != '"')
     yaml.width = 1 << 30
     yaml.allow_unicode = True
-    yaml.default_style = style if style in ("'", '"') and "\n" not in value else '"'
+    yaml.default_style = style
+    return yaml
+
+
+def dump_scalar(value: str, style: str) -> str:
+    """One string as a single-line scalar in the given style ('"' or "'"), falling back to '"'."""
+    if style not in ("'", '"') or any(ch in value for ch in _BREAKS):
+        style = '"'  # a line break stays one line only as an escape in double quotes
+    yaml = _SCALAR_DUMPERS.get(style)
+    if yaml is None:
+        yaml = _SCALAR_DUMPERS[style] = _scalar_dumper(style)
     out = io.StringIO()
     yaml.dump(value, out)
     text = out.getvalue()
