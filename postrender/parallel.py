@@ -41,7 +41,7 @@ def transform(source: Union[BinaryIO, Stream], spec: Spec, chunks: Optional[Iter
         return transform_streaming(stream, spec, chunks)
     held, rest = _hold(chunks)
     if rest is not None or len(held) < 2 or (workers is None and sum(len(c.raw) for c in held) < MIN_BYTES):
-        return transform_streaming(stream, spec, itertools.chain(held, rest or ()))
+        return transform_streaming(stream, spec, itertools.chain(_drain(held), rest or ()))
     from .fork import transform_in_two  # only now: pickle and signal cost start-up time
 
     cut = _split(held)
@@ -58,6 +58,13 @@ def _hold(chunks: Iterator[Chunk]) -> Tuple[List[Chunk], Optional[Iterator[Chunk
         if size > MAX_BYTES:
             return held, chunks
     return held, None
+
+
+def _drain(held: List[Chunk]) -> Iterator[Chunk]:
+    """The held chunks in order, each let go once taken (a long stream keeps flowing in flat memory)."""
+    held.reverse()
+    while held:
+        yield held.pop()
 
 
 def _split(chunks: List[Chunk]) -> int:

@@ -218,7 +218,7 @@ def _resolve(kind: Any, value: Any, implicit: Any) -> str:
         tag = _PLAIN_TAGS.get(value)
         if tag is None:
             tag = str(_STOCK_RESOLVER.resolve(ScalarNode, value, implicit))
-            if len(_PLAIN_TAGS) < 65536:
+            if len(_PLAIN_TAGS) < 8192:
                 _PLAIN_TAGS[value] = tag
         return tag
     return MAP if kind is _Mapping else SEQ
