@@ -34,7 +34,10 @@ DEFAULT_LOG_PATHS = ("/opt/airflow/logs", "/opt/bitnami/airflow/logs")
 _KINDS = "|".join(WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim", "ResourceList")).encode()
 _ANY_KIND = re.compile(rb"\b(?:%s)\b" % _KINDS)
 # A block-style document names its kind on a top-level line; only then is that line decisive.
-_TOP_KIND = re.compile(rb"^[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)", re.MULTILINE)
+# (A line break, not `^`: a literal first character lets the regex engine skip ahead fast.)
+_KIND_LINE = rb"[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)"
+_FIRST_KIND = re.compile(_KIND_LINE)
+_TOP_KIND = re.compile(b"\n" + _KIND_LINE)
 _TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
 # `[ \t]`, not `\s`: `\s*` crosses line ends, and at every line start it would scan all the blank
 # lines that follow (quadratic time on a value of many blank lines).
@@ -100,7 +103,8 @@ def template_site(configmap: Dict[str, Any], key: str, template: Any) -> Site:
 
 def is_candidate(raw: bytes) -> bool:
     """Could this document be a ConfigMap, a workload, a claim or a ResourceList?"""
-    kinds = _TOP_KIND.findall(raw)
+    first = _FIRST_KIND.match(raw)
+    kinds = ([first.group(1)] if first else []) + _TOP_KIND.findall(raw)
     if len(kinds) == 1:
         return _TOP_CANDIDATE.match(kinds[0]) is not None
     return _ANY_KIND.search(raw) is not None  # flow style, JSON, or odd: look closer
