@@ -270,7 +270,7 @@ class _Waiting:
 @dataclass
 class Part:
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
-    (see `parallel`): its output, its bookkeeping, and the workloads still waiting."""
+    (see `fork`): its output, its bookkeeping, and the workloads still waiting."""
 
     spool: bytes
     order: List[Union[Tuple[int, int], int]]
@@ -320,7 +320,7 @@ class Pipeline:
     def close(self) -> Result:
         """Finish what still waits (no more ConfigMaps are coming), append claims, final warnings."""
         for waiting in self._waiting():
-            waiting.pending.clear()
+            waiting.pending.clear()  # what never came changed no template of ours
             self.finish(waiting)
         self.waiting.clear()
         self.result.records.sort(key=lambda record: record.document)  # a finished wait records late

@@ -166,6 +166,12 @@ def _loader(text: Text) -> Any:
     return _Loader(text)
 
 
+def _dispose(loader: Any) -> None:
+    dispose = getattr(loader, "dispose", None)
+    if dispose:
+        dispose()
+
+
 # -- composing fast ---------------------------------------------------------------------------------
 # libyaml's composer (Cython) builds each node through a Python class and asks the
 # loader's resolver for every tag; with ruamel's classes that is four Python frames per
@@ -229,7 +235,7 @@ def _no_op(*_args: Any) -> None:
 
 
 def _fast_module() -> Any:
-    """The `_ruamel_yaml` module when its composer can take the slim nodes, else None."""
+    """The `_ruamel_yaml` module when its composer takes the slim nodes, else None."""
     global _STOCK_RESOLVER
     try:
         import _ruamel_yaml as module
@@ -242,21 +248,20 @@ def _fast_module() -> Any:
     if not issubclass(_Loader, getattr(module, "CParser", ())) or type(_Loader.resolve) is not type(_resolve):
         return None  # pragma: no cover
     _STOCK_RESOLVER = Resolver()
+    try:  # a clib that calls the classes or the resolver differently fails here, not on a manifest
+        root = _compose_slim(module, "a: [b, 1]\n")
+        item = root.value[0][1].value[1]
+        if not (isinstance(root, _Mapping) and isinstance(item, _Scalar) and item.ctag == "tag:yaml.org,2002:int"
+                and item.end_mark.column == 8):
+            return None  # pragma: no cover
+    except Exception:  # pragma: no cover
+        return None
     return module
 
 
-_FAST_MODULE: Any = _fast_module()
-
-
-def _compose_node(text: Text) -> Optional[Node]:
-    """libyaml's composition of a single-document text (raises YAMLError)."""
+def _compose_slim(module: Any, text: Text) -> Optional[Node]:
+    """Compose with the slim classes in place of the module's (single-threaded: a global swap)."""
     loader = _Loader(text)
-    module = _FAST_MODULE
-    if module is None:
-        try:
-            return loader.get_single_node()
-        finally:
-            _dispose(loader)
     loader.resolve = _resolve
     loader.descend_resolver = loader.ascend_resolver = _no_op
     stock = module.ScalarNode, module.SequenceNode, module.MappingNode
@@ -268,10 +273,18 @@ def _compose_node(text: Text) -> Optional[Node]:
         _dispose(loader)
 
 
-def _dispose(loader: Any) -> None:
-    dispose = getattr(loader, "dispose", None)
-    if dispose:
-        dispose()
+_FAST_MODULE: Any = _fast_module()
+
+
+def _compose_node(text: Text) -> Optional[Node]:
+    """libyaml's composition of a single-document text (raises YAMLError)."""
+    if _FAST_MODULE is not None:
+        return _compose_slim(_FAST_MODULE, text)
+    loader = _Loader(text)  # pragma: no cover - the stock path
+    try:
+        return loader.get_single_node()
+    finally:
+        _dispose(loader)
 
 
 def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int] = None) -> int:
@@ -387,10 +400,8 @@ def _construct(node: ScalarNode) -> Any:
 
 def _tag(node: Node) -> str:
     ctag = node.ctag
-    if type(ctag) is str:  # a slim node's tag, as libyaml or the resolver gave it
-        if "%" not in ctag:
-            return ctag
-        return str(node.tag)  # pragma: no cover - an escaped tag: ruamel's Tag decodes it
+    if type(ctag) is str:  # a slim node's tag, as libyaml (which decodes %-escapes) or the resolver gave it
+        return ctag
     if ctag.handle is None and isinstance(ctag.suffix, str) and "%" not in ctag.suffix:
         return ctag.suffix  # libyaml hands resolved tags over whole: skip ruamel's slow str()
     return str(node.tag)

@@ -16,6 +16,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from conftest import CAPTURES, needs_captures
 from postrender.errors import InputError, Where
 from postrender.read import Stream
+from postrender import yamlio
 from postrender.yamlio import compose, to_data
 from test_fuzz import yamlish
 
@@ -65,6 +66,12 @@ def assert_same_as_stock(text: Any) -> None:
         assert raised.value.message == exc.message
         return
     assert to_data(got) == want
+
+
+def test_the_fast_composer_is_in_use():
+    # it falls back to the stock path silently when the clib does not take the slim nodes
+    assert yamlio._FAST_MODULE is not None
+    assert type(compose("a: [b]\n", Where())).__name__ == "_Mapping"
 
 
 def test_composes_the_same_tree_as_stock_libyaml_for_styles_tags_and_aliases():
