@@ -11,6 +11,7 @@ decoders read YAML 1.1 (`on`, `yes`, `0755` must stay strings).
 import io
 import json
 import re
+import warnings
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -394,7 +395,10 @@ def _construct(node: ScalarNode) -> Any:
     global _CONSTRUCTOR
     if _CONSTRUCTOR is None:
         _CONSTRUCTOR = _Loader("")  # only its construct_* methods are used
-    value = _CONSTRUCTOR.construct_object(ScalarNode(_tag(node), node.value, node.start_mark, node.end_mark), deep=True)
+    with warnings.catch_warnings():  # ruamel's advice on YAML 1.1 floats is not for our users' stderr
+        warnings.simplefilter("ignore")
+        value = _CONSTRUCTOR.construct_object(ScalarNode(_tag(node), node.value, node.start_mark, node.end_mark),
+                                              deep=True)
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 

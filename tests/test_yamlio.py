@@ -13,7 +13,7 @@ from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from conftest import CAPTURES, needs_captures
+from conftest import CAPTURES, needs_captures, run_cli
 from postrender.errors import InputError, Where
 from postrender.read import Stream
 from postrender import yamlio
@@ -109,3 +109,11 @@ def test_composes_every_captured_document_as_stock_libyaml_does():
 @given(yamlish)
 def test_composes_random_yamlish_text_as_stock_libyaml_does(text):
     assert_same_as_stock(text)
+
+
+def test_a_float_without_a_dot_draws_no_library_warning_on_stderr():
+    doc = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: 1e3\n" \
+          b"  template:\n    spec:\n      containers: [{name: a}]\n"
+    proc = run_cli(["--logs-claim", "c"], doc)
+    assert proc.returncode == 0 and proc.stdout == doc
+    assert proc.stderr == b""
