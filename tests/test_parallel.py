@@ -139,3 +139,14 @@ def test_input_errors_cross_the_process_boundary_intact(monkeypatch):
     with pytest.raises(InputError) as raised:
         parallel.transform(io.BytesIO(data), SPEC, workers=2)
     assert "duplicate key" in raised.value.message and raised.value.where.line is not None
+
+
+def test_a_stream_past_the_holding_limit_streams_through_one_process(monkeypatch):
+    monkeypatch.setattr(parallel, "MAX_BYTES", len(HELM3) // 3)
+
+    def no_fork():
+        raise AssertionError("a stream past MAX_BYTES must not be split")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    data = HELM3 * 3
+    assert outcome(data, LOGS, workers=None) == outcome(data, LOGS, workers=1)
