@@ -25,7 +25,7 @@ from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_te
 from .spec import Spec, VolumeSpec
 from .splice import CannotSplice, patch_text
 from .write import Output
-from .yamlio import check_syntax, compose, may_alias, to_data
+from .yamlio import check_syntax, parse
 
 ROLL_ANNOTATION = "checksum/postrender"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -75,17 +75,6 @@ def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
     return {}
 
 
-def _identity(root: Optional[Node]) -> Optional[str]:
-    """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
-    entries = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)} if isinstance(root, MappingNode) else {}
-    kind, metadata = entries.get("kind"), entries.get("metadata")
-    if not isinstance(kind, ScalarNode):
-        return None
-    names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
-             if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
-    return f"{kind.value}/{names[0] if names else ''}"
-
-
 class Editor:
     """New values for ConfigMaps and workloads, and what was done, across one stream."""
 
@@ -124,10 +113,8 @@ class Editor:
 
     def pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
                      first_line: int) -> Optional[str]:
-        memo: Dict[int, Any] = {}
         try:
-            root = compose(value, where, first_line)
-            template = to_data(root, where, first_line, memo, shared=may_alias(value))
+            root, template, memo = parse(value, where, first_line)
         except InputError as exc:
             # a worker pod template the spec targets must not be skipped silently: its pods would
             # run without the volume
@@ -380,12 +367,7 @@ class Pipeline:
             if not self.result.helm4 and HELM4_FILENAME.encode() in chunk.raw:
                 self.result.helm4 = True
             return chunk.raw
-        root = compose(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
-        memo: Dict[int, Any] = {}
-        try:
-            data = to_data(root, chunk.where, chunk.first_line, memo, shared=may_alias(chunk.raw))
-        except InputError as exc:  # a duplicate key, a foreign tag: name the object too
-            raise exc.located(chunk.where.but(obj=_identity(root))) from None
+        root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         if not isinstance(data, dict):
             return chunk.raw
         kind, name, namespace = object_identity(data)
@@ -427,9 +409,7 @@ class Pipeline:
         chunk = waiting.chunk
         where = chunk.where.but(obj=waiting.site.label)
         current = waiting.new_data
-        root = compose(waiting.text, where, chunk.first_line)
-        memo: Dict[int, Any] = {}
-        original = to_data(root, where, chunk.first_line, memo, shared=may_alias(waiting.text))
+        root, original, memo = parse(waiting.text, where, chunk.first_line)
         if current is None:
             current = original
         new = self.editor.rolled(current, waiting.site, waiting.refs, where, chunk.index) or waiting.new_data

@@ -156,7 +156,7 @@ def _may_hold_many_nodes(text: Text) -> bool:
     return 3 * (starts + 1) > MAX_NODES
 
 
-def may_alias(text: Text) -> bool:
+def _may_alias(text: Text) -> bool:
     """Could this text hold an alias (`*name` where a token starts)? Cheap, never wrong when it says no."""
     if isinstance(text, bytes):
         return b"*" in text and _ALIAS_B.search(text) is not None
@@ -359,7 +359,11 @@ def compose(text: Text, where: Where, first_line: int = 0) -> Optional[Node]:
 
     Abusive input (see `scan`) is refused before libyaml composes anything.
     """
-    if may_alias(text) or _may_be_deep(text) or _may_hold_many_nodes(text):
+    return _compose(text, where, first_line, _may_alias(text))
+
+
+def _compose(text: Text, where: Where, first_line: int, aliased: bool) -> Optional[Node]:
+    if aliased or _may_be_deep(text) or _may_hold_many_nodes(text):
         scan(text, where, first_line, MAX_NODES)
     try:
         return _compose_node(text)
@@ -371,7 +375,7 @@ def compose(text: Text, where: Where, first_line: int = 0) -> Optional[Node]:
 
 def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
     """Parse without building anything: raises InputError on malformed or abusive YAML."""
-    if may_alias(text) or _may_be_deep(text):
+    if _may_alias(text) or _may_be_deep(text):
         scan(text, where, first_line)
         return
     loader = _loader(text)  # the common case: nothing to count, only libyaml's own checks
@@ -522,6 +526,32 @@ def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
         return _Builder(where, first_line, memo if memo is not None else {}, shared).build(node)
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
+
+
+def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node], Any, Dict[int, Any]]:
+    """Node tree, plain value and node -> value memo of a single-document text (for editing it).
+
+    A value that does not convert (a duplicate key, a foreign tag) names its object too.
+    """
+    aliased = _may_alias(text)
+    root = _compose(text, where, first_line, aliased)
+    memo: Dict[int, Any] = {}
+    try:
+        data = to_data(root, where, first_line, memo, shared=aliased)
+    except InputError as exc:
+        raise exc.located(where.but(obj=node_identity(root))) from None
+    return root, data, memo
+
+
+def node_identity(root: Optional[Node]) -> Optional[str]:
+    """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
+    entries = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)} if isinstance(root, MappingNode) else {}
+    kind, metadata = entries.get("kind"), entries.get("metadata")
+    if not isinstance(kind, ScalarNode):
+        return None
+    names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
+             if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
+    return f"{kind.value}/{names[0] if names else ''}"
 
 
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
