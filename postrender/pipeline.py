@@ -24,7 +24,7 @@ from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_te
                      is_candidate, target_matches, template_site, volumes_for, workload_site)
 from .spec import Spec, VolumeSpec
 from .splice import CannotSplice, patch_text
-from .write import Output
+from .write import Exported, Output
 from .yamlio import check_syntax, parse
 
 ROLL_ANNOTATION = "checksum/postrender"
@@ -259,9 +259,7 @@ class Part:
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
     (see `fork`): its output, its bookkeeping, and the workloads still waiting."""
 
-    spool: bytes
-    order: List[Union[Tuple[int, int], int]]
-    filled: Dict[int, Tuple[int, int]]
+    output: Exported
     result: Result
     template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]]
     matched: Set[str]
@@ -320,25 +318,14 @@ class Pipeline:
 
     def part(self) -> Part:
         """This pipeline's work so far, for `absorb` in another process (nothing is closed)."""
-        spool = self.output.spool
-        spool.seek(0)
         editor = self.editor
-        return Part(spool.read(self.output.size), self.output.order, self.output.filled, editor.result,
+        return Part(self.output.export(), editor.result,
                     editor.template_hashes, editor.matched, editor.claim_users, editor.declared_modes,
                     self.seen, self._waiting(), self.last)
 
     def absorb(self, part: Part) -> None:
         """Append the work done on the part of the stream that follows this pipeline's."""
-        slots: Dict[int, int] = {}
-        for item in part.order:
-            if isinstance(item, int):
-                slots[item] = self.output.reserve()
-                if item in part.filled:
-                    offset, length = part.filled[item]
-                    self.output.fill(slots[item], part.spool[offset:offset + length])
-            else:
-                offset, length = item
-                self.output.write(part.spool[offset:offset + length])
+        slots = self.output.extend(part.output)
         editor, result = self.editor, self.result
         result.records += part.result.records
         result.warnings += part.result.warnings

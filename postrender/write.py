@@ -5,12 +5,21 @@ collects in a spool that stays in memory up to a few MB and moves to a
 temporary file beyond, so memory stays flat on large streams. A document
 whose final text is not known yet (a workload that waits for a ConfigMap
 further down the stream) gets a slot, filled in later; slots are written
-to the spool too, and `copy_to` stitches everything back in order.
+to the spool too, and `copy_to` stitches everything back in order. An Output
+made in another process (`fork`) is appended with `export` and `extend`.
 """
 import io
-from typing import BinaryIO, Dict, List, Tuple, Union
+from typing import BinaryIO, Dict, List, NamedTuple, Tuple, Union
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+class Exported(NamedTuple):
+    """An Output's bytes and layout, picklable."""
+
+    data: bytes
+    order: List[Union[Tuple[int, int], int]]
+    filled: Dict[int, Tuple[int, int]]
 
 
 class Output:
@@ -52,6 +61,25 @@ class Output:
 
     def fill(self, slot: int, data: bytes) -> None:
         self.filled[slot] = self._put(data)
+
+    def export(self) -> "Exported":
+        """Everything written so far, to hand to another process's Output (see `extend`)."""
+        self.spool.seek(0)
+        return Exported(self.spool.read(self.size), list(self.order), dict(self.filled))
+
+    def extend(self, other: "Exported") -> Dict[int, int]:
+        """Append another Output's export; returns its slot numbers -> the slots they are here."""
+        slots: Dict[int, int] = {}
+        for item in other.order:
+            if isinstance(item, int):
+                slots[item] = self.reserve()
+                if item in other.filled:
+                    offset, length = other.filled[item]
+                    self.fill(slots[item], other.data[offset:offset + length])
+            else:
+                offset, length = item
+                self.write(other.data[offset:offset + length])
+        return slots
 
     def copy_to(self, target: BinaryIO) -> None:
         for item in self.order:
