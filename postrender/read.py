@@ -16,8 +16,9 @@ from .errors import InputError, Where
 
 BOM = b"\xef\xbb\xbf"
 # A line that starts or ends a document (`---`, `...`) or holds a directive (`%YAML`).
-_LINE_MARK = re.compile(rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%")
-_MARK = re.compile(rb"\n(?=(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%)")  # the line break before such a line
+_MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%"
+_LINE_MARK = re.compile(_MARKER)
+_MARK = re.compile(rb"\n(?=%s)" % _MARKER)  # the line break before such a line
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
