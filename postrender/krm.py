@@ -26,18 +26,18 @@ for the item it concerns. A failure is a ResourceList with no items and one
 import copy
 import difflib
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from .create import claim_manifest, claims_needed
 from .errors import InputError, PostrenderError, SpecError, Where
-from .pipeline import Editor
+from .pipeline import Editor, repeated_key_warning
 from .read import Chunk
 from .report import Record
 from .select import POD_SPEC_PATHS, object_identity
 from .spec import Spec, _Checker, layer, volumes_from_node
-from .splice import CannotSplice, Splicer, patch_text
+from .splice import CannotSplice, DuplicateEdit, Splicer, patch
 from .yamlio import compose, dump_block, to_data
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -121,14 +121,20 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
             item = failure.item
             raise failure.error from None
         editor.finish()
-        results = _results(editor, new_items, owners)
+        nodes = list(getattr(_child(root, "items"), "value", None) or [])
+
+        def repeated_key(index: int, duplicate: DuplicateEdit, first_line: int) -> None:
+            owners[1][len(editor.result.warnings)] = index
+            where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
+            editor.result.warnings.append(repeated_key_warning(duplicate, where, chunk.first_line + first_line))
+
         text = chunk.text()
         try:
-            out = _write(text, root, items, new_items, results)
+            out = _write(text, root, items, new_items, lambda: _results(editor, new_items, owners), repeated_key)
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
             new = copy.deepcopy(data)
             new["items"] = new_items
-            new["results"] = results
+            new["results"] = _results(editor, new_items, owners)
             return _dump(new)
         return out.encode("utf-8")
     except PostrenderError as exc:
@@ -149,7 +155,7 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
     offset = key.start_mark.line if key is not None else 0
     where = Where(source="functionConfig", line=config.start_mark.line - offset + 1 if config is not None else None)
     volumes = []
-    data = to_data(config, where) if config is not None else None
+    data = to_data(config, where, strict_keys=True) if config is not None else None
     if data is None:
         pass
     elif not isinstance(data, dict):
@@ -304,8 +310,10 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 # -- writing: splice each changed item on its own --------------------------------------------------
 def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: List[Any],
-           results: List[Dict[str, Any]]) -> str:
-    """The input text with the changed items rewritten in place, new items appended and `results` set.
+           results: Callable[[], List[Dict[str, Any]]],
+           repeated_key: Callable[[int, DuplicateEdit, int], None]) -> str:
+    """The input text with the changed items rewritten in place, new items appended and `results()` set
+    (called once the items are spliced: an edit of a repeated key is reported through `repeated_key`).
 
     Each changed item is spliced as a document of its own (its text, dedented), so that an
     item that begins with comments (kpt writes `- # Source: ...`) or that cannot be spliced
@@ -321,7 +329,8 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     splicer.detect_style(root)
     for index, node in enumerate(nodes):
         if index < len(new_items) and new_items[index] is not old_items[index]:
-            _splice_item(splicer, node, old_items[index], new_items[index])
+            for duplicate in _splice_item(splicer, node, old_items[index], new_items[index]):
+                repeated_key(index, duplicate, node.start_mark.line)
     added = new_items[len(nodes):]
     if added and nodes:
         after = splicer.last_line(nodes[-1]) + 1
@@ -329,13 +338,15 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     elif added:
         _set_entry(splicer, root, "items", items_key, items_node, new_items)
     results_key, results_node = _entry(root, "results")
-    if results or results_key is not None:
-        _set_entry(splicer, root, "results", results_key, results_node, results)
+    listed = results()
+    if listed or results_key is not None:
+        _set_entry(splicer, root, "results", results_key, results_node, listed)
     out = splicer.apply() if splicer.edits else text
     return out if out.endswith("\n") else out + ("\r\n" if splicer.crlf else "\n")
 
 
-def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> None:
+def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> Sequence[DuplicateEdit]:
+    """Splice one changed item; the repeated keys the edit touched (lines counted from the item)."""
     first, last = node.start_mark.line, splicer.last_line(node)
     column = node.start_mark.column
     region = [splicer.line(n) for n in range(first, last + 1)]
@@ -347,12 +358,13 @@ def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> None:
         sub_root = compose(sub_text, Where())
         if to_data(sub_root) != old:
             raise CannotSplice("the item does not read back the same on its own")
-        new_sub = patch_text(sub_text, sub_root, new).split("\n")[:-1]
+        patched = patch(sub_text, sub_root, new)
+        new_sub = patched.text.split("\n")[:-1]
     except (CannotSplice, PostrenderError):
         lines = dump_block(new, splicer.indent_sequences)
         rest = [" " * column + line if line else line for line in lines[1:]]
         splicer.edit(first, last + 1, [prefix + lines[0]] + rest)
-        return
+        return ()
     out: List[str] = []
     matcher = difflib.SequenceMatcher(None, sub, new_sub, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -363,6 +375,7 @@ def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> None:
                     for j, line in zip(range(j1, j2), new_sub[j1:j2])]
     if out != region:
         splicer.edit(first, last + 1, out)
+    return patched.duplicates
 
 
 def _only_comment(line: str) -> str:
@@ -396,9 +409,9 @@ def _set_entry(splicer: Splicer, root: MappingNode, name: str, key: Optional[Nod
 
 # -- helpers ---------------------------------------------------------------------------------------
 def _entry(node: Optional[Node], key: str) -> Tuple[Optional[Node], Optional[Node]]:
-    """(key node, value node) of `key` in a mapping node."""
+    """(key node, value node) of `key` in a mapping node (its last occurrence: the one that wins)."""
     if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
+        for key_node, value_node in reversed(node.value):
             if getattr(key_node, "value", None) == key:
                 return key_node, value_node
     return None, None

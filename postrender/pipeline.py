@@ -23,7 +23,7 @@ from .report import Record, Result
 from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
                      is_candidate, target_matches, template_site, volumes_for, workload_site)
 from .spec import Spec, VolumeSpec
-from .splice import CannotSplice, patch_text
+from .splice import CannotSplice, DuplicateEdit, patch
 from .write import Exported, Output
 from .yamlio import check_syntax, parse
 
@@ -68,11 +68,25 @@ def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]
 
 
 def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
-    """Value nodes of the mapping at root[key], by key (for line numbers)."""
-    for key_node, value_node in getattr(root, "value", None) or []:
-        if getattr(key_node, "value", None) == key and isinstance(value_node, MappingNode):
+    """Value nodes of the mapping at root[key], by key (for line numbers); a repeated key: the last."""
+    for key_node, value_node in reversed(getattr(root, "value", None) or []):
+        if getattr(key_node, "value", None) == key:
+            if not isinstance(value_node, MappingNode):
+                return {}
             return {k.value: v for k, v in value_node.value if isinstance(k, ScalarNode)}
     return {}
+
+
+def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Optional[int],
+                         what: str = "this document") -> str:
+    """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
+    stream, None when they are not stream lines, as in a quoted pod template)."""
+    if first_line is None:
+        lines = " and ".join(str(n + 1) for n in duplicate.lines) + f" of {what}"
+    else:
+        lines = " and ".join(str(first_line + n + 1) for n in duplicate.lines)
+    return (f"{where.but(line=None, column=None)}: key {duplicate.key!r} is repeated (lines {lines}); edited its "
+            "last occurrence, the one Helm and kubectl read, and left the earlier ones as they were")
 
 
 class Editor:
@@ -102,7 +116,8 @@ class Editor:
             node = nodes.get(key)
             # lines inside a `|` block start on the line after its header; a quoted one is on one line
             line = first_line + (node.start_mark.line + (1 if node.style == "|" else 0) if node is not None else 0)
-            new_text = self.pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None), line)
+            new_text = self.pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None), line,
+                                         block=node is not None and node.style == "|")
             if new_text is not None:
                 new_values[key] = new_text
                 hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
@@ -112,7 +127,7 @@ class Editor:
         return _replaced(data, ("data",), {**data["data"], **new_values})
 
     def pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
-                     first_line: int) -> Optional[str]:
+                     first_line: int, block: bool = False) -> Optional[str]:
         try:
             root, template, memo = parse(value, where, first_line)
         except InputError as exc:
@@ -137,10 +152,20 @@ class Editor:
         if not changes:
             return None
         new_template = _replaced(template, ("spec",), new_pod)
+        # a `|` block's lines are stream lines; a quoted template's lines are its own
+        return self.spliced(value, root, new_template, memo, where, first_line if block else None,
+                            "the embedded pod template")
+
+    def spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], where: Where,
+                first_line: Optional[int], what: str = "this document") -> str:
+        """`text` edited to say `new`; an edit of a repeated key is a warning (`first_line`: where
+        the text's lines stand in the stream, None when they are not stream lines)."""
         try:
-            return patch_text(value, root, new_template, memo)
+            patched = patch(text, root, new, memo)
         except CannotSplice as exc:
-            raise InputError(f"cannot edit the embedded pod template in place ({exc})", where) from None
+            raise InputError(f"cannot edit {what} in place ({exc})", where) from None
+        self.result.warnings += [repeated_key_warning(d, where, first_line, what) for d in patched.duplicates]
+        return patched.text
 
     # -- workloads ----------------------------------------------------------------------------------
     def workload(self, data: Dict[str, Any], where: Where) -> Tuple[Optional[Dict[str, Any]], Site]:
@@ -362,26 +387,25 @@ class Pipeline:
             self.result.helm4 = True
         where = chunk.where.but(obj=f"{kind}/{name}")
         new: Optional[Dict[str, Any]] = None
-        try:
-            if kind == "ConfigMap":
-                new = self.editor.configmap(data, where, root, chunk.first_line)
-                self.seen_configmap((namespace, name))
-            elif kind == "PersistentVolumeClaim":
-                self.editor.note_claim(data)
-            elif kind in POD_SPEC_PATHS:
-                new, site = self.editor.workload(data, where)
-                current = new if new is not None else data
-                refs = self.editor.roll_refs(current, site)
-                pending = refs - self.seen
-                if pending:
-                    waiting = _Waiting(self.output.reserve(), chunk, chunk.text(), new, site, refs, pending)
-                    for ref in pending:
-                        self.waiting.setdefault(ref, []).append(waiting)
-                    return b""
-                new = self.editor.rolled(current, site, refs, where, chunk.index) or new
-            return chunk.raw if new is None else patch_text(chunk.text(), root, new, memo).encode("utf-8")
-        except CannotSplice as exc:
-            raise InputError(f"cannot edit this document in place ({exc})", where) from None
+        if kind == "ConfigMap":
+            new = self.editor.configmap(data, where, root, chunk.first_line)
+            self.seen_configmap((namespace, name))
+        elif kind == "PersistentVolumeClaim":
+            self.editor.note_claim(data)
+        elif kind in POD_SPEC_PATHS:
+            new, site = self.editor.workload(data, where)
+            current = new if new is not None else data
+            refs = self.editor.roll_refs(current, site)
+            pending = refs - self.seen
+            if pending:
+                waiting = _Waiting(self.output.reserve(), chunk, chunk.text(), new, site, refs, pending)
+                for ref in pending:
+                    self.waiting.setdefault(ref, []).append(waiting)
+                return b""
+            new = self.editor.rolled(current, site, refs, where, chunk.index) or new
+        if new is None:
+            return chunk.raw
+        return self.editor.spliced(chunk.text(), root, new, memo, where, chunk.first_line).encode("utf-8")
 
     def seen_configmap(self, key: ConfigMapKey) -> None:
         self.seen.add(key)
@@ -400,10 +424,8 @@ class Pipeline:
         if current is None:
             current = original
         new = self.editor.rolled(current, waiting.site, waiting.refs, where, chunk.index) or waiting.new_data
-        try:
-            text = waiting.text if new is None else patch_text(waiting.text, root, new, memo)
-        except CannotSplice as exc:
-            raise InputError(f"cannot edit this document in place ({exc})", where) from None
+        text = waiting.text if new is None else self.editor.spliced(waiting.text, root, new, memo, where,
+                                                                    chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
 
 

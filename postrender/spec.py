@@ -192,7 +192,7 @@ class _Checker:
 
     def value(self, node: Node, rule: Dict[str, Any], what: str, volume: Optional[str]) -> Any:
         try:
-            data = to_data(node)
+            data = to_data(node, strict_keys=True)
         except InputError as exc:
             self.fail(exc.message, node, volume)
         kind = rule.get("type")

@@ -10,7 +10,10 @@ and only what differs is rewritten, at the line and column libyaml reported:
   is a few inserted lines and an unchanged item is never touched;
 * a changed scalar is replaced in place, keeping its key text and any
   trailing comment; a `|` block scalar (Helm 3's embedded pod template) is
-  patched line by line, a quoted one (Helm 4's) is re-quoted in its style.
+  patched line by line, a quoted one (Helm 4's) is re-quoted in its style;
+* a key repeated in a mapping is edited where Kubernetes reads it, at its last
+  occurrence; the earlier ones stay as they are (a removed key loses them all),
+  and the edit is reported so that the user hears of it.
 
 New fragments come from ruamel.yaml (`yamlio.dump_block`) in the document's
 own sequence-indentation style.
@@ -18,6 +21,7 @@ own sequence-indentation style.
 import difflib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -32,6 +36,20 @@ _LINE_BREAK = re.compile("(\r\n|[\n\r\x85\u2028\u2029])")
 
 class CannotSplice(Exception):
     """The edit cannot be expressed as a local text change (caller falls back)."""
+
+
+@dataclass(frozen=True)
+class DuplicateEdit:
+    """An edit that went to a key repeated in its mapping: the key and its lines (0-based, in the text)."""
+
+    key: Any
+    lines: Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Patch:
+    text: str
+    duplicates: Tuple[DuplicateEdit, ...] = ()
 
 
 def _canonical(value: Any) -> str:
@@ -76,6 +94,7 @@ class Splicer:
             self.lf_only = True
         self.crlf = self.newline == "\r\n"
         self.edits: List[Tuple[int, int, int, List[str]]] = []  # start, end, seq, new lines
+        self.duplicates: List[DuplicateEdit] = []  # edits that touched a repeated key
         self._data: Dict[int, Any] = memo if memo is not None else {}  # node id -> its value
         self.indent_sequences = True
 
@@ -169,11 +188,20 @@ class Splicer:
         if entries[0][0] not in new and self.line(first_key_line)[: entries[0][1].start_mark.column].strip():
             replace_whole(new)
             return
+        occurrences: Dict[Any, List[Node]] = {}  # key -> its key nodes, in order
+        for key, key_node, _ in entries:
+            occurrences.setdefault(key, []).append(key_node)
         for key, key_node, value_node in entries:
+            repeats = occurrences[key]
+            last = repeats[-1] is key_node
+            if len(repeats) > 1 and last and not same(self.old(value_node), new.get(key)):
+                self.duplicates.append(DuplicateEdit(key, tuple(k.start_mark.line for k in repeats)))
             if key not in new:
                 if _blank(self.old(value_node)):
                     continue  # absent and null count the same
-                self.edit(key_node.start_mark.line, self.last_line(value_node) + 1, [])
+                self.edit(key_node.start_mark.line, self.last_line(value_node) + 1, [])  # every occurrence
+            elif not last:
+                continue  # an earlier occurrence of a repeated key: Kubernetes reads the last one
             else:
                 self.sync(value_node, new[key], lambda value, k=key_node, v=value_node: self.replace_entry(k, v, value))
         added = {key: value for key, value in new.items() if key not in old_keys and not _blank(value)}
@@ -320,8 +348,8 @@ class Splicer:
         raise CannotSplice("sequence item without a dash")
 
 
-def patch_text(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> str:
-    """`text` (whose tree is `root`) edited so that it says `new`."""
+def patch(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> Patch:
+    """`text` (whose tree is `root`) edited so that it says `new`, and the repeated keys it edited."""
     splicer = Splicer(text, memo)
     splicer.detect_style(root)
 
@@ -329,6 +357,9 @@ def patch_text(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] =
         raise CannotSplice("the document root changes type")
 
     splicer.sync(root, new, cannot)
-    if not splicer.edits:
-        return text
-    return splicer.apply()
+    return Patch(splicer.apply() if splicer.edits else text, tuple(splicer.duplicates))
+
+
+def patch_text(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> str:
+    """`text` (whose tree is `root`) edited so that it says `new`."""
+    return patch(text, root, new, memo).text

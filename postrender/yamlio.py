@@ -3,7 +3,9 @@
 Reading composes a document with libyaml (ruamel.yaml.clib): node trees whose
 marks give the line and column of every key and value, so the writer can
 splice text instead of re-dumping documents. `to_data` turns a node into plain
-Python values (refusing duplicate keys, foreign tags and alias bombs).
+Python values (refusing foreign tags and alias bombs). A key repeated in a mapping
+is read as Helm 3 and kubectl read it (sigs.k8s.io/yaml, non-strict): the last
+occurrence wins; spec files, which the user writes by hand, may refuse it.
 Writing only ever emits small fragments (a new volume, a mount, one quoted
 scalar) through ruamel.yaml, with YAML 1.1 quoting rules because Kubernetes'
 decoders read YAML 1.1 (`on`, `yes`, `0755` must stay strings).
@@ -430,8 +432,10 @@ class _Builder:
     (comparisons, copies) walks them expanded. Without, that bookkeeping is skipped.
     """
 
-    def __init__(self, where: Where, first_line: int, memo: Dict[int, Any], shared: bool = True):
+    def __init__(self, where: Where, first_line: int, memo: Dict[int, Any], shared: bool = True,
+                 strict_keys: bool = False):
         self.where = where
+        self.strict_keys = strict_keys
         self.first_line = first_line
         self.count = 0
         self.memo = memo
@@ -463,13 +467,11 @@ class _Builder:
             build = self.build
             for key_node, value_node in node.value:
                 item_key = build(key_node)
-                try:
-                    taken = item_key in value
-                except TypeError:  # a list or a mapping as a key
-                    taken = True
-                if taken:
-                    self.bad_key(item_key, key_node)
-                value[item_key] = build(value_node)
+                if isinstance(item_key, (list, dict)):
+                    raise InputError("a mapping key must be a scalar", self.at(key_node))
+                if self.strict_keys and item_key in value:
+                    raise InputError(f"duplicate key {item_key!r}", self.at(key_node))
+                value[item_key] = build(value_node)  # a repeated key: the last occurrence wins
         elif isinstance(node, SequenceNode):
             if node.ctag != SEQ:
                 self.collection_tag(node, SEQ)
@@ -480,11 +482,6 @@ class _Builder:
         if self.shared:
             self.sizes[key] = self.count - before
         return value
-
-    def bad_key(self, key: Any, node: Node) -> None:
-        if isinstance(key, (list, dict)):
-            raise InputError("a mapping key must be a scalar", self.at(node))
-        raise InputError(f"duplicate key {key!r} (Kubernetes clients disagree on which value wins)", self.at(node))
 
     def collection_tag(self, node: Node, expected: str) -> None:
         """Only plain mappings and sequences (or local `!tags`, taken as plain): nothing is constructed."""
@@ -515,15 +512,16 @@ class _Builder:
 
 
 def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
-            memo: Optional[Dict[int, Any]] = None, shared: bool = True) -> Any:
+            memo: Optional[Dict[int, Any]] = None, shared: bool = True, strict_keys: bool = False) -> Any:
     """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id().
 
     `shared=False` promises that no node is reached twice (the text holds no alias).
+    `strict_keys` refuses a repeated mapping key instead of letting the last one win.
     """
     if node is None:
         return None
     try:
-        return _Builder(where, first_line, memo if memo is not None else {}, shared).build(node)
+        return _Builder(where, first_line, memo if memo is not None else {}, shared, strict_keys).build(node)
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
 
@@ -551,7 +549,7 @@ def node_identity(root: Optional[Node]) -> Optional[str]:
         return None
     names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
              if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
-    return f"{kind.value}/{names[0] if names else ''}"
+    return f"{kind.value}/{names[-1] if names else ''}"  # a repeated key: the last one wins
 
 
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:

@@ -179,6 +179,41 @@ def test_helm3_post_renderer_by_path(env, spec, tmp_path):
     assert again.stdout == out
 
 
+# Values the official chart's own tests use: a key set by the chart and again by the user, and a
+# global pod annotation repeated per component, render one annotations mapping with repeated keys.
+REPEATED_ANNOTATIONS = """\
+airflowPodAnnotations: {example: global}
+scheduler:
+  podAnnotations: {example: scheduler, cluster-autoscaler.kubernetes.io/safe-to-evict: "false"}
+"""
+
+
+def assert_repeated_annotations_kept(out):
+    """The scheduler's annotations as kubectl reads them (last wins): the user's values and the roll."""
+    import yaml  # PyYAML lets the last occurrence win, as sigs.k8s.io/yaml does
+
+    scheduler, = [d for d in yaml.safe_load_all(out) if d and d["kind"] == "Deployment"
+                  and d["metadata"]["name"] == "rel-scheduler"]
+    annotations = scheduler["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["example"] == "scheduler"
+    assert annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"] == "false"
+    assert len(annotations["checksum/postrender"]) == 64
+    assert_logs_on_claim(pod_spec(scheduler), ["scheduler", "scheduler-log-groomer"])
+
+
+def test_helm3_installs_a_render_with_repeated_pod_annotations(env, spec, tmp_path):
+    helm = need(HELM3)
+    values = tmp_path / "values.yaml"
+    values.write_text(REPEATED_ANNOTATIONS)
+    script = postrender_script()
+    args = ["-f", values, "--post-renderer", script, "--post-renderer-args=-c", f"--post-renderer-args={spec}"]
+    out = ok(run([helm, "template", "rel", CHART, *args], env))
+    assert out.count("example: ") == 2, "both occurrences reach Helm, as without postrender"
+    assert_repeated_annotations_kept(out)
+    again = run([script, "-c", spec], env, input=out)
+    assert again.returncode == 0 and again.stdout == out, again.stderr
+
+
 def test_helm3_failure_shows_reason_even_inside_another_plugin(env, tmp_path):
     """Helm 3 shows the post-renderer's stderr; HELM_PLUGIN_NAME inherited from a Helm 3 CLI
     plugin (helm-diff runs `helm upgrade --post-renderer ...`) must not switch to plugin mode."""
@@ -224,6 +259,15 @@ def test_helm4_plugin_from_repo_dir(env, spec):
     job = by_name(objs, "Job", "rel-run-airflow-migrations")
     assert [v["name"] for v in pod_spec(job)["volumes"]] == ["config"]
     assert "checksum/postrender" not in (job["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+def test_helm4_installs_a_render_with_repeated_pod_annotations(env, spec, tmp_path):
+    helm = need(HELM4)
+    install_plugin(helm, ROOT, env)
+    values = tmp_path / "values.yaml"
+    values.write_text(REPEATED_ANNOTATIONS)
+    ok(run([helm, "template", "rel", CHART, "-f", values], env))  # Helm 4 itself accepts the render
+    assert_repeated_annotations_kept(ok(helm4_template(helm, spec, env, "-f", values)))
 
 
 def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path):

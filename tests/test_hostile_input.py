@@ -165,15 +165,22 @@ def test_malformed_yaml_in_the_last_document_still_leaves_stdout_empty(tmp_path)
     assert_clean_failure(run(tmp_path, stream.encode()), 1, "document 4")
 
 
-def test_duplicate_key_in_a_targeted_object_is_an_error(tmp_path):
+def test_duplicate_name_in_a_targeted_object_targets_by_the_winning_value(tmp_path):
+    # Helm 3 and kubectl read the last occurrence: the object is `other`, and it is injected
     stream = SCHEDULER.replace("  name: airflow-scheduler\n", "  name: airflow-scheduler\n  name: other\n")
-    err = assert_clean_failure(run(tmp_path, stream.encode()), 1, "duplicate key 'name'", "document 1")
-    assert "line 7" in err  # the second `name:`
+    spec = SPEC.replace("[pod-template, scheduler]", "[{kind: Deployment, name: other}]")
+    result = run(tmp_path, stream.encode(), spec)
+    assert result.returncode == 0, result.stderr
+    volumes = load_all(result.stdout.replace(b"  name: airflow-scheduler\n", b""))[0]["spec"]["template"]["spec"]["volumes"]
+    assert CLAIM in volumes
 
 
-def test_duplicate_key_in_a_targeted_pod_spec_is_an_error(tmp_path):
+def test_duplicate_volumes_key_in_a_targeted_pod_spec_is_edited_where_it_wins(tmp_path):
     stream = SCHEDULER.replace("      volumes:\n", "      volumes: []\n      volumes:\n")
-    assert_clean_failure(run(tmp_path, stream.encode()), 1, "duplicate key 'volumes'", "line 22")
+    result = run(tmp_path, stream.encode())
+    assert result.returncode == 0, result.stderr
+    assert b"      volumes: []\n      volumes:\n        - name: logs\n          persistentVolumeClaim:" in result.stdout
+    assert "key 'volumes' is repeated (lines 21 and 22)" in result.stderr.decode()
 
 
 # -- encodings and line ends ------------------------------------------------------------------------------
@@ -640,7 +647,7 @@ def test_a_configmap_value_of_blank_lines_does_not_hang(tmp_path):
 
 @pytest.mark.parametrize("breakage, needle", [
     ("    spec: [\n", "invalid YAML"),
-    ("    spec:\n      containers: []\n    spec:\n", "duplicate key 'spec'"),
+    ("    spec:\n      containers: []\n    spec: [\n", "invalid YAML"),
     ("    spec: !!python/object/apply:os.system [\"true\"]\n    x:\n", "unsupported tag"),
 ])
 def test_a_targeted_pod_template_that_does_not_parse_is_an_error(tmp_path, breakage, needle):

@@ -146,11 +146,11 @@ def test_the_cli_splits_a_large_stream_and_writes_what_one_process_writes():
 
 
 def test_input_errors_cross_the_process_boundary_intact(monkeypatch):
-    data = HELM3 + b"---\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1, a: 2}\n"
+    data = HELM3 + b"---\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: !!python/none 1}\n"
     monkeypatch.setattr(parallel, "_split", lambda chunks: 1)
     with pytest.raises(InputError) as raised:
         parallel.transform(io.BytesIO(data), SPEC, workers=2)
-    assert "duplicate key" in raised.value.message and raised.value.where.line is not None
+    assert "unsupported tag" in raised.value.message and raised.value.where.line is not None
 
 
 def test_a_stream_past_the_holding_limit_streams_through_one_process(monkeypatch):
