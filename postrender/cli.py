@@ -17,9 +17,9 @@ from . import __version__
 from .errors import InputError, PostrenderError, SpecError
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
-from .parallel import transform
+from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Stream, first_content
-from .report import to_json
+from .findings import Finding, report_json
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_option
 
 
@@ -38,7 +38,7 @@ def _stdin() -> "object":
     return sys.stdin.buffer
 
 
-def _emit_warnings(warnings: List[str]) -> None:
+def _emit_warnings(warnings: List[Finding]) -> None:
     for warning in warnings:
         text = f"postrender: warning: {warning}"
         click.echo(text, err=True)
@@ -80,7 +80,7 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
         click.echo(json.dumps(json_schema(), indent=2))
         return
     if inspect:
-        from .inspect import inspect_stream
+        from .inventory import inspect_stream
 
         click.echo(inspect_stream(_stdin(), output_format))
         return
@@ -101,15 +101,15 @@ def command(configs, logs_claim, volumes, show_diff, inspect, output_format, sch
     if show_diff:
         from .review import diff_stream
 
-        text, result = diff_stream(stream, chunks, spec)
-        _emit_warnings(result.warnings)
-        _write_report(report, to_json(result))
+        text, ledger = diff_stream(stream, chunks, spec)
+        _emit_warnings(ledger.warnings)
+        _write_report(report, report_json(ledger.findings))
         click.echo(text, nl=False)
         return
-    output, result = transform(stream, spec, chunks)
+    output, ledger = transform_maybe_in_two(stream, spec, chunks)
     try:
-        _emit_warnings(result.warnings)
-        _write_report(report, to_json(result))
+        _emit_warnings(ledger.warnings)
+        _write_report(report, report_json(ledger.findings))
         output.copy_to(sys.stdout.buffer)
     finally:
         output.close()

@@ -30,14 +30,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from .create import claim_manifest, claims_needed
+from .claims import claim_manifest, claims_needed, created
+from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where
-from .pipeline import Editor, repeated_key_warning
+from .findings import Finding
 from .read import Chunk
-from .report import Record
-from .select import POD_SPEC_PATHS, object_identity
 from .spec import Spec, _Checker, layer, volumes_from_node
 from .splice import CannotSplice, DuplicateEdit, Splicer, patch
+from .targets import object_identity
 from .yamlio import compose, dump_block, to_data
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -116,25 +116,24 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
         spec = _spec(root, cli_spec, chunk)
         editor = Editor(spec)
         try:
-            new_items, owners = _edit(editor, items, _child(root, "items"), chunk)
+            new_items, found = _edit(editor, items, _child(root, "items"), chunk)
         except _ItemFailure as failure:
             item = failure.item
             raise failure.error from None
-        editor.finish()
+        unowned = editor.finish()
         nodes = list(getattr(_child(root, "items"), "value", None) or [])
 
         def repeated_key(index: int, duplicate: DuplicateEdit, first_line: int) -> None:
-            owners[1][len(editor.result.warnings)] = index
             where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
-            editor.result.warnings.append(repeated_key_warning(duplicate, where, chunk.first_line + first_line))
+            found[index].append(repeated_key_warning(duplicate, where, chunk.first_line + first_line))
 
         text = chunk.text()
         try:
-            out = _write(text, root, items, new_items, lambda: _results(editor, new_items, owners), repeated_key)
+            out = _write(text, root, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
             new = copy.deepcopy(data)
             new["items"] = new_items
-            new["results"] = _results(editor, new_items, owners)
+            new["results"] = _results(new_items, found, unowned)
             return _dump(new)
         return out.encode("utf-8")
     except PostrenderError as exc:
@@ -189,45 +188,30 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
 
 
 # -- the items -------------------------------------------------------------------------------------
-Owners = Tuple[Dict[int, int], Dict[int, int]]  # record index -> item index, warning index -> item index
-
-
-def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: Chunk) -> Tuple[List[Any], Owners]:
+def _edit(editor: Editor, items: List[Any], items_node: Optional[Node],
+          chunk: Chunk) -> Tuple[List[Any], List[List[Finding]]]:
+    """The new items (created claims appended) and, for each item, what its edit found."""
     nodes = list(getattr(items_node, "value", None) or [])
     new_items = list(items)
-    record_owner: Dict[int, int] = {}
-    warning_owner: Dict[int, int] = {}
-    result = editor.result
+    found: List[List[Finding]] = [[] for _ in items]
     order = sorted(range(len(items)), key=lambda i: 0 if object_identity(items[i])[0] == "ConfigMap" else 1)
     for index in order:  # ConfigMaps first: workloads roll on their template hashes
         item = items[index]
         if not isinstance(item, dict):
             continue
-        kind, name, _ = object_identity(item)
         node = nodes[index] if index < len(nodes) else None
-        where = _at(chunk, node).but(obj=f"{kind}/{name}")
-        records, warnings = len(result.records), len(result.warnings)
         try:
-            if kind == "ConfigMap":
-                new_items[index] = editor.configmap(item, where, node, chunk.first_line) or item
-            elif kind in POD_SPEC_PATHS:
-                new, site = editor.workload(item, where)
-                current = new if new is not None else item
-                refs = editor.roll_refs(current, site)
-                new_items[index] = editor.rolled(current, site, refs, where, chunk.index) or current
-            elif kind == "PersistentVolumeClaim":
-                editor.note_claim(item)
+            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line)
+            if edited.pending:  # a ConfigMap that is not among the items: none of its templates changed
+                edited.value = editor.roll(item, edited)
         except PostrenderError as exc:
             raise _ItemFailure(exc, item) from None
-        record_owner.update((i, index) for i in range(records, len(result.records)))
-        warning_owner.update((i, index) for i in range(warnings, len(result.warnings)))
-    for volume in claims_needed(editor):
+        new_items[index] = edited.value or item
+        found[index] = edited.findings
+    for volume in claims_needed(editor.spec.volumes, editor.ledger.declared_modes):
         new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-        record_owner[len(result.records)] = len(new_items) - 1
-        result.records.append(Record(chunk.index, f"PersistentVolumeClaim/{volume.claim}", "created",
-                                     volume.name, detail=f"{volume.create.storage}, "
-                                     + ", ".join(volume.create.access_modes)))
-    return new_items, (record_owner, warning_owner)
+        found.append([created(volume, chunk.index, f"{volume.create.storage}, " + ", ".join(volume.create.access_modes))])
+    return new_items, found
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -243,37 +227,38 @@ _ACTIONS = {
 }
 
 
-def _message(record: Record) -> str:
-    text = _ACTIONS.get(record.action, record.action + (" volume {volume}" if record.volume else ""))
-    text = text.format(volume=record.volume)
-    if record.key:
-        text = f"pod template in key {record.key}: {text}"
-    if record.action.endswith("-mount") and record.detail:
-        text += f" at {record.detail}"
-    if record.container:
-        text += f" in container {record.container}"
+def _message(finding: Finding) -> str:
+    text = _ACTIONS.get(finding.action or "", f"{finding.action}" + (" volume {volume}" if finding.volume else ""))
+    text = text.format(volume=finding.volume)
+    where = finding.where
+    if where.key:
+        text = f"pod template in key {where.key}: {text}"
+    if finding.action and finding.action.endswith("-mount") and finding.detail:
+        text += f" at {finding.detail}"
+    if where.container:
+        text += f" in container {where.container}"
     # a removed claim template's detail is advice: its warning result carries it
-    if record.detail and not record.action.endswith("-mount") and record.action != "removed-claim-template":
-        text += f" ({record.detail})"
+    if finding.detail and not finding.action.endswith("-mount") and finding.action != "removed-claim-template":
+        text += f" ({finding.detail})"
     return text
 
 
-def _results(editor: Editor, items: List[Any], owners: Owners) -> List[Dict[str, Any]]:
-    record_owner, warning_owner = owners
-    keyed: List[Tuple[float, int, Dict[str, Any]]] = []
-    for n, record in enumerate(editor.result.records):
-        index = record_owner.get(n)
-        entry = _result(_message(record), "info", items[index] if index is not None else None)
-        if index is None:
-            entry["message"] = f"{record.object}: {entry['message']}"
-        tags = {"action": record.action, "volume": record.volume, "container": record.container, "key": record.key}
-        entry["tags"] = {k: v for k, v in tags.items() if v}
-        keyed.append((index if index is not None else float("inf"), len(keyed), entry))
-    for n, warning in enumerate(editor.result.warnings):
-        index = warning_owner.get(n)
-        keyed.append((index if index is not None else float("inf"), len(keyed),
-                      _result(warning, "warning", items[index] if index is not None else None)))
-    return [entry for _, _, entry in sorted(keyed, key=lambda k: (k[0], k[1]))]
+def _results(items: List[Any], found: List[List[Finding]], unowned: List[Finding]) -> List[Dict[str, Any]]:
+    """KRM results: each item's changes then its warnings, in item order, then those of no item."""
+    results: List[Dict[str, Any]] = []
+    for item, findings in [*zip(items, found), (None, unowned)]:
+        for finding in sorted(findings, key=lambda f: f.is_warning):
+            if finding.is_warning:
+                results.append(_result(str(finding), "warning", item))
+                continue
+            entry = _result(_message(finding), "info", item)
+            if item is None:
+                entry["message"] = f"{finding.where.obj}: {entry['message']}"
+            tags = {"action": finding.action, "volume": finding.volume, "container": finding.where.container,
+                    "key": finding.where.key}
+            entry["tags"] = {k: v for k, v in tags.items() if v}
+            results.append(entry)
+    return results
 
 
 def _result(message: str, severity: str, item: Any = None) -> Dict[str, Any]:

@@ -1,6 +1,6 @@
 """Review (`--diff`): a unified diff of what the render would change, object by object.
 
-The real pipeline does the work (`pipeline.transform`): nothing here injects
+The real pipeline does the work (`pipeline.transform_in_one_process`): nothing here injects
 anything. The input chunks are kept as they stream past, the output is split
 back into documents the same way `read.Stream` splits the input (every input
 chunk gives exactly one output chunk, and the claims that `create:` asks for
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
-from .pipeline import transform
+from .pipeline import transform_in_one_process
 from .read import Chunk, Stream
-from .report import Result
-from .select import is_pod_template_text, object_identity
+from .edit import Ledger
+from .targets import is_pod_template_text, object_identity
 from .spec import Spec
 from .yamlio import load
 
@@ -196,13 +196,13 @@ def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
 
 
 def diff_stream(stream: Stream, chunks: Iterable[Chunk], spec: Spec,
-                color: Optional[bool] = None) -> Tuple[str, Result]:
-    """(the diff text, the run's Result); '' when the run changes nothing.
+                color: Optional[bool] = None) -> Tuple[str, Ledger]:
+    """(the diff text, the run's Ledger); '' when the run changes nothing.
 
     `color`: None decides from stdout and NO_COLOR.
     """
     kept: List[Chunk] = []
-    output, result = transform(stream, spec, _kept(chunks, kept))
+    output, ledger = transform_in_one_process(stream, spec, _kept(chunks, kept))
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)
@@ -213,7 +213,7 @@ def diff_stream(stream: Stream, chunks: Iterable[Chunk], spec: Spec,
     after = [_decode(chunk) for chunk in Stream(buffer)]
     lines = diff_documents(before, after)
     if not lines:
-        return "", result
+        return "", ledger
     if color if color is not None else use_color():
         lines = list(paint(lines))
-    return "\n".join(lines) + "\n", result
+    return "\n".join(lines) + "\n", ledger

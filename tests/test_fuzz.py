@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from conftest import STREAMS
 from postrender.errors import PostrenderError
-from postrender.pipeline import transform
+from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
 
@@ -101,7 +101,7 @@ def mutated(draw) -> bytes:
 
 def run(data: bytes, spec: Spec) -> None:
     try:
-        output, _ = transform(io.BytesIO(data), spec)
+        output, _ = transform_in_one_process(io.BytesIO(data), spec)
     except PostrenderError:
         return
     try:
@@ -115,7 +115,7 @@ def run(data: bytes, spec: Spec) -> None:
         if not chunk.blank:  # comments, blank lines and bare markers are copied through unparsed
             for _event in _PARSER.parse(chunk.raw.decode("utf-8")):
                 pass
-    second, _ = transform(io.BytesIO(result), spec)
+    second, _ = transform_in_one_process(io.BytesIO(result), spec)
     second.close()
 
 

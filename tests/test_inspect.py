@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from postrender.inspect import describe_source, inspect_stream, inventory
+from postrender.inventory import describe_source, inspect_stream, inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "operator"

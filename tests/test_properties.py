@@ -7,7 +7,7 @@ block collections, comments, blank lines, quoting, the three spellings of null, 
 and sometimes CRLF line ends and a BOM.
 
 The reference model below applies the contract's points 1-5 to the parsed input in plain
-Python (it does not import postrender.inject or postrender.select). For every example:
+Python (it does not import postrender.inject or postrender.targets). For every example:
 
 * the tool fails (InputError) exactly when the model says the spec conflicts with the input;
 * otherwise the output parses, and its data equals the model's, document by document (an
@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from postrender.errors import InputError
-from postrender.parallel import transform
+from postrender.twoprocess import transform_maybe_in_two
 from postrender.spec import Spec, parse_spec_text
 
 ROLL = "checksum/postrender"
@@ -583,7 +583,7 @@ class Model:
 def run_tool(data: bytes, spec_text: str, workers: int = 1) -> bytes:
     """The tool's output: one pipeline, or (workers=2) the stream cut in two and half of it forked."""
     spec = Spec(volumes=parse_spec_text(spec_text, "spec.yaml"))
-    output, _ = transform(io.BytesIO(data), spec, workers=workers)
+    output, _ = transform_maybe_in_two(io.BytesIO(data), spec, workers=workers)
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)

@@ -18,8 +18,8 @@ from typing import Dict, List, Tuple
 import pytest
 
 from postrender import review
-from postrender.inspect import inventory
-from postrender.pipeline import transform
+from postrender.inventory import inventory
+from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
 from postrender.yamlio import load
@@ -171,7 +171,7 @@ def _check_hunks(body: List[str], old: List[str], new) -> None:
 def test_diff_hunk_line_numbers_are_stream_lines_of_input_and_output(render):
     data = render.read_bytes()
     diff, _ = run_diff(data)
-    output, _ = transform(io.BytesIO(data), Spec(volumes=parse_spec_text(SPEC, "test")))
+    output, _ = transform_in_one_process(io.BytesIO(data), Spec(volumes=parse_spec_text(SPEC, "test")))
     out = io.BytesIO()
     output.copy_to(out)
     output.close()
@@ -265,10 +265,10 @@ def test_diff_is_empty_and_warns_when_the_spec_matches_nothing(tmp_path):
 
 
 def test_diff_unit_returns_empty_text_for_no_change():
-    text, result = run_diff((FIXTURES / "mini-helm3.yaml").read_bytes(),
+    text, ledger = run_diff((FIXTURES / "mini-helm3.yaml").read_bytes(),
                             "volumes:\n- {name: x, claimName: x, mountPath: /x, targets: [nosuch]}\n")
     assert text == ""
-    assert result.records == []
+    assert ledger.changes == []
 
 
 def test_diff_of_stream_without_final_newline_shows_only_the_new_claim():

@@ -4,14 +4,12 @@ They are appended after every other object. Under Helm 3 each gets a
 `# Source:` line (so `helm template --show-only` finds it); under Helm 4 the
 filename annotation Helm uses to file the objects it gets back.
 """
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, Collection, Dict, List, Sequence, Tuple
 
-from .report import Record
+from .errors import Where
+from .findings import Finding
 from .spec import VolumeSpec
 from .yamlio import dump_block
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Editor
 
 SOURCE_PREFIX = "postrender/claims"
 
@@ -29,27 +27,31 @@ def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
-def claims_needed(editor: "Editor") -> List[VolumeSpec]:
-    """The volumes whose claim must be created: once per claim, none the stream already declares."""
-    done = set(editor.declared_modes)
+def claims_needed(volumes: Sequence[VolumeSpec], declared: Collection[str]) -> List[VolumeSpec]:
+    """The volumes whose claim must be created: once per claim, none the stream already `declared`."""
+    done = set(declared)
     needed = []
-    for volume in editor.spec.volumes:
+    for volume in volumes:
         if volume.create is not None and volume.claim not in done:
             done.add(volume.claim)
             needed.append(volume)
     return needed
 
 
-def claims_to_create(editor: "Editor", last_byte: bytes) -> bytes:
-    """The YAML text of the claims to append ('' when none)."""
-    docs: List[str] = []
-    for volume in claims_needed(editor):
-        manifest = claim_manifest(volume.claim, volume.create, editor.result.helm4)
-        header = "---\n" if editor.result.helm4 else f"---\n# Source: {SOURCE_PREFIX}/{volume.claim}.yaml\n"
-        docs.append(header + "\n".join(dump_block(manifest, indent_sequences=False)) + "\n")
-        editor.result.records.append(Record(0, f"PersistentVolumeClaim/{volume.claim}", "created", volume.name))
-    if not docs:
-        return b""
-    lead = "" if last_byte in (b"\n", b"") else "\n"
-    return (lead + "".join(docs)).encode("utf-8")
+def created(volume: VolumeSpec, document: int = 0, detail: Any = None) -> Finding:
+    """The change a created claim is reported as."""
+    return Finding.change("created", Where(document=document, obj=f"PersistentVolumeClaim/{volume.claim}"),
+                          volume.name, detail)
 
+
+def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last_byte: bytes) -> Tuple[bytes, List[Finding]]:
+    """The YAML text of the claims to append (b'' when none), and the changes to report."""
+    docs: List[str] = []
+    for volume in volumes:
+        manifest = claim_manifest(volume.claim, volume.create, helm4)
+        header = "---\n" if helm4 else f"---\n# Source: {SOURCE_PREFIX}/{volume.claim}.yaml\n"
+        docs.append(header + "\n".join(dump_block(manifest, indent_sequences=False)) + "\n")
+    if not docs:
+        return b"", []
+    lead = "" if last_byte in (b"\n", b"") else "\n"
+    return (lead + "".join(docs)).encode("utf-8"), [created(volume) for volume in volumes]

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
 from .read import Stream
-from .select import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
+from .targets import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
                      object_identity)
 from .yamlio import compose, to_data
 

@@ -1,4 +1,4 @@
-"""Two processes give the output of one: `parallel.transform` against the streaming pipeline.
+"""Two processes give the output of one: `twoprocess.transform_maybe_in_two` against the streaming pipeline.
 
 The stream is cut in two and the second part is transformed in a forked child; whatever the
 cut, the bytes written, the changes recorded and the warnings must be those of one pipeline
@@ -11,7 +11,7 @@ import os
 import pytest
 
 from conftest import CAPTURES, STREAMS, needs_captures, run_cli
-from postrender import parallel
+from postrender import twoprocess
 from postrender.errors import InputError, PostrenderError
 from postrender.pipeline import Pipeline
 from postrender.read import Stream
@@ -37,13 +37,14 @@ HELM4 = (STREAMS / "helm4-official.yaml").read_bytes()
 def outcome(data: bytes, spec: Spec, workers: int):
     """(output bytes, records, warnings), or the error's text."""
     try:
-        output, result = parallel.transform(io.BytesIO(data), spec, workers=workers)
+        output, ledger = twoprocess.transform_maybe_in_two(io.BytesIO(data), spec, workers=workers)
     except PostrenderError as exc:
         return f"{type(exc).__name__}: {exc}"
     target = io.BytesIO()
     output.copy_to(target)
     output.close()
-    return target.getvalue(), [r.as_dict() for r in result.records], result.warnings, result.templates
+    return (target.getvalue(), [f.as_change() for f in ledger.changes], [str(w) for w in ledger.warnings],
+            ledger.templates)
 
 
 def documents(data: bytes) -> int:
@@ -53,7 +54,7 @@ def documents(data: bytes) -> int:
 def assert_same_at_every_cut(data: bytes, spec: Spec, monkeypatch) -> None:
     expected = outcome(data, spec, workers=1)
     for cut in range(1, documents(data)):
-        monkeypatch.setattr(parallel, "_split", lambda chunks, cut=cut: cut)
+        monkeypatch.setattr(twoprocess, "_split", lambda chunks, cut=cut: cut)
         assert outcome(data, spec, workers=2) == expected, f"cut before document {cut + 1}"
 
 
@@ -103,7 +104,7 @@ def test_a_child_that_breaks_down_leaves_its_part_to_the_parent(monkeypatch):
         raise RuntimeError("simulated breakdown in the child")
 
     monkeypatch.setattr(Pipeline, "part", broken_part)  # the forked child inherits it
-    monkeypatch.setattr(parallel, "_split", lambda chunks: len(chunks) // 2)
+    monkeypatch.setattr(twoprocess, "_split", lambda chunks: len(chunks) // 2)
     assert outcome(HELM3, SPEC, workers=2) == outcome(HELM3, SPEC, workers=1)
 
 
@@ -118,7 +119,7 @@ def test_no_child_is_left_behind(monkeypatch):
         return pid
 
     monkeypatch.setattr(os, "fork", fork)
-    monkeypatch.setattr(parallel, "_split", lambda chunks: len(chunks) // 2)
+    monkeypatch.setattr(twoprocess, "_split", lambda chunks: len(chunks) // 2)
     outcome(HELM3 * 3, SPEC, workers=2)
     outcome(b"---\n: [\n" + HELM3 * 3, SPEC, workers=2)  # the parent fails first: the child is stopped
     outcome(HELM3 * 3 + b"---\n: [\n", SPEC, workers=2)  # the child fails
@@ -138,8 +139,8 @@ def test_two_processes_write_what_one_writes_on_every_capture():
 
 
 def test_the_cli_splits_a_large_stream_and_writes_what_one_process_writes():
-    data = HELM3 * (parallel.MIN_BYTES // len(HELM3) + 2)  # same names again and again: rolls by position
-    assert len(data) > parallel.MIN_BYTES
+    data = HELM3 * (twoprocess.MIN_BYTES // len(HELM3) + 2)  # same names again and again: rolls by position
+    assert len(data) > twoprocess.MIN_BYTES
     proc = run_cli(["--logs-claim", "airflow-log-pvc"], data)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == outcome(data, LOGS, workers=1)[0]
@@ -147,14 +148,14 @@ def test_the_cli_splits_a_large_stream_and_writes_what_one_process_writes():
 
 def test_input_errors_cross_the_process_boundary_intact(monkeypatch):
     data = HELM3 + b"---\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: !!python/none 1}\n"
-    monkeypatch.setattr(parallel, "_split", lambda chunks: 1)
+    monkeypatch.setattr(twoprocess, "_split", lambda chunks: 1)
     with pytest.raises(InputError) as raised:
-        parallel.transform(io.BytesIO(data), SPEC, workers=2)
+        twoprocess.transform_maybe_in_two(io.BytesIO(data), SPEC, workers=2)
     assert "unsupported tag" in raised.value.message and raised.value.where.line is not None
 
 
 def test_a_stream_past_the_holding_limit_streams_through_one_process(monkeypatch):
-    monkeypatch.setattr(parallel, "MAX_BYTES", len(HELM3) // 3)
+    monkeypatch.setattr(twoprocess, "MAX_BYTES", len(HELM3) // 3)
 
     def no_fork():
         raise AssertionError("a stream past MAX_BYTES must not be split")

@@ -1,0 +1,346 @@
+"""The editing filter: one object in, its new value and what was done out.
+
+`Editor.edit` is the only place that knows the per-object order of operations
+(as kyaml's `kio.Filter`): a ConfigMap's embedded worker pod templates are
+injected and their hashes remembered; a claim is noted; a workload is injected
+and, when every ConfigMap it mounts is known, annotated so that it rolls. A
+workload whose ConfigMaps are not known yet comes back `pending`; the driver
+calls `Editor.roll` once they are. The stream pipeline and KRM mode both drive
+this filter: neither knows what happens inside.
+
+What a run did accumulates in one `Ledger`, which two halves of a stream
+(transformed in two processes) `merge` into one.
+"""
+import hashlib
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+
+from .errors import InputError, Where
+from .findings import Finding
+from .inject import Change, annotate_pod_template, inject_pod_spec
+from .splice import CannotSplice, DuplicateEdit, patch
+from .spec import Spec, VolumeSpec
+from .targets import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
+                      target_matches, template_site, volumes_for, workload_site)
+from .yamlio import parse
+
+ROLL_ANNOTATION = "checksum/postrender"
+
+ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
+
+
+@dataclass
+class Ledger:
+    """Everything a run keeps across objects. `merge` folds a later part of the stream in, by
+    each field's type, so a new field needs no merging code of its own."""
+
+    findings: List[Finding] = field(default_factory=list)
+    # every ConfigMap seen, in stream order: (document, hashes of its changed pod templates)
+    template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]] = field(default_factory=dict)
+    matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
+    claim_users: Dict[str, Set[str]] = field(default_factory=dict)  # claim -> sites using it
+    declared_modes: Dict[str, List[str]] = field(default_factory=dict)  # claim -> accessModes in the stream
+    templates: int = 0  # embedded pod templates seen
+    helm4: bool = False  # the input carried Helm 4's filename annotations
+
+    def merge(self, later: "Ledger") -> None:
+        for spec in fields(self):
+            mine, theirs = getattr(self, spec.name), getattr(later, spec.name)
+            if isinstance(mine, bool):
+                setattr(self, spec.name, mine or theirs)
+            elif isinstance(mine, int):
+                setattr(self, spec.name, mine + theirs)
+            elif isinstance(mine, set):
+                mine |= theirs
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif spec.name == "declared_modes":  # a later declaration of a claim replaces an earlier one
+                mine.update(theirs)
+            else:  # dicts of lists or sets: per key
+                for key, value in theirs.items():
+                    slot = mine.setdefault(key, type(value)())
+                    slot.update(value) if isinstance(slot, set) else slot.extend(value)
+
+    @property
+    def warnings(self) -> List[Finding]:
+        return [f for f in self.findings if f.is_warning]
+
+    @property
+    def changes(self) -> List[Finding]:
+        return [f for f in self.findings if not f.is_warning]
+
+
+@dataclass
+class Edited:
+    """What the filter made of one object."""
+
+    value: Optional[Dict[str, Any]]  # the new object, None when unchanged
+    where: Where  # the object's place, `Kind/name` included
+    findings: List[Finding]  # what this object's edit found (also in the ledger)
+    configmap: Optional[ConfigMapKey] = None  # a ConfigMap's (namespace, name)
+    site: Optional[Site] = None  # a workload's site
+    refs: Set[ConfigMapKey] = field(default_factory=set)  # ConfigMaps whose templates make it roll
+    pending: Set[ConfigMapKey] = field(default_factory=set)  # ... of which not seen yet: call `roll` later
+
+
+def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:
+    """A copy of `data` with data[path] = value (None: the key removed), copying only along the path."""
+    top = dict(data)
+    node = top
+    for key in path[:-1]:
+        node[key] = dict(node[key]) if isinstance(node.get(key), dict) else {}
+        node = node[key]
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
+    return top
+
+
+def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]:
+    """ConfigMaps a pod mounts as volumes (directly or projected)."""
+    refs: Set[ConfigMapKey] = set()
+    volumes = pod_spec.get("volumes") if isinstance(pod_spec, dict) else None
+    for volume in volumes if isinstance(volumes, list) else []:
+        if not isinstance(volume, dict):
+            continue
+        sources = [volume]
+        projected = volume.get("projected")
+        if isinstance(projected, dict) and isinstance(projected.get("sources"), list):
+            sources += [s for s in projected["sources"] if isinstance(s, dict)]
+        for source in sources:
+            configmap = source.get("configMap")
+            if isinstance(configmap, dict) and isinstance(configmap.get("name"), str):
+                refs.add((namespace, configmap["name"]))
+    return refs
+
+
+def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
+    """Value nodes of the mapping at root[key], by key (for line numbers); a repeated key: the last."""
+    for key_node, value_node in reversed(getattr(root, "value", None) or []):
+        if getattr(key_node, "value", None) == key:
+            if not isinstance(value_node, MappingNode):
+                return {}
+            return {k.value: v for k, v in value_node.value if isinstance(k, ScalarNode)}
+    return {}
+
+
+def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Optional[int],
+                         what: str = "this document") -> Finding:
+    """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
+    stream, None when they are not stream lines, as in a quoted pod template)."""
+    if first_line is None:
+        lines = " and ".join(str(n + 1) for n in duplicate.lines) + f" of {what}"
+    else:
+        lines = " and ".join(str(first_line + n + 1) for n in duplicate.lines)
+    return Finding.warning(f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
+                           "Helm and kubectl read, and left the earlier ones as they were",
+                           where.but(line=None, column=None))
+
+
+class Editor:
+    """The editing filter of one run (see the module's docstring)."""
+
+    def __init__(self, spec: Spec, ledger: Optional[Ledger] = None):
+        self.spec = spec
+        self.ledger = ledger if ledger is not None else Ledger()
+        self._found: List[Finding] = []  # the findings of the object being edited
+
+    def _note(self, finding: Finding) -> None:
+        self.ledger.findings.append(finding)
+        self._found.append(finding)
+
+    def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0) -> Edited:
+        """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in messages)."""
+        self._found = []
+        kind, name, namespace = object_identity(data)
+        where = where.but(obj=f"{kind}/{name}")
+        if kind == "ConfigMap":
+            new = self._configmap(data, where, root, first_line)
+            return Edited(new, where, self._found, configmap=(namespace, name))
+        if kind == "PersistentVolumeClaim":
+            modes = dig(data, ("spec", "accessModes"))
+            # every declared claim counts (create: must not emit it twice), with or without accessModes
+            self.ledger.declared_modes[name] = [str(m) for m in modes] if isinstance(modes, list) else []
+            return Edited(None, where, self._found)
+        if kind not in POD_SPEC_PATHS:
+            return Edited(None, where, self._found)
+        new, site = self._workload(data, where)
+        current = new if new is not None else data
+        refs = configmap_refs(dig(current, POD_SPEC_PATHS[site.kind]), site.namespace) \
+            if site.kind in ROLLED_KINDS else set()
+        seen = self.ledger.template_hashes
+        edited = Edited(new, where, self._found, site=site, refs=refs, pending={r for r in refs if r not in seen})
+        if not edited.pending:
+            edited.value = self._rolled(current, site, refs, where) or new
+        return edited
+
+    def roll(self, data: Dict[str, Any], edited: Edited) -> Optional[Dict[str, Any]]:
+        """A pending workload once its ConfigMaps are known (or known never to come): its final
+        value (`data`: what `edit` was given), None when unchanged."""
+        assert edited.site is not None
+        self._found = edited.findings
+        edited.pending.clear()
+        current = edited.value if edited.value is not None else data
+        return self._rolled(current, edited.site, edited.refs, edited.where) or edited.value
+
+    def spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], where: Where,
+                first_line: Optional[int], what: str = "this document") -> str:
+        """`text` edited to say `new`; an edit of a repeated key is a warning (`first_line`: where
+        the text's lines stand in the stream, None when they are not stream lines)."""
+        try:
+            patched = patch(text, root, new, memo)
+        except CannotSplice as exc:
+            raise InputError(f"cannot edit {what} in place ({exc})", where) from None
+        for duplicate in patched.duplicates:
+            self._note(repeated_key_warning(duplicate, where, first_line, what))
+        return patched.text
+
+    # -- ConfigMaps with embedded worker pod templates ------------------------------------------
+    def _configmap(self, data: Dict[str, Any], where: Where, root: Optional[Node],
+                   first_line: int) -> Optional[Dict[str, Any]]:
+        """The ConfigMap with its pod templates injected, or None when nothing changes."""
+        _, name, namespace = object_identity(data)
+        values = data.get("data")
+        new_values: Dict[str, str] = {}
+        hashes: List[str] = []
+        nodes = _value_nodes(root, "data")
+        for key, value in (values.items() if isinstance(values, dict) else []):
+            if not is_pod_template_text(value):
+                continue
+            node = nodes.get(key)
+            block = node is not None and node.style == "|"
+            # lines inside a `|` block start on the line after its header; a quoted one is on one line
+            line = first_line + (node.start_mark.line + (1 if block else 0) if node is not None else 0)
+            new_text = self._pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None),
+                                          line, block)
+            if new_text is not None:
+                new_values[key] = new_text
+                hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
+        self.ledger.template_hashes.setdefault((namespace, name), []).append((where.document or 0, hashes))
+        if not new_values:
+            return None
+        return _replaced(data, ("data",), {**data["data"], **new_values})
+
+    def _pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
+                      first_line: int, block: bool) -> Optional[str]:
+        try:
+            root, template, memo = parse(value, where, first_line)
+        except InputError as exc:
+            # a worker pod template the spec targets must not be skipped silently: its pods would
+            # run without the volume
+            site = template_site(configmap, key, {})
+            if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
+                raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
+                                 hint=exc.hint) from None
+            self._note(Finding.warning(f"looks like a pod template but is not readable YAML ({exc.message}); "
+                                       "left unchanged", exc.where))
+            return None
+        if not isinstance(template, dict) or template.get("kind") != "Pod":
+            return None
+        self.ledger.templates += 1
+        site = template_site(configmap, key, template)
+        volumes = volumes_for(site, template.get("spec"), self.spec)
+        if not volumes:
+            return None
+        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes,
+                                              where.but(obj=f"ConfigMap/{site.configmap}"))
+        self._account(site, volumes, changes, where)
+        if not changes:
+            return None
+        new_template = _replaced(template, ("spec",), new_pod)
+        # a `|` block's lines are stream lines; a quoted template's lines are its own
+        return self.spliced(value, root, new_template, memo, where, first_line if block else None,
+                            "the embedded pod template")
+
+    # -- workloads ----------------------------------------------------------------------------------
+    def _workload(self, data: Dict[str, Any], where: Where) -> Tuple[Optional[Dict[str, Any]], Site]:
+        """The workload with its volumes injected (None when unchanged), and its site."""
+        site = workload_site(data)
+        assert site is not None
+        path = POD_SPEC_PATHS[site.kind]
+        pod = dig(data, path)
+        templates_path = ("spec", "volumeClaimTemplates")
+        templates = dig(data, templates_path) if site.kind == "StatefulSet" else None
+        if templates is not None and not isinstance(templates, list):
+            raise InputError("`volumeClaimTemplates` must be a list", where)
+        volumes = volumes_for(site, pod, self.spec, templates)
+        if not volumes:
+            return None, site
+        new_pod, new_templates, changes = inject_pod_spec(pod, volumes, where, templates)
+        self._account(site, volumes, changes, where)
+        if not changes:
+            return None, site
+        new_data = _replaced(data, path, new_pod)
+        if templates is not None:
+            new_data = _replaced(new_data, templates_path, new_templates)
+        return new_data, site
+
+    def _hashes_for(self, ref: ConfigMapKey, document: int) -> List[str]:
+        """The changed-template hashes of the ConfigMap a workload at `document` mounts: its last
+        occurrence up to that document, else its first one after (a ConfigMap further down)."""
+        occurrences = self.ledger.template_hashes.get(ref, [])
+        before = [hashes for at, hashes in occurrences if at <= document]
+        if before:
+            return before[-1]
+        return occurrences[0][1] if occurrences else []
+
+    def _rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey],
+                where: Where) -> Optional[Dict[str, Any]]:
+        """The workload with the roll annotation, or None when no template it mounts changed."""
+        document = where.document or 0
+        hashes = sorted(h for ref in refs for h in self._hashes_for(ref, document))
+        if not hashes:
+            return None
+        value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        meta_path = POD_SPEC_PATHS[site.kind][:-1] + ("metadata",)
+        metadata = dig(data, meta_path)
+        if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:
+            return None
+        new_data = _replaced(data, meta_path, annotate_pod_template(metadata, ROLL_ANNOTATION, value, where))
+        self._note(Finding.change("annotated", Where(document=document, obj=site.label),
+                                  detail=f"{ROLL_ANNOTATION}={value}"))
+        return new_data
+
+    # -- bookkeeping for the report and the warnings ------------------------------------------------
+    def _account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], where: Where) -> None:
+        label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
+        for volume in volumes:
+            self.ledger.matched.add(volume.name)
+            self.ledger.claim_users.setdefault(volume.claim, set()).add(site.label)
+        place = Where(document=where.document or 0, obj=label, key=site.key)
+        for change in changes:
+            self._note(Finding.change(change.action, place.but(container=change.container), change.volume,
+                                      change.detail))
+            if change.action == "removed-claim-template":
+                self._note(Finding.warning(
+                    f"removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
+                    f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
+                    f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "
+                    f"adopted by the new StatefulSet), and once the logs are migrated delete the old claims "
+                    f"`{change.volume}-{site.name}-<ordinal>`", Where(obj=site.label)))
+
+    def finish(self) -> List[Finding]:
+        """Warnings that need the whole stream (also added to the ledger)."""
+        self._found = []
+        for volume in self.spec.volumes:
+            if volume.name not in self.ledger.matched:
+                targets = ", ".join(t.describe() for t in volume.targets)
+                self._note(Finding.warning(f"volume {volume.name!r} matched no object (targets: {targets})"))
+        modes = dict(self.ledger.declared_modes)
+        for volume in self.spec.volumes:
+            if volume.create is not None:
+                modes.setdefault(volume.claim, list(volume.create.access_modes))
+        for claim, users in sorted(self.ledger.claim_users.items()):
+            access = modes.get(claim, [])
+            shared = len(users) > 1 or any(u.startswith("ConfigMap/") for u in users)
+            single = [m for m in ("ReadWriteOncePod", "ReadWriteOnce") if m in access]
+            if single and "ReadWriteMany" not in access and shared:
+                why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
+                       else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
+                self._note(Finding.warning(
+                    f"claim {claim!r} is {single[0]} but is mounted by {', '.join(sorted(users))}: {why}; "
+                    "use ReadWriteMany"))
+        return self._found

@@ -1,0 +1,161 @@
+"""A stream in two processes, when that pays off: where to cut, when not to, and the fork.
+
+Composing YAML is most of a run and the GIL keeps it on one core. A stream of
+a few hundred KB to a few MB (many releases in CI, an umbrella chart) is read
+whole and cut in two at a document boundary; a forked child transforms the
+second part (its own pipeline, sent back as a `pipeline.Part` through a pipe)
+while this process does the first, then absorbs the child's part and finishes
+the workloads that waited for a ConfigMap of the other part. The output is the
+same as one pipeline's over the whole stream: the tests compare both on every
+capture and on random streams.
+
+The first error in stream order wins: an error in the first part stops the
+child. When the child fails for a reason other than the input, this process
+transforms the second part itself (a bug then surfaces as it would without a
+child). The child is always reaped.
+
+Larger streams stay on the streaming path (memory stays flat), so do small
+ones (a fork costs more than it saves), and so does everything where fork is
+missing or only one CPU is usable.
+"""
+import itertools
+import os
+import signal
+from typing import BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
+
+from .edit import Ledger
+from .errors import PostrenderError
+from .output import Output
+from .pipeline import Part, Pipeline, transform_in_one_process
+from .read import Chunk, Stream
+from .spec import Spec
+
+MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
+MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, chunks: Optional[Iterable[Chunk]] = None,
+                           workers: Optional[int] = None) -> Tuple[Output, Ledger]:
+    """The stream transformed, in two processes when that pays off (`workers`: None decides, 1 or 2 force)."""
+    stream = source if isinstance(source, Stream) else Stream(source)
+    chunks = iter(chunks if chunks is not None else stream)
+    if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
+        return transform_in_one_process(stream, spec, chunks)
+    held, rest = _hold(chunks)
+    if rest is not None or len(held) < 2 or (workers is None and sum(len(c.raw) for c in held) < MIN_BYTES):
+        return transform_in_one_process(stream, spec, itertools.chain(_drain(held), rest or ()))
+    cut = _split(held)
+    return _in_two(stream, held[:cut], held[cut:], spec)
+
+
+def _hold(chunks: Iterator[Chunk]) -> Tuple[List[Chunk], Optional[Iterator[Chunk]]]:
+    """The stream's chunks, and None; or the first ones past MAX_BYTES and the rest of the stream."""
+    held: List[Chunk] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk.raw)
+        if size > MAX_BYTES:
+            return held, chunks
+    return held, None
+
+
+def _drain(held: List[Chunk]) -> Iterator[Chunk]:
+    """The held chunks in order, each let go once taken (a long stream keeps flowing in flat memory)."""
+    held.reverse()
+    while held:
+        yield held.pop()
+
+
+def _split(chunks: List[Chunk]) -> int:
+    """Where to cut so that both parts hold about as many bytes (the work goes with the size)."""
+    half, total = sum(len(c.raw) for c in chunks) / 2, 0
+    for index, chunk in enumerate(chunks[:-1]):
+        total += len(chunk.raw)
+        if total >= half:
+            return index + 1
+    return len(chunks) - 1
+
+
+def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec) -> Tuple[Output, Ledger]:
+    """The stream whose chunks are `first` + `second`, the second part transformed in a child."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        os.close(read_end)
+        _child(write_end, second, spec)
+    os.close(write_end)
+    pipeline = Pipeline(spec, hold=True)
+    try:
+        try:
+            pipeline.feed(first, stream)
+        except BaseException:  # the first error in the stream is in this part: the child's work is moot
+            _stop(read_end, pid)
+            raise
+        part = _receive(read_end, pid)
+        if isinstance(part, PostrenderError):
+            raise part
+        if isinstance(part, Part):
+            pipeline.absorb(part)
+        else:  # the child broke down: do its part here (a bug then surfaces as it would without a child)
+            pipeline.feed(second, stream)
+        return pipeline.output, pipeline.close()
+    except BaseException:
+        pipeline.output.close()
+        raise
+
+
+def _child(write_end: int, chunks: List[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
+    """Transform `chunks`, send the Part (or the input's error) to the parent, and exit."""
+    import pickle  # here and in _receive only: pickling costs start-up time
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        try:
+            pipeline = Pipeline(spec, hold=True)
+            pipeline.feed(chunks)
+            payload: object = pipeline.part()
+        except PostrenderError as exc:
+            payload = exc
+        except Exception:
+            payload = None
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+    finally:
+        os._exit(0)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _receive(read_end: int, pid: int) -> object:
+    """The child's payload (None when it sent nothing usable); the child is reaped."""
+    import pickle
+
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+    except BaseException:
+        _stop(None, pid)
+        raise
+    os.waitpid(pid, 0)
+    try:
+        return pickle.loads(data) if data else None
+    except Exception:  # pragma: no cover - a truncated hand-over
+        return None
+
+
+def _stop(read_end: Optional[int], pid: int) -> None:
+    if read_end is not None:
+        os.close(read_end)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # pragma: no cover
+        pass
+    os.waitpid(pid, 0)
