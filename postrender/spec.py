@@ -134,6 +134,8 @@ class VolumeSpec:
     sub_path: Optional[str] = None
     replace: bool = False
     targets: Tuple[Target, ...] = ()  # set from DEFAULT_TARGETS by the loader
+    # `()` mounts it in no container: only the volume is put on the claim (what --logs-claim does to
+    # a logs volume it re-points in place, every mount kept as it is)
     containers: Tuple[str, ...] = ("*",)
     create: Optional[Create] = None
     origin: str = "spec"  # where it came from, for messages

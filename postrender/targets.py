@@ -7,10 +7,12 @@ volume's `targets`; `--logs-claim` is a rule that looks at the pod itself
 (what is mounted at the Airflow logs path) to decide what to inject.
 """
 import fnmatch
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from .errors import InputError, Where
 from .spec import Spec, Target, VolumeSpec, WORKLOAD_KINDS
 
 # Where each kind keeps its pod spec; the pod's metadata sits beside it.
@@ -152,53 +154,117 @@ def _mounts(container: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 def _env(container: Dict[str, Any], name: str) -> Optional[str]:
-    for item in container.get("env") or []:
+    env = container.get("env")
+    for item in env if isinstance(env, list) else []:
         if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("value"), str):
             return item["value"]
     return None
 
 
-def log_paths(pod_spec: Any) -> List[str]:
-    """Candidate Airflow log folders for a pod: what its env says first, then the images' defaults."""
+def _norm(path: Any) -> Optional[str]:
+    return posixpath.normpath(path) if isinstance(path, str) and path.startswith("/") else None
+
+
+def _within(path: Optional[str], parent: str) -> bool:
+    """Is `path` `parent` or below it (paths or subPaths, already normalised)?"""
+    return path is not None and (path == parent or parent in ("", "/") or path.startswith(parent + "/"))
+
+
+def log_paths(pod_spec: Any, containers: Optional[List[Dict[str, Any]]] = None) -> List[str]:
+    """Candidate Airflow log folders for a pod: what the env of its containers says (`containers`
+    first, then the regular ones, then the init ones), then the images' defaults.
+
+    The official chart states `AIRFLOW_HOME` (its `airflowHome`) in every Airflow container and
+    mounts the logs at `$AIRFLOW_HOME/logs`; its airflow.cfg does not name the log folder.
+    """
     paths: List[str] = []
-    for container in _containers(pod_spec, "containers"):
-        folder = _env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER")
+    for container in (containers or []) + _containers(pod_spec, "containers") + _containers(pod_spec, "initContainers"):
         home = _env(container, "AIRFLOW_HOME")
-        for path in (folder, home.rstrip("/") + "/logs" if home else None):
+        for path in (_env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER"), home.rstrip("/") + "/logs" if home else None):
+            path = _norm(path)
             if path and path not in paths:
-                paths.append(path.rstrip("/") or "/")
+                paths.append(path)
     return paths + [p for p in DEFAULT_LOG_PATHS if p not in paths]
 
 
 def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = None) -> Optional[VolumeSpec]:
-    """What `--logs-claim` does to one pod, as the official chart's logs.persistence would.
+    """What `--logs-claim` does to one pod, as the official chart's logs.persistence.existingClaim would.
 
-    The logs volume is whatever the regular containers mount at the Airflow log path.
-    If that volume serves only the logs, it is put on the claim in place; if it is
-    shared with other mounts (a subPath of a scratch emptyDir), a new `logs` volume
-    is added and only the log mounts move. Pods that read logs for the UI get the
-    volume even when they had none.
+    The logs volume is what the regular containers mount at the Airflow log path (the first
+    candidate of `log_paths` that one of them mounts; two different volumes there are an error).
+    - It serves only the logs (every mount of it, init containers' too, is at a log path or
+      inside a subPath mounted there): the volume itself is put on the claim, same name, and no
+      mount is touched, so each keeps its path and subPath (`containers=()`).
+    - It is shared with other mounts (Bitnami: a subPath of a scratch emptyDir): a new volume
+      `logs` is added and only the mounts of the shared volume at the log path move to it.
+    The main container of a component that reads logs for the UI (api-server, webserver, web)
+    mounts it too, where it does not yet; no other container (user extraContainers) gains a mount.
     """
     regular = _containers(pod_spec, "containers")
-    everyone = regular + _containers(pod_spec, "initContainers")
-    for path in log_paths(pod_spec):
-        users = [c for c in regular if any(m.get("mountPath") == path for m in _mounts(c))]
+    init = _containers(pod_spec, "initContainers")
+    main = _main_container(site, regular)
+    paths = log_paths(pod_spec, [main] if main is not None else [])
+    for path in paths:
+        users = [c for c in regular if any(_norm(m.get("mountPath")) == path for m in _mounts(c))]
         if users:
             break
     else:
-        if site.configmap is None and any(
-                labels.get(key) in LOG_READING_COMPONENTS
-                for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS):
-            path = log_paths(pod_spec)[0]
-            return VolumeSpec(name=_free_name(pod_spec, "logs"), claim=claim, mount_path=path, replace=True,
-                              origin="--logs-claim")
+        if main is None:
+            return None
+        path = paths[0]
+        return VolumeSpec(name=_free_name(pod_spec, "logs", claim_templates), claim=claim, mount_path=path,
+                          replace=True, containers=(str(main.get("name")),), origin="--logs-claim")
+    holders: Dict[str, List[str]] = {}  # volume mounted at the log path -> the containers that do
+    for container in users:
+        for mount in _mounts(container):
+            if _norm(mount.get("mountPath")) == path:
+                holders.setdefault(str(mount.get("name")), []).append(str(container.get("name")))
+    if len(holders) > 1:
+        listing = " and ".join(f"{v!r} (container {', '.join(cs)})" for v, cs in holders.items())
+        raise InputError(f"--logs-claim cannot tell which volume holds the logs: {listing} are both mounted at {path}",
+                         Where(obj=site.label),
+                         hint="name the logs volume in a spec file (-c) with replace: true and the containers to mount it")
+    volume = next(iter(holders))
+    mounts = [(c, m) for c in regular + init for m in _mounts(c) if m.get("name") == volume]
+    if _only_logs([m for _, m in mounts], paths):
+        name, movers = volume, []
+    else:
+        name = _free_name(pod_spec, "logs", claim_templates)
+        movers = [c for c, m in mounts if _norm(m.get("mountPath")) == path]
+    if main is not None and not any(_norm(m.get("mountPath")) == path for m in _mounts(main)):
+        movers.append(main)
+    names = tuple(dict.fromkeys(str(c.get("name")) for c in movers))
+    return VolumeSpec(name=name, claim=claim, mount_path=path, replace=True, containers=names, origin="--logs-claim")
+
+
+def _only_logs(mounts: List[Dict[str, Any]], paths: List[str]) -> bool:
+    """Does a volume with these mounts hold nothing but logs? Each mount is at (or below) a log path,
+    or mounts a subPath inside what is mounted there (a mount of the whole volume at a log path
+    makes all of it logs). The Bitnami chart's scratch emptyDir also backs /tmp, the venv and
+    airflow.cfg through other subPaths: shared."""
+    at_logs = [m for m in mounts if any(_within(_norm(m.get("mountPath")), p) for p in paths)]
+    trees = {_sub_path(m) for m in at_logs}
+    return all(any(m is n for n in at_logs) or any(_within(_sub_path(m), t) for t in trees) for m in mounts)
+
+
+def _sub_path(mount: Dict[str, Any]) -> str:
+    """The mount's subPath, normalised; "" for the whole volume."""
+    sub = posixpath.normpath(str(mount.get("subPath") or ".")).strip("/")
+    return "" if sub == "." else sub
+
+
+def _main_container(site: Site, containers: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The container of a log-reading component (api-server, webserver, web) that the chart mounts its
+    logs in: the one named like the component (`api-server`; `airflow-web` in the community and
+    Bitnami charts), else the first. None for other pods and for pod templates."""
+    if site.configmap is not None or not containers:
         return None
-    volume = next(m.get("name") for m in _mounts(users[0]) if m.get("mountPath") == path)
-    mounts_of_volume = [m for c in everyone for m in _mounts(c) if m.get("name") == volume]
-    dedicated = all(m.get("mountPath") == path and not m.get("subPath") for m in mounts_of_volume)
-    name = volume if dedicated and isinstance(volume, str) else _free_name(pod_spec, "logs", claim_templates)
-    return VolumeSpec(name=name, claim=claim, mount_path=path, replace=True,
-                      containers=tuple(str(c.get("name")) for c in users), origin="--logs-claim")
+    components = [labels.get(key) for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS]
+    component = next((c for c in components if c in LOG_READING_COMPONENTS), None)
+    if component is None:
+        return None
+    named = [c for c in containers if c.get("name") in (component, f"airflow-{component}")]
+    return named[0] if named else containers[0]
 
 
 def _free_name(pod_spec: Any, wanted: str, claim_templates: Any = None) -> str:

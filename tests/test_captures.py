@@ -158,3 +158,43 @@ def test_changed_objects_lose_only_replaced_volume_lines(capture, tmp_path):
             removed += [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
     unexpected = [line for line in removed if not REMOVABLE.match(line)]
     assert unexpected == []
+
+
+def volumes_and_mounts(doc, containers=None):
+    """A workload's or pod template's volumes, claim templates and each container's mounts, null keys dropped
+    (the community chart writes `subPath:` with no value); only `containers` when given."""
+    spec = doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
+    clean = [{k: v for k, v in item.items() if v is not None} for item in spec.get("volumes") or []]
+    mounts = {(key, c["name"]): [{k: v for k, v in m.items() if v is not None} for m in c.get("volumeMounts") or []]
+              for key in ("initContainers", "containers") for c in spec.get(key) or []
+              if containers is None or c["name"] in containers}
+    claim_templates = [t["metadata"]["name"] for t in doc["spec"].get("volumeClaimTemplates") or []]
+    return clean, claim_templates, mounts
+
+
+# Where the chart itself can say it: the community chart's logs.persistence.existingClaim (config b), and
+# Bitnami's triggerer (config b puts only its logs on the existing claim `airflow-logs`).
+OTHER_A = [p for p in CAPTURE_FILES if re.match(r"helm[34]-(community-[0-9.]+|bitnami-[0-9.]+)-a\.yaml$", p.name)]
+
+
+@pytest.mark.parametrize("capture", OTHER_A, ids=ids(OTHER_A))
+def test_logs_claim_on_config_a_mounts_what_the_charts_own_config_b_mounts(capture):
+    bitnami = family(capture) == "bitnami"
+    expected = load_all(capture.with_name(capture.name.replace("-a.yaml", "-b.yaml")).read_bytes())
+    result = run_cli(["--logs-claim", "airflow-logs" if bitnami else "airflow-log-pvc"], capture.read_bytes())
+    assert result.returncode == 0, result.stderr.decode()
+    got, want = pod_specs(load_all(result.stdout)), pod_specs(expected)
+    if bitnami:
+        got, want = ({"StatefulSet/airflow-triggerer": specs["StatefulSet/airflow-triggerer"]} for specs in (got, want))
+    assert got.keys() == want.keys()
+    for name, doc in want.items():
+        # the community chart drops its log-cleanup sidecar under persistence: compare the containers both have
+        both = {c for _, c in volumes_and_mounts(got[name])[2]} & {c for _, c in volumes_and_mounts(doc)[2]}
+        assert volumes_and_mounts(got[name], both) == volumes_and_mounts(doc, both), name
+
+
+def pod_specs(docs):
+    """The workloads and the embedded pod templates of a stream, by name."""
+    found = {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if d.get("kind") in ("Deployment", "StatefulSet")}
+    found.update(pod_templates(docs))
+    return found

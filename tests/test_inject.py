@@ -140,3 +140,16 @@ def test_second_injection_changes_nothing():
 def test_annotation_is_added_to_pod_template_metadata():
     meta = annotate_pod_template({"labels": {"a": "b"}}, "checksum/postrender", "abc", HERE)
     assert meta == {"labels": {"a": "b"}, "annotations": {"checksum/postrender": "abc"}}
+
+
+def test_no_containers_puts_only_the_volume_on_the_claim_and_keeps_every_mount():
+    pod = worker_pod()
+    pod["containers"][0]["volumeMounts"][0]["subPath"] = "test/logs"
+    pod["initContainers"] = [{"name": "init", "volumeMounts": [{"name": "logs", "mountPath": "/opt/airflow/logs",
+                                                                "subPath": "test/logs"}]}]
+    templates = [{"metadata": {"name": "logs"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]
+    new, new_templates, changes = inject_pod_spec(pod, [logs_spec(containers=())], HERE, templates)
+    assert new["volumes"][0] == {"name": "logs", "persistentVolumeClaim": {"claimName": "airflow-log-pvc"}}
+    assert new["containers"] is pod["containers"] and new["initContainers"] is pod["initContainers"]
+    assert new_templates is None
+    assert [c.action for c in changes] == ["replaced", "removed-claim-template"]
