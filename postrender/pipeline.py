@@ -17,7 +17,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from .create import claims_to_create
 from .errors import InputError, Where
-from .inject import Change, annotate_pod_template, inject_pod_spec
+from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .read import BOM, Chunk, Stream
 from .report import Record, Result
 from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
@@ -132,9 +132,9 @@ class Editor:
         volumes = volumes_for(site, template.get("spec"), self.spec)
         if not volumes:
             return None
-        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes, where.but(obj=f"ConfigMap/{site.configmap}"))
+        new_pod, changes = inject_pod_template(template.get("spec"), volumes, where.but(obj=f"ConfigMap/{site.configmap}"))
         self.account(site, volumes, changes, where.document, key)
-        if not changes:
+        if not any(change.edit for change in changes):
             return None
         new_template = _replaced(template, ("spec",), new_pod)
         try:
@@ -203,6 +203,10 @@ class Editor:
             self.matched.add(volume.name)
             self.claim_users.setdefault(volume.claim, set()).add(site.label)
         for change in changes:
+            if change.action == NOT_MOUNTED:
+                self.result.warnings.append(f"{site.label}: volume {change.volume!r} is added but will not be "
+                                            f"mounted: {change.detail}; add {change.container!r} to them")
+                continue
             self.result.records.append(Record(document or 0, label, change.action, change.volume,
                                               change.container, key, change.detail))
             if change.action == "removed-claim-template":
