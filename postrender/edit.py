@@ -19,7 +19,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from .errors import InputError, Where
 from .findings import Finding
-from .inject import Change, annotate_pod_template, inject_pod_spec
+from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .splice import CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
 from .targets import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
@@ -245,10 +245,10 @@ class Editor:
         volumes = volumes_for(site, template.get("spec"), self.spec)
         if not volumes:
             return None
-        new_pod, _, changes = inject_pod_spec(template.get("spec"), volumes,
-                                              where.but(obj=f"ConfigMap/{site.configmap}"))
+        new_pod, changes = inject_pod_template(template.get("spec"), volumes,
+                                               where.but(obj=f"ConfigMap/{site.configmap}"))
         self._account(site, volumes, changes, where)
-        if not changes:
+        if not any(change.edit for change in changes):
             return None
         new_template = _replaced(template, ("spec",), new_pod)
         # a `|` block's lines are stream lines; a quoted template's lines are its own
@@ -312,6 +312,10 @@ class Editor:
             self.ledger.claim_users.setdefault(volume.claim, set()).add(site.label)
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
+            if change.action == NOT_MOUNTED:
+                self._note(Finding.warning(f"volume {change.volume!r} is added but will not be mounted: "
+                                           f"{change.detail}; add {change.container!r} to them", Where(obj=site.label)))
+                continue
             self._note(Finding.change(change.action, place.but(container=change.container), change.volume,
                                       change.detail))
             if change.action == "removed-claim-template":

@@ -5,7 +5,8 @@ plus the list of changes made. Inputs are never modified: what changes is
 copied (copy-on-write), so an unchanged part of the result *is* the input's
 part, which the writer recognises at once. This is the whole of the contract's
 "what an injection does" (points 1, 2, 3 and 5); the annotation of point 4
-is `annotate_pod_template`.
+is `annotate_pod_template`. `inject_pod_template` is the same for an embedded
+worker pod template, which may leave its containers to Airflow.
 """
 import posixpath
 from dataclasses import dataclass
@@ -19,10 +20,21 @@ from .spec import VolumeSpec
 class Change:
     """One thing the injection did, for the report and the warnings."""
 
-    action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template | annotated
+    action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template
+    #              | added-container | annotated, or the note not-mounted (nothing changed: a warning)
     volume: Optional[str] = None
     container: Optional[str] = None
     detail: Optional[str] = None
+
+    @property
+    def edit(self) -> bool:
+        """Did this change the pod? (A note only says what could not be done.)"""
+        return self.action != NOT_MOUNTED
+
+
+NOT_MOUNTED = "not-mounted"
+# The task container Airflow's pod generator builds for every task (`pod_generator.construct_pod`).
+TASK_CONTAINER = "base"
 
 
 def desired_volume(spec: VolumeSpec) -> Dict[str, Any]:
@@ -110,6 +122,40 @@ def inject_pod_spec(
     if templates is not None and not templates:
         templates = None  # the chart drops the whole key when no claim template is left
     return pod, templates, changes
+
+
+def inject_pod_template(pod_spec: Any, volumes: List[VolumeSpec], where: Where) -> Tuple[Dict[str, Any], List[Change]]:
+    """`inject_pod_spec` for an embedded worker pod template: (new pod spec, changes).
+
+    Unlike a workload's, a template's spec may be missing or null or have no containers (contract
+    point 5): Airflow merges the template into the pod it builds for each task, and a template
+    without containers simply leaves the task container `base` as the executor made it, while a
+    template's first container is merged into `base`, its `volumeMounts` extending base's
+    (`reconcile_specs` / `reconcile_containers`). So the mounts go on a stub container `base`
+    that carries nothing else. A volume whose `containers` exclude `base` is added without a
+    mount, and a `not-mounted` note says so. Once the stub is there it is a container like any
+    other: a second run finds the mounts in place and changes nothing.
+    """
+    if pod_spec is None:
+        pod_spec = {}
+    if not isinstance(pod_spec, dict) or _list(pod_spec, "containers", where):
+        new, _, changes = inject_pod_spec(pod_spec, volumes, where)
+        return new, changes
+    mounted = [v for v in volumes if v.selects_container(TASK_CONTAINER, init=False)]
+    new, _, changes = inject_pod_spec({**pod_spec, "containers": [{"name": TASK_CONTAINER}]}, volumes, where)
+    if mounted:
+        changes.insert(0, Change("added-container", container=TASK_CONTAINER,
+                                 detail="only the mounts"))
+    else:  # nothing to merge into the task container: no stub, the containers stay as they were
+        if "containers" in pod_spec:
+            new["containers"] = pod_spec["containers"]
+        else:
+            del new["containers"]
+    changes += [Change(NOT_MOUNTED, v.name, TASK_CONTAINER,
+                       f"its `containers` do not select {TASK_CONTAINER!r}, the task container Airflow supplies "
+                       "to a pod template without containers")
+                for v in volumes if v not in mounted]
+    return new, changes
 
 
 def _chosen(spec: VolumeSpec, containers: List[Dict[str, Any]],

@@ -40,6 +40,12 @@ class PodView:
     problem: Optional[str] = None  # why the pod could not be read (left out of the details)
 
     @property
+    def airflow_containers(self) -> bool:
+        """A worker pod template without regular containers: Airflow supplies its task container `base`."""
+        return self.key is not None and self.problem is None and not any(
+            not c.get("init") for c in self.containers)
+
+    @property
     def label(self) -> str:
         if self.key is not None:
             return f"ConfigMap/{self.name} key {self.key}"
@@ -55,6 +61,8 @@ class PodView:
         out["component"] = self.component
         if self.problem is not None:
             out["problem"] = self.problem
+        if self.airflow_containers:
+            out["containersSuppliedByAirflow"] = True
         out["containers"] = self.containers
         out["volumes"] = self.volumes
         return out
@@ -203,7 +211,8 @@ def inventory(source: BinaryIO) -> Inventory:
                 if not isinstance(template, dict) or template.get("kind") != "Pod":
                     continue
                 view.component = component_of(template, "Pod")
-                found.templates.append(read_pod(view, template.get("spec")))
+                spec = template.get("spec")  # may be missing: Airflow supplies the containers
+                found.templates.append(read_pod(view, {} if spec is None else spec))
         elif kind == "PersistentVolumeClaim":
             found.claims.append({"name": name, **({"namespace": namespace} if namespace else {}),
                                  "document": document, **_claim_summary(data.get("spec"))})
@@ -271,7 +280,9 @@ def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
             mounts.append([name, volume, str(mount.get("mountPath")), mount.get("subPath", ""),
                            "ro" if mount.get("readOnly") else ""])
     lines.append("")
-    lines += _table(mounts) if len(mounts) > 1 else ["    (no containers)"]
+    lines += _table(mounts) if len(mounts) > 1 else [] if view.airflow_containers else ["    (no containers)"]
+    if view.airflow_containers:
+        lines.append("    (containers supplied by Airflow: the task container `base`)")
     return lines
 
 

@@ -222,6 +222,7 @@ _ACTIONS = {
     "updated-mount": "updated the mount of volume {volume}",
     "repointed-mount": "re-pointed a mount to volume {volume}",
     "removed-claim-template": "removed volumeClaimTemplate {volume}",
+    "added-container": "added a stub for Airflow's task container",
     "annotated": "annotated the pod template",
     "created": "created this claim for volume {volume}",
 }

@@ -136,7 +136,7 @@ def volumes_for(site: Site, pod_spec: Any, spec: Spec, claim_templates: Any = No
     """The volume specs to inject into this site's pod spec, in spec order."""
     chosen = [v for v in spec.volumes if any(target_matches(t, site) for t in v.targets)]
     if spec.logs_claim:
-        logs = logs_volume(site, pod_spec, spec.logs_claim, claim_templates)
+        logs = logs_volume(site, pod_spec, spec.logs_claim, claim_templates) or _task_logs(site, pod_spec, spec.logs_claim)
         if logs is not None and all(v.name != logs.name and v.mount_path != logs.mount_path for v in chosen):
             chosen.append(logs)
     return chosen
@@ -265,6 +265,17 @@ def _main_container(site: Site, containers: List[Dict[str, Any]]) -> Optional[Di
         return None
     named = [c for c in containers if c.get("name") in (component, f"airflow-{component}")]
     return named[0] if named else containers[0]
+
+
+def _task_logs(site: Site, pod_spec: Any, claim: str) -> Optional[VolumeSpec]:
+    """`--logs-claim` on a worker pod template without containers: Airflow's task container `base`
+    gets the template's mounts (see `inject.inject_pod_template`), and with none of the template's own
+    to say otherwise its task logs go to the default folder."""
+    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
+    if site.configmap is None or not (pod_spec is None or isinstance(pod_spec, dict)) or containers not in (None, []):
+        return None
+    return VolumeSpec(name=_free_name(pod_spec, "logs"), claim=claim, mount_path=log_paths(pod_spec)[0], replace=True,
+                      origin="--logs-claim")
 
 
 def _free_name(pod_spec: Any, wanted: str, claim_templates: Any = None) -> str:

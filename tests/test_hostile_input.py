@@ -456,11 +456,19 @@ def test_null_volumes_in_a_pod_template_mean_empty(tmp_path):
     "    spec:\n      containers: []\n",
     "    spec:\n      containers: null\n",
     "    spec: {}\n",
+    "    spec: ~\n",
+    "    spec:\n",
+    "",
 ])
-def test_pod_template_without_containers_is_an_error(tmp_path, spec_text):
+def test_pod_template_without_containers_gets_a_base_stub_carrying_the_mount(tmp_path, spec_text):
+    """Contract point 5: Airflow supplies the task container `base` to such a template."""
     head = CONFIGMAP.split("    spec:\n")[0]
-    assert_clean_failure(run(tmp_path, (head + spec_text).encode()), 1, "no containers", "ConfigMap/airflow-config",
-                         "pod_template_file.yaml")
+    out = assert_success(run(tmp_path, (head + spec_text).encode()))
+    template = pod_templates(load_all(out))["airflow-config/pod_template_file.yaml"]
+    assert template["spec"]["containers"] == [
+        {"name": "base", "volumeMounts": [{"name": "logs", "mountPath": "/opt/airflow/logs"}]}]
+    assert template["spec"]["volumes"] == [CLAIM]
+    assert assert_success(run(tmp_path, out)) == out
 
 
 def test_workload_without_containers_is_an_error(tmp_path):

@@ -2,7 +2,8 @@
 import pytest
 
 from postrender.errors import InputError, Where
-from postrender.inject import annotate_pod_template, inject_pod_spec
+from airflow_merge import task_pod_from
+from postrender.inject import annotate_pod_template, inject_pod_spec, inject_pod_template
 from postrender.spec import VolumeSpec
 
 HERE = Where(obj="Deployment/test")
@@ -122,6 +123,59 @@ def test_statefulset_claim_template_needs_replace():
 def test_pod_without_containers_is_an_error():
     with pytest.raises(InputError, match="no containers"):
         inject_pod_spec({"containers": []}, [logs_spec()], HERE)
+
+
+# -- an embedded worker pod template may leave its containers to Airflow (contract point 5) ------------
+STUB = {"name": "base", "volumeMounts": [{"name": "logs", "mountPath": "/opt/airflow/logs"}]}
+CLAIM = {"name": "logs", "persistentVolumeClaim": {"claimName": "airflow-log-pvc"}}
+
+
+@pytest.mark.parametrize("pod", [None, {}, {"containers": []}, {"containers": None}],
+                         ids=["no-spec", "empty-spec", "empty-containers", "null-containers"])
+def test_template_without_containers_gets_a_base_stub_with_only_the_mounts(pod):
+    new, changes = inject_pod_template(pod, [logs_spec()], HERE)
+    assert new == {"containers": [STUB], "volumes": [CLAIM]}
+    assert [(c.action, c.container) for c in changes] == [("added-container", "base"), ("added", None),
+                                                          ("added-mount", "base")]
+    # Airflow merges the stub into its task container `base`: the task mounts the claim
+    pod_ = task_pod_from({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "t"}, "spec": new})
+    assert STUB["volumeMounts"][0] in pod_["spec"]["containers"][0]["volumeMounts"]
+    assert pod_["spec"]["volumes"] == [CLAIM]
+
+
+def test_template_stub_keeps_the_templates_other_pod_fields():
+    pod = {"restartPolicy": "Never", "initContainers": [{"name": "init"}], "volumes": [{"name": "cfg", "configMap": {}}]}
+    new, _ = inject_pod_template(pod, [logs_spec()], HERE)
+    assert new == {**pod, "containers": [STUB], "volumes": pod["volumes"] + [CLAIM]}
+    assert pod == {"restartPolicy": "Never", "initContainers": [{"name": "init"}],
+                   "volumes": [{"name": "cfg", "configMap": {}}]}  # not modified
+
+
+def test_template_stub_is_a_container_like_any_other_on_the_second_run():
+    once, _ = inject_pod_template(None, [logs_spec()], HERE)
+    twice, changes = inject_pod_template(once, [logs_spec()], HERE)
+    assert twice == once and changes == []
+
+
+def test_template_containers_filter_excluding_base_leaves_the_stub_out_with_a_note():
+    for pod in ({}, {"containers": []}):
+        new, changes = inject_pod_template(pod, [logs_spec(containers=("worker",))], HERE)
+        assert new == {**pod, "volumes": [CLAIM]}
+        assert [(c.action, c.volume, c.container, c.edit) for c in changes] == [
+            ("added", "logs", None, True), ("not-mounted", "logs", "base", False)]
+    again, changes = inject_pod_template(new, [logs_spec(containers=("worker",))], HERE)
+    assert again == new and [c.action for c in changes] == ["not-mounted"]
+
+
+def test_template_with_containers_is_injected_as_any_pod_spec():
+    new, changes = inject_pod_template(worker_pod(), [logs_spec()], HERE)
+    assert new == inject_pod_spec(worker_pod(), [logs_spec()], HERE)[0]
+    assert [c.action for c in changes] == ["replaced"]
+
+
+def test_template_spec_that_is_not_a_mapping_is_still_an_error():
+    with pytest.raises(InputError, match="must be a mapping"):
+        inject_pod_template(["containers"], [logs_spec()], HERE)
 
 
 def test_wrong_types_are_errors_and_null_lists_mean_empty():

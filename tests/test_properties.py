@@ -454,9 +454,10 @@ def wanted_volume(volume: Dict[str, Any]) -> Dict[str, Any]:
     return {"name": volume["name"], "persistentVolumeClaim": claim}
 
 
-def inject(pod: Dict[str, Any], volume: Dict[str, Any], claim_templates: Optional[list]) -> Optional[list]:
+def inject(pod: Dict[str, Any], volume: Dict[str, Any], claim_templates: Optional[list],
+           template: bool = False) -> Optional[list]:
     """Points 1, 2, 3 and 5 on one pod spec, in place; returns the new claim templates."""
-    if not pod.get("containers"):
+    if not pod.get("containers") and not template:
         raise Conflict("no containers")
     name, replace = volume["name"], volume.get("replace", False)
     # 1. exactly one volume NAME on the claim
@@ -550,9 +551,13 @@ class Model:
                     continue
                 template = parse_one(value)
                 new = copy.deepcopy(template)
-                for volume in self.volumes:
-                    if targets_template(volume, doc):
-                        inject(new["spec"], volume, None)
+                targeted = [volume for volume in self.volumes if targets_template(volume, doc)]
+                # point 5: a template without containers leaves them to Airflow, whose task container
+                # `base` takes the mounts of a stub `base` (when some volume is mounted there)
+                if not new["spec"].get("containers") and any(selects(v, "base", False) for v in targeted):
+                    new["spec"]["containers"] = [{"name": "base"}]
+                for volume in targeted:
+                    inject(new["spec"], volume, None, template=True)
                 if normalize(new) != normalize(template):
                     self.changed_templates.setdefault(doc["metadata"]["name"], []).append(key)
                     doc["data"][key] = ("template", new)
