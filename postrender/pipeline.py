@@ -23,7 +23,7 @@ from .report import Record, Result
 from .select import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
                      is_candidate, target_matches, template_site, volumes_for, workload_site)
 from .spec import Spec, VolumeSpec
-from .splice import CannotSplice, DuplicateEdit, patch
+from .patch import CannotSplice, DuplicateEdit, patch
 from .write import Exported, Output
 from .yamlio import check_syntax, parse
 
