@@ -87,7 +87,8 @@ class TreePatcher:
         if isinstance(node, SequenceNode) and not node.flow_style and node.value and isinstance(new, list) and new:
             self.sync_sequence(node, new)
             return True
-        if isinstance(node, ScalarNode) and node.style == "|" and isinstance(new, str) and isinstance(self.old(node), str):
+        if (isinstance(node, ScalarNode) and node.style == "|" and isinstance(new, str)
+                and isinstance(self.old(node), str)):
             return self.patch_literal(node, new)
         return False
 
