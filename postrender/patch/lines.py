@@ -21,7 +21,6 @@ class CannotSplice(Exception):
 
 
 _LINE_BREAK = re.compile("(\r\n|[\n\r\x85\u2028\u2029])")
-_DASH_THEN_COMMENT = re.compile(r"^( *)-[ \t]+#")
 
 
 class LineBuffer:
@@ -83,7 +82,7 @@ class LineBuffer:
             if stripped.endswith("-") and (len(stripped) == 1 or stripped[-2] in " -"):
                 return len(stripped) - 1, line
             if line != item.start_mark.line:
-                dashed = _DASH_THEN_COMMENT.match(stripped)
+                dashed = re.match(r"^( *)-[ \t]+#", stripped)  # compiled on first use, not at import
                 if dashed:
                     return len(dashed.group(1)), line
                 if stripped.lstrip().startswith("#"):
