@@ -17,10 +17,10 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from .errors import InputError, Where
+from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
-from .splice import CannotSplice, DuplicateEdit, patch
+from .patch import CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
 from .targets import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
                       target_matches, template_site, volumes_for, workload_site)
@@ -133,9 +133,9 @@ def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Opt
     """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
     stream, None when they are not stream lines, as in a quoted pod template)."""
     if first_line is None:
-        lines = " and ".join(str(n + 1) for n in duplicate.lines) + f" of {what}"
+        lines = " and ".join(str(stream_line(0, n)) for n in duplicate.lines) + f" of {what}"
     else:
-        lines = " and ".join(str(first_line + n + 1) for n in duplicate.lines)
+        lines = " and ".join(str(stream_line(first_line, n)) for n in duplicate.lines)
     return Finding.warning(f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
                            "Helm and kubectl read, and left the earlier ones as they were",
                            where.but(line=None, column=None))

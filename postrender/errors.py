@@ -40,6 +40,12 @@ class Where:
         return ", ".join(parts)
 
 
+def stream_line(first_line: int, line: int) -> int:
+    """The 1-based stream line of `line`, a 0-based line (as libyaml's marks count them) of a text
+    that starts after `first_line` lines of the stream (a chunk's `first_line`; 0 for a whole text)."""
+    return first_line + line + 1
+
+
 class PostrenderError(Exception):
     """Base class: a message, a place and an optional hint on what to do."""
 

@@ -24,19 +24,18 @@ for the item it concerns. A failure is a ResourceList with no items and one
 `error` result; the CLI writes it and exits non-zero.
 """
 import copy
-import difflib
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from .claims import claim_manifest, claims_needed, created
 from .edit import Editor, repeated_key_warning
-from .errors import InputError, PostrenderError, SpecError, Where
+from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
 from .read import Chunk
 from .spec import Spec, _Checker, layer, volumes_from_node
-from .splice import CannotSplice, DuplicateEdit, Splicer, patch
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
 from .targets import object_identity
 from .yamlio import compose, dump_block, to_data
 
@@ -301,7 +300,7 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     """The input text with the changed items rewritten in place, new items appended and `results()` set
     (called once the items are spliced: an edit of a repeated key is reported through `repeated_key`).
 
-    Each changed item is spliced as a document of its own (its text, dedented), so that an
+    Each changed item is spliced as a document of its own (`patch.patch_item`), so that an
     item that begins with comments (kpt writes `- # Source: ...`) or that cannot be spliced
     only costs that item its layout: it is then written anew in block style, at its place.
     """
@@ -311,86 +310,32 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     nodes = list(items_node.value) if isinstance(items_node, SequenceNode) else []
     if nodes and items_node.flow_style:
         raise CannotSplice("items in flow style")
-    splicer = Splicer(text)
-    splicer.detect_style(root)
+    buffer = LineBuffer(text)
+    buffer.detect_style(root)
     for index, node in enumerate(nodes):
         if index < len(new_items) and new_items[index] is not old_items[index]:
-            for duplicate in _splice_item(splicer, node, old_items[index], new_items[index]):
+            for duplicate in patch_item(buffer, node, old_items[index], new_items[index]):
                 repeated_key(index, duplicate, node.start_mark.line)
     added = new_items[len(nodes):]
     if added and nodes:
-        after = splicer.last_line(nodes[-1]) + 1
-        splicer.edit(after, after, splicer.block(added, _dash_column(splicer, nodes[-1])))
+        buffer.insert(buffer.after(nodes[-1]), buffer.block(added, buffer.dash_column(nodes[-1])))
     elif added:
-        _set_entry(splicer, root, "items", items_key, items_node, new_items)
+        _set_entry(buffer, root, "items", items_key, items_node, new_items)
     results_key, results_node = _entry(root, "results")
     listed = results()
     if listed or results_key is not None:
-        _set_entry(splicer, root, "results", results_key, results_node, listed)
-    out = splicer.apply() if splicer.edits else text
-    return out if out.endswith("\n") else out + ("\r\n" if splicer.crlf else "\n")
+        _set_entry(buffer, root, "results", results_key, results_node, listed)
+    out = buffer.apply()
+    return out if out.endswith("\n") else out + ("\r\n" if buffer.crlf else "\n")
 
 
-def _splice_item(splicer: Splicer, node: Node, old: Any, new: Any) -> Sequence[DuplicateEdit]:
-    """Splice one changed item; the repeated keys the edit touched (lines counted from the item)."""
-    first, last = node.start_mark.line, splicer.last_line(node)
-    column = node.start_mark.column
-    region = [splicer.line(n) for n in range(first, last + 1)]
-    prefix = region[0][:column]
-    try:
-        sub = [region[0][column:]] + [line[column:] if not line[:column].strip() else _only_comment(line)
-                                      for line in region[1:]]
-        sub_text = "\n".join(sub) + "\n"
-        sub_root = compose(sub_text, Where())
-        if to_data(sub_root) != old:
-            raise CannotSplice("the item does not read back the same on its own")
-        patched = patch(sub_text, sub_root, new)
-        new_sub = patched.text.split("\n")[:-1]
-    except (CannotSplice, PostrenderError):
-        lines = dump_block(new, splicer.indent_sequences)
-        rest = [" " * column + line if line else line for line in lines[1:]]
-        splicer.edit(first, last + 1, [prefix + lines[0]] + rest)
-        return ()
-    out: List[str] = []
-    matcher = difflib.SequenceMatcher(None, sub, new_sub, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            out += region[i1:i2]
-        else:
-            out += [(prefix if j == 0 else " " * column) + line if line else line
-                    for j, line in zip(range(j1, j2), new_sub[j1:j2])]
-    if out != region:
-        splicer.edit(first, last + 1, out)
-    return patched.duplicates
-
-
-def _only_comment(line: str) -> str:
-    """A line inside an item that is indented less than the item: only a comment may be."""
-    if line.strip() and not line.lstrip().startswith("#"):
-        raise CannotSplice("a line of the item is indented less than the item")
-    return line.lstrip()
-
-
-def _dash_column(splicer: Splicer, node: Node) -> int:
-    """Column of the `-` that introduces a block sequence item (comments may stand between)."""
-    for line in range(node.start_mark.line, -1, -1):
-        text = splicer.line(line)
-        if line == node.start_mark.line:
-            text = text[: node.start_mark.column]
-        match = re.match(r"^( *)-(?:[ \t]|$)", text)
-        if match:
-            return len(match.group(1))
-    raise CannotSplice("sequence item without a dash")
-
-
-def _set_entry(splicer: Splicer, root: MappingNode, name: str, key: Optional[Node], value: Optional[Node],
+def _set_entry(buffer: LineBuffer, root: MappingNode, name: str, key: Optional[Node], value: Optional[Node],
                new: Any) -> None:
     """Replace the value of a top-level key, or append the key after the last entry."""
     if key is not None and value is not None:
-        splicer.replace_entry(key, value, new)
+        TreePatcher(buffer).replace_entry(key, value, new)
         return
-    after = splicer.last_line(root.value[-1][1]) + 1
-    splicer.edit(after, after, splicer.block({name: new}, root.value[0][0].start_mark.column))
+    buffer.insert(buffer.after(root.value[-1][1]), buffer.block({name: new}, root.value[0][0].start_mark.column))
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -410,7 +355,7 @@ def _child(node: Optional[Node], key: str) -> Optional[Node]:
 def _at(chunk: Chunk, node: Optional[Node]) -> Where:
     if node is None:
         return chunk.where
-    return chunk.where.but(line=chunk.first_line + node.start_mark.line + 1)
+    return chunk.where.but(line=stream_line(chunk.first_line, node.start_mark.line))
 
 
 def _dump(value: Dict[str, Any]) -> bytes:

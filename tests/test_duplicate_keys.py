@@ -16,7 +16,7 @@ import yaml
 
 from conftest import FIXTURES, run_cli, validate_k8s, write_spec
 from postrender.errors import Where
-from postrender.splice import patch
+from postrender.patch import patch
 from postrender.yamlio import parse
 
 DUPLICATES = FIXTURES / "duplicates"

@@ -1,8 +1,6 @@
 """The all-or-nothing output spool: order, slots filled late, parts from another process."""
 import io
 
-import pytest
-
 from postrender import output as output_module
 from postrender.output import Output
 

@@ -1,6 +1,6 @@
 """The writer: old node tree + new value → the smallest text edit, in the document's own style."""
 from postrender.errors import Where
-from postrender.splice import patch_text
+from postrender.patch import patch_text
 from postrender.yamlio import compose, to_data
 
 

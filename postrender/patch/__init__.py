@@ -1,0 +1,19 @@
+"""Write step: turn "old node tree + new plain value" into the smallest text edit.
+
+Instead of re-dumping a changed document (which would reorder keys, drop comments and
+requote strings), the old tree is walked beside the new value and only what differs is
+rewritten, at the line and column libyaml reported. New fragments come from
+`yamlio.dump_block` in the document's own sequence-indentation style.
+
+* `lines`  `LineBuffer`: the text's lines, the edits recorded against them, where a node's lines
+           and a sequence item's dash are; `apply()` gives the edited text
+* `tree`   `TreePatcher`: the walk that records the edits on a LineBuffer (mappings, sequences,
+           scalars, repeated keys); `patch` / `patch_text`: a whole document patched so
+* `region` `patch_item`: one block sequence item patched as a document of its own (KRM mode's items)
+"""
+from .lines import CannotSplice, LineBuffer
+from .region import patch_item
+from .tree import DuplicateEdit, Patch, TreePatcher, patch, patch_text, same
+
+__all__ = ["CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "patch", "patch_item",
+           "patch_text", "same"]

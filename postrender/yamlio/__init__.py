@@ -1,0 +1,38 @@
+"""YAML in and out, kept apart from the edits.
+
+Reading composes a document with libyaml (ruamel.yaml.clib): node trees whose marks give
+the line and column of every key and value, so the writer can splice text instead of
+re-dumping documents. One module a job:
+
+* `limits`    the abuse guards (depth, aliases, size) and their MAX_* limits; `scan`
+* `composer`  `compose` / `check_syntax`: libyaml behind those guards
+* `slimnodes` the slim-node composer `composer` uses where the binding takes it (checked on first use)
+* `values`    plain values from nodes (`to_data`, `parse`, `load`); a repeated key: the last wins
+* `emit`      `dump_block` / `dump_scalar`: the only writer of new YAML text (YAML 1.1 quoting)
+* `marks`     libyaml marks → stream lines and columns; libyaml errors → InputError (`yaml_error`)
+* `loader`    the libyaml binding (or the pure-Python fallback) and the core tag names
+
+The names other modules use are re-exported here: `from .yamlio import compose` keeps working.
+"""
+from typing import Any
+
+from .composer import check_syntax, compose
+from .emit import dump_block, dump_scalar
+from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
+from .loader import MAP, SEQ, STR, Text
+from .marks import yaml_error
+from .values import load, node_identity, parse, to_data
+
+__all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "SEQ", "STR", "Text",
+           "check_syntax", "compose", "dump_block", "dump_scalar", "load", "node_identity", "parse", "scan",
+           "to_data", "yaml_error"]
+
+
+def __getattr__(name: str) -> Any:
+    # `_FAST_MODULE` (the libyaml binding the slim-node composer uses, None when it does not) is
+    # checked on first use now, not at import; tests ask for it under that name.
+    if name == "_FAST_MODULE":
+        from .slimnodes import binding
+
+        return binding()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,127 @@
+"""postrender.yamlio module by module: limits, marks, values, emit, and what importing it costs."""
+import subprocess
+import sys
+
+import pytest
+
+from postrender.errors import InputError, Where, stream_line
+from postrender.yamlio import compose, dump_block, dump_scalar, load, node_identity, parse, scan, to_data
+from postrender.yamlio.limits import MAX_DEPTH, may_alias, may_be_deep, may_hold_many_nodes
+from postrender.yamlio.marks import yaml_error
+
+
+# -- errors.stream_line ------------------------------------------------------------------------------
+def test_stream_line_turns_a_0_based_mark_line_into_a_1_based_stream_line():
+    assert stream_line(0, 0) == 1
+    assert stream_line(10, 2) == 13  # line 2 of a document that starts after 10 stream lines
+
+
+# -- limits --------------------------------------------------------------------------------------------------
+def test_cheap_tests_pass_an_ordinary_manifest_without_a_scan():
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '*b'\n"
+    assert not may_be_deep(text) and not may_hold_many_nodes(text) and not may_alias(text)
+    assert may_alias("a: &x 1\nb: *x\n") and may_alias(b"a: &x 1\nb: [*x]\n")
+
+
+def test_nesting_deeper_than_the_limit_is_refused_at_its_line():
+    text = "a: 1\nb: 2\nx: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"
+    assert may_be_deep(text)
+    with pytest.raises(InputError) as raised:
+        compose(text, Where(document=3), first_line=20)
+    assert raised.value.message.startswith(f"nested deeper than {MAX_DEPTH} levels")
+    where = raised.value.where  # the root mapping is level 1: the bracket at level MAX_DEPTH + 1 is number MAX_DEPTH
+    assert (where.line, where.column, where.document) == (23, 3 + MAX_DEPTH, 3)
+
+
+def test_an_alias_bomb_is_refused_before_it_is_composed():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, "
+              f"*a{n - 1}, *a{n - 1}, *a{n - 1}]" for n in range(1, 8)]
+    with pytest.raises(InputError, match="aliases expand to more than"):
+        compose("\n".join(lines) + "\n", Where())
+
+
+def test_scan_counts_nodes_and_refuses_more_than_asked():
+    assert scan("a: [1, 2]\n", Where()) == 5  # the mapping, its key, the list and its two items
+    with pytest.raises(InputError, match="holds more than 3 values"):
+        scan("a: [1, 2]\n", Where(), max_nodes=3)
+
+
+# -- marks -----------------------------------------------------------------------------------------------------
+def test_a_yaml_error_names_the_stream_line_and_column():
+    with pytest.raises(InputError) as raised:
+        compose("a: 1\nb: [2\n", Where(), first_line=5)
+    assert raised.value.message.startswith("invalid YAML")
+    assert (raised.value.where.line, raised.value.where.column) == (8, 1)
+
+
+def test_a_lone_cr_does_not_shift_the_reported_line_and_gets_a_hint():
+    with pytest.raises(InputError) as raised:
+        compose("a: 1\rb: 2\nc: [\n", Where())
+    assert raised.value.where.line == 3  # the stream counts LF only; libyaml would say 4
+    assert "lone CR" in raised.value.hint
+
+
+def test_yaml_error_of_a_reader_error_points_at_the_bad_character():
+    with pytest.raises(InputError) as raised:
+        load("a: 1\nb: x\x07y\n", Where())
+    assert (raised.value.where.line, raised.value.where.column) == (2, 5)
+    assert "0x0007" in raised.value.message
+    assert yaml_error(MarklessError(), Where(line=9)).where.line == 9  # no mark: the place stays
+
+
+class MarklessError(Exception):
+    """An error libyaml raised without a mark."""
+
+    problem = "something"
+
+
+# -- values ------------------------------------------------------------------------------------------------
+def test_a_repeated_key_reads_as_its_last_occurrence_unless_keys_are_strict():
+    root = compose("a: 1\nb: 2\na: 3\n", Where())
+    assert to_data(root) == {"a": 3, "b": 2}
+    with pytest.raises(InputError, match="duplicate key 'a'") as raised:
+        to_data(root, Where(), first_line=10, strict_keys=True)
+    assert raised.value.where.line == 13
+
+
+def test_parse_gives_tree_value_and_memo_and_names_the_object_of_a_value_that_does_not_convert():
+    root, data, memo = parse("kind: Pod\nmetadata:\n  name: p\nspec: {x: 1}\n", Where())
+    assert data["spec"] == {"x": 1} and memo[id(root)] is data
+    assert node_identity(root) == "Pod/p"
+    with pytest.raises(InputError) as raised:
+        parse("kind: Pod\nmetadata: {name: p}\nspec: !!python/object x\n", Where())
+    assert raised.value.where.obj == "Pod/p" and "unsupported tag" in raised.value.message
+
+
+def test_scalars_read_as_yaml_1_2_core_values_and_foreign_tags_are_never_constructed():
+    assert load("a: on\nb: 0755\nc: 1e3\nd: !local text\ne: 2001-12-14\n") == \
+        {"a": "on", "b": 755, "c": 1000.0, "d": "text", "e": "2001-12-14"}
+
+
+# -- emit ---------------------------------------------------------------------------------------------------
+def test_new_text_is_quoted_as_yaml_1_1_readers_need():
+    assert dump_block({"a": "on", "b": "0755", "c": "x"}, indent_sequences=True) == ["a: 'on'", "b: '0755'", "c: x"]
+
+
+def test_dumped_blocks_are_cached_but_handed_out_as_copies():
+    first = dump_block({"v": [1]}, indent_sequences=False)
+    first.append("changed")
+    assert dump_block({"v": [1]}, indent_sequences=False) == ["v:", "- 1"]
+
+
+def test_a_scalar_keeps_its_quote_style_unless_it_holds_a_line_break():
+    assert dump_scalar("it's", "'") == "'it''s'"
+    assert dump_scalar("a\nb", "'") == '"a\\nb"'
+    assert dump_scalar("plain", "?") == '"plain"'
+
+
+# -- import cost ---------------------------------------------------------------------------------------------
+def test_the_slim_node_composer_is_set_up_on_the_first_document_not_at_import():
+    code = ("import sys, postrender.cli\n"
+            "print('postrender.yamlio.slimnodes' in sys.modules)\n"
+            "from postrender.yamlio import compose\n"
+            "from postrender.errors import Where\n"
+            "print(type(compose('a: 1', Where())).__name__, 'postrender.yamlio.slimnodes' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "_Mapping", "True"]
