@@ -13,11 +13,26 @@ export HELM_SIGN_KEY HELM_KEYRING HELM_PASSPHRASE_FILE
 
 all: test
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+# Set-up says one line per slow step; pip's output goes to .venv/setup.log, shown when it fails.
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+SETUP_LOG := $(VENV)/setup.log
+LOGGED = >>$(SETUP_LOG) 2>&1 || { tail -n 25 $(SETUP_LOG); echo "(all of it: $(SETUP_LOG))"; exit 1; }
+
+$(PY):
+	@echo "setting up $(VENV) (once)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip $(LOGGED)
+
+# What the demo needs: postrender and its runtime dependencies, no test tools.
+$(VENV)/.runtime: pyproject.toml | $(PY)
+	@echo "installing postrender into $(VENV)..."
+	@$(PIP) -e . $(LOGGED)
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	@echo "installing postrender and the test tools into $(VENV)..."
+	@$(PIP) -e '.[test]' $(LOGGED)
+	@touch $@ $(VENV)/.runtime
 
 # Byte-compile up front: start-up matters to a post-renderer, and an editable install under
 # PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run.
@@ -27,7 +42,8 @@ compile: setup
 setup: $(VENV)/.installed
 
 $(BIN)/v35/helm $(BIN)/v31/helm:
-	$(PYTHON) tools/fetch_binaries.py $(BIN)
+	@echo "downloading Helm 3.17.3, Helm 4.1.4 and kubectl 1.35.2 into $(BIN) (once)..."
+	@$(PYTHON) tools/fetch_binaries.py $(BIN)
 
 tools: $(BIN)/v35/helm $(BIN)/v31/helm
 
@@ -45,10 +61,11 @@ plugin-lock: setup
 	$(PY) tools/build_plugin.py --lock
 
 test: setup tools gpg compile
-	$(PY) -m pytest -q
+	@PYTHONPATH=tests $(PY) -m pytest -q -p suite_banner
 
-demo: setup compile
-	$(PY) tools/demo.py
+demo: $(VENV)/.runtime
+	@$(PY) -m compileall -q postrender
+	@$(PY) tools/demo.py
 
 bench: setup tools compile
 	$(PY) bench/run.py $(BENCH_ARGS)

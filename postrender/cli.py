@@ -58,29 +58,63 @@ def _write_report(target: Optional[str], text: str) -> None:
         raise SpecError(f"cannot write the report to {target}: {exc.strerror}") from None
 
 
+def _complete_file(ctx, param, incomplete):
+    """Shell completion of a file name (the shell lists the files); the value itself is read as
+    given, by load_spec_file / _write_report, with their own messages."""
+    return [click.shell_completion.CompletionItem(incomplete, type="file")]
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Was this option on the command line (not a default)?"""
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def _check_usage(ctx: click.Context) -> None:
+    """Options that conflict, or that would be silently ignored, are usage errors (exit 2)."""
+    given = [p for p in ctx.command.params if isinstance(p, click.Option) and p.name and _given(ctx, p.name)]
+    flags = {p.name: "/".join(p.opts) for p in given}
+    if "schema" in flags and len(flags) > 1:
+        others = ", ".join(flag for name, flag in flags.items() if name != "schema")
+        raise click.UsageError(f"--schema prints the spec's JSON Schema and takes no other option (got {others})")
+    if "inspect" in flags:
+        for name in ("show_diff", "report"):
+            if name in flags:
+                raise click.UsageError(f"{flags[name]} does not go with --inspect, which changes nothing")
+    elif "output_format" in flags:
+        raise click.UsageError("--output is the format of --inspect; give it with --inspect")
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-c", "--config", "configs", multiple=True, metavar="SPEC",
+@click.option("-c", "--config", "configs", multiple=True, metavar="SPEC", shell_complete=_complete_file,
               help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")
 @click.option("--logs-claim", metavar="CLAIM", help="Put the Airflow logs volume on this existing claim.")
 @click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro]",
               help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
-@click.option("--inspect", is_flag=True, help="List the pod templates and workloads found, with volumes and mounts.")
+@click.option("--inspect", is_flag=True,
+              help="List the pod templates and workloads found, with volumes and mounts "
+                   "(checks -c, --logs-claim and --volume when given; changes nothing).")
 @click.option("--output", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="Format of --inspect.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
-@click.option("--report", metavar="FILE", help="Also write a JSON report of every change to FILE ('-' = stderr).")
+@click.option("--report", metavar="FILE", shell_complete=_complete_file,
+              help="Also write a JSON report of every change to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
-def command(configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
+@click.pass_context
+def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
     """Helm post-renderer: put Airflow's worker pod template and workloads on persistent volume claims.
 
     Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
     """
+    _check_usage(ctx)
     if schema:
         click.echo(json.dumps(json_schema(), indent=2))
         return
     if inspect:
         from .inventory import inspect_stream
+
+        if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
+            build_spec(configs, logs_claim, volumes)
 
         click.echo(inspect_stream(_stdin(), output_format))
         return
@@ -155,6 +189,15 @@ def _fail(message: str, code: int) -> int:
     return PLUGIN_FAILURE_EXIT_CODE
 
 
+def _usage_hint(exc: click.ClickException) -> str:
+    name = getattr(exc, "option_name", None) or ""
+    if isinstance(exc, click.NoSuchOption) and " " in name.strip():  # `--post-renderer-args="--config x.yaml"`
+        return (f"{name!r} is an option and its value in one argument: under Helm give each its own "
+                f"--post-renderer-args (--post-renderer-args={name.split()[0]} "
+                f"--post-renderer-args={name.split(None, 1)[1]})")
+    return "see `postrender --help`"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
     try:
@@ -165,7 +208,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         except click.exceptions.Abort:
             return _fail("interrupted", 130)
         except click.ClickException as exc:
-            return _fail(exc.format_message() + "\n  hint: see `postrender --help`", 2)
+            return _fail(exc.format_message() + "\n  hint: " + _usage_hint(exc), 2)
         return 0
     except PostrenderError as exc:
         return _fail(str(exc), exc.exit_code)

@@ -146,14 +146,48 @@ def failure_output(error: PostrenderError, api_version: str = API_VERSIONS[0], i
 
 
 # -- the spec --------------------------------------------------------------------------------------
+# Annotations that kpt (and kustomize) add to the functionConfig they read from the user's file.
+_ADDED_ANNOTATIONS = re.compile(r"internal\.config\.kubernetes\.io/.*|config\.kubernetes\.io/(index|path)"
+                                r"|(kustomize\.)?config\.k8s\.io/id")
+
+
+def _added_lines(config: Optional[Node], line: int) -> int:
+    """How many of the lines above `line` (0-based) hold annotations the tool added to the file:
+    kpt writes `config.kubernetes.io/index` etc. into metadata.annotations, one line each in block
+    style (plus the `annotations:` line when the file had none)."""
+    annotations = _child(_child(config, "metadata"), "annotations")
+    if not isinstance(annotations, MappingNode) or annotations.flow_style:
+        return 0
+    added = [(k, v) for k, v in annotations.value if _ADDED_ANNOTATIONS.fullmatch(str(getattr(k, "value", "")))]
+    count = sum(v.end_mark.line - k.start_mark.line + 1 for k, v in added if k.start_mark.line < line)
+    if added and len(added) == len(annotations.value) and annotations.start_mark.line <= line:
+        count += 1  # the file had no annotations: kpt wrote the `annotations:` key too
+    return count
+
+
 def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
-    """The functionConfig's volumes layered under the command line's. Errors count lines from the
-    `functionConfig:` key, so that they match the spec file it came from (kpt keeps its comments)."""
+    """The functionConfig's volumes layered under the command line's.
+
+    Errors name the line of the file the user wrote: `kpt fn eval --fn-config FILE` (and kustomize,
+    for a transformer config) writes that file's content, comments kept, one line below the
+    `functionConfig:` key, having added its own annotations under metadata. So the line counts
+    from that key, less the lines of those annotations. (kpt re-serialises the file: it drops
+    blank lines between nodes and a leading `---`, and joins a flow mapping written over several
+    lines; after such a spot the line is that of the functionConfig as kpt passed it.)
+    """
     key, config = _entry(root, "functionConfig")
     offset = key.start_mark.line if key is not None else 0
-    where = Where(source="functionConfig", line=config.start_mark.line - offset + 1 if config is not None else None)
+
+    def file_line(line: int) -> int:  # a 0-based line of the ResourceList → a 1-based line of the file
+        return max(1, line - offset - _added_lines(config, line))
+
+    where = Where(source="functionConfig", line=file_line(config.start_mark.line) if config is not None else None)
     volumes = []
-    data = to_data(config, where, strict_keys=True) if config is not None else None
+    try:
+        data = to_data(config, where, strict_keys=True) if config is not None else None
+    except PostrenderError as exc:  # a duplicate key: a spec error, at the line of the file
+        line = file_line(exc.where.line - 1) if exc.where.line is not None else where.line
+        raise SpecError(exc.message, exc.where.but(source="functionConfig", line=line), exc.hint) from None
     if data is None:
         pass
     elif not isinstance(data, dict):
@@ -176,7 +210,7 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
             volumes = volumes_from_node(config, _Checker("functionConfig"))
         except SpecError as exc:
             if exc.where.line is not None:
-                exc.where = exc.where.but(line=exc.where.line - offset)
+                exc.where = exc.where.but(line=file_line(exc.where.line - 1))
             raise
     spec = Spec(volumes=layer([volumes, cli_spec.volumes]), logs_claim=cli_spec.logs_claim)
     if spec.empty:

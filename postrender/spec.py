@@ -6,10 +6,13 @@ two cannot drift apart. Errors name the file, the line and the volume, and
 suggest the nearest key for a misspelt one.
 """
 import difflib
+import errno
 import fnmatch
 import os
 import posixpath
 import re
+import select
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -158,6 +161,34 @@ class Spec:
 
 
 # -- loading ----------------------------------------------------------------------------------------
+# What a value of each JSON Schema type is called in a message (YAML words, with their article).
+_TYPE_WORDS = {"string": "a string", "boolean": "true or false", "array": "a list", "object": "a mapping"}
+# What a value that does not match a field's pattern must look like, in words (keyed like the
+# `what` of _Checker.value). The schema's descriptions say what a field is; these say what is wrong.
+_PROBLEMS = {
+    "name": "a volume name is a DNS-1123 label: at most 63 lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit",
+    "claimName": "a claim name is a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
+                 "starting and ending with a letter or digit",
+    "mountPath": "it must be an absolute path (start with /)",
+    "subPath": "it must be a relative path inside the claim (no leading /) without `..`",
+    "create.storage": "write a quantity with a unit, e.g. 50Gi",
+}
+
+
+def _describe(data: Any) -> str:
+    """A value as a message names it: `the number 50`, `the string 'yes'`, `a list`."""
+    if data is None:
+        return "an empty value"
+    if isinstance(data, bool):
+        return str(data).lower()
+    if isinstance(data, (int, float)):
+        return f"the number {data}"
+    if isinstance(data, str):
+        return f"the string {data!r}"
+    return {list: "a list", dict: "a mapping"}.get(type(data), type(data).__name__)
+
+
 class _Checker:
     """Walks a spec's node tree, so that every error can name its line."""
 
@@ -200,17 +231,22 @@ class _Checker:
         kind = rule.get("type")
         types = {"string": str, "boolean": bool, "array": list, "object": dict}
         if kind in types and not isinstance(data, types[kind]):
-            self.fail(f"{what} must be a {kind}, not {type(data).__name__} {data!r}", node, volume)
+            hint = None
+            if kind == "string" and isinstance(data, (int, float)) and not isinstance(data, bool):
+                hint = _PROBLEMS.get(what) if what == "create.storage" else f'quote it: "{data}"'
+            self.fail(f"{what} must be {_TYPE_WORDS[kind]}, not {_describe(data)}", node, volume, hint)
         if kind == "string":
             if "pattern" in rule and not re.match(rule["pattern"], data):
-                self.fail(f"{what} {data!r} is invalid: {rule.get('description', 'does not match ' + rule['pattern'])}",
+                self.fail(f"{what} {data!r} is invalid: {_PROBLEMS.get(what) or 'it must match ' + rule['pattern']}",
                           node, volume)
             if "maxLength" in rule and len(data) > rule["maxLength"]:
                 self.fail(f"{what} is longer than {rule['maxLength']} characters", node, volume)
             if "minLength" in rule and len(data) < rule["minLength"]:
                 self.fail(f"{what} must not be empty", node, volume)
             if "enum" in rule and data not in rule["enum"]:
-                self.fail(f"{what} {data!r} is not one of {', '.join(rule['enum'])}", node, volume)
+                close = difflib.get_close_matches(data, rule["enum"], n=1, cutoff=0.6)
+                self.fail(f"{what} {data!r} must be one of {', '.join(rule['enum'])}", node, volume,
+                          f"did you mean {close[0]!r}?" if close else None)
         if kind == "array":
             if len(data) < rule.get("minItems", 0):
                 self.fail(f"{what} must not be empty", node, volume)
@@ -317,12 +353,90 @@ def volumes_from_node(root: Optional[Node], checker: "_Checker") -> List[VolumeS
     return volumes
 
 
-def load_spec_file(path: str) -> List[VolumeSpec]:
+# A spec is a few KB; anything past this is the wrong file (a render, a log, /dev/zero), and reading
+# it whole would only delay the error and grow the process (the manifests are limited likewise).
+SPEC_MAX_BYTES = 1 << 20
+# How long a pipe or device named by -c (`-c <(kubectl get ...)`, a FIFO) may stay silent before
+# postrender gives up on it, rather than wait forever for a writer that never comes.
+SPEC_PIPE_TIMEOUT = 30.0
+
+
+def read_spec_bytes(path: str, limit: int = SPEC_MAX_BYTES, timeout: Optional[float] = None) -> bytes:
+    """The bytes of a spec file, read with a size limit and without blocking forever.
+
+    A regular file is read up to `limit` bytes. A pipe, a FIFO or a character device is allowed
+    too (process substitution `-c <(kubectl get cm ...)` names a pipe as /dev/fd/N): it is opened
+    without blocking (a FIFO with no writer would block the open itself) and read up to the same
+    limit until its writer closes it; when no byte comes for `timeout` seconds (default
+    SPEC_PIPE_TIMEOUT) that is an error. A directory and `-` (stdin carries the manifests) are
+    refused. Every failure is a SpecError (exit 2).
+    """
+    where = Where(source=repr(path) if path != path.strip() else path)  # a stray space shows
+    if path == "-":
+        raise SpecError("stdin carries the manifests, so the spec cannot come from `-`", Where(source="-c -"),
+                        hint="give the spec as a file, or as `-c <(command)` in bash")
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise SpecError(f"cannot read spec file: {exc.strerror}", Where(source=path)) from None
+        raise SpecError(f"cannot read spec file: {exc.strerror}", where, _path_hint(path)) from None
+    too_big = SpecError(f"the spec file is larger than {_size(limit)}: a spec is a few KB; is this the right file?",
+                        where)
+    wait = SPEC_PIPE_TIMEOUT if timeout is None else timeout
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError(f"cannot read spec file: {os.strerror(errno.EISDIR)}", where)
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise too_big
+        poller = None
+        if not stat.S_ISREG(info.st_mode) and hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+        chunks, size = [], 0
+        while True:
+            if poller is not None and not poller.poll(wait * 1000):
+                raise SpecError(f"nothing came through this pipe for {wait:g} s (is anything writing to it?)", where,
+                                hint="give a spec file; a FIFO needs a writer, e.g. `-c <(kubectl get cm ...)`")
+            try:
+                data = os.read(fd, min(1 << 16, limit + 1 - size))
+            except BlockingIOError:  # woken without data (a writer came and went): wait again
+                continue
+            if not data:
+                return b"".join(chunks)
+            chunks.append(data)
+            size += len(data)
+            if size > limit:
+                raise too_big
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file: {exc.strerror}", where) from None
+    finally:
+        os.close(fd)
+
+
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count >= 1 << 20 and not count % (1 << 20) else f"{count:,} bytes"
+
+
+def _path_hint(path: str) -> Optional[str]:
+    """For a spec path that cannot be read: the slip that most likely made it, if one shows."""
+    split = "give --post-renderer-args=-c --post-renderer-args=spec.yaml (one argument each)"
+    if path != path.lstrip():
+        return (f"the path {path!r} starts with a space: did you pass `--post-renderer-args=\"-c {path.strip()}\"` "
+                f"as one argument? {split[0].upper() + split[1:]}")
+    flag = re.search(r"\s(--?[A-Za-z][-A-Za-z]*)(?:[\s=]|$)", path)
+    if flag:
+        return (f"the path {path!r} holds the option {flag.group(1)}: were several arguments passed as one? "
+                f"Each --post-renderer-args is one argument: {split}")
+    if path.startswith("="):
+        return f"the path {path!r} starts with '=': write `-c {path[1:]}` or `--config={path[1:]}`"
+    if "," in path:
+        return ("the path holds a comma: -c takes one file; repeat -c for each file "
+                "(or POSTRENDER_CONFIG=a.yaml:b.yaml)")
+    return None
+
+
+def load_spec_file(path: str) -> List[VolumeSpec]:
+    raw = read_spec_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
