@@ -1,10 +1,21 @@
-"""Claims the spec asks to create (`create:`): one PersistentVolumeClaim per claim name.
+"""Claims: the ones the spec asks to create (`create:`), and who writes to the ones it mounts.
 
-They are appended after every other object. Under Helm 3 each gets a
-`# Source:` line (so `helm template --show-only` finds it); under Helm 4 the
-filename annotation Helm uses to file the objects it gets back.
+Created claims: one PersistentVolumeClaim per claim name, appended after every
+other object, and only for a claim that some volume of the spec was injected
+into (or already found in) an object of this stream, never into a stream whose
+every object is a Helm hook: Helm 4.2's SDK `separate` post-render strategy runs
+the post-renderer once on the hooks and once on the rest, and the claim belongs
+to the rest. An empty stream gets none (with `kubectl apply --prune`, a claim
+out of nowhere is as wrong as one missing). Each carries
+`helm.sh/resource-policy: keep` unless `keep: false`, so that `helm uninstall`
+does not take the logs with it. Under Helm 3 each gets a `# Source:` line (so
+`helm template --show-only` finds it); under Helm 4 the filename annotation Helm
+uses to file the objects it gets back.
+
+Writers: the containers that mount a claim read-write, with the user and groups
+they run as (see `Writer` and `unshared_writers`).
 """
-from typing import Any, Collection, Dict, List, Sequence, Tuple
+from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .errors import Where
 from .findings import Finding
@@ -12,12 +23,18 @@ from .spec import VolumeSpec
 from .yamlio import dump_block
 
 SOURCE_PREFIX = "postrender/claims"
+RESOURCE_POLICY = "helm.sh/resource-policy"
 
 
 def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     metadata: Dict[str, Any] = {"name": claim, "labels": {"app.kubernetes.io/managed-by": "postrender"}}
+    annotations: Dict[str, str] = {}
     if helm4:
-        metadata["annotations"] = {"postrenderer.helm.sh/postrender-filename": f"{SOURCE_PREFIX}/{claim}.yaml"}
+        annotations["postrenderer.helm.sh/postrender-filename"] = f"{SOURCE_PREFIX}/{claim}.yaml"
+    if getattr(create, "keep", True):
+        annotations[RESOURCE_POLICY] = "keep"
+    if annotations:
+        metadata["annotations"] = annotations
     spec: Dict[str, Any] = {"accessModes": list(create.access_modes),
                             "resources": {"requests": {"storage": create.storage}}}
     if create.storage_class is not None:
@@ -27,12 +44,17 @@ def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
-def claims_needed(volumes: Sequence[VolumeSpec], declared: Collection[str]) -> List[VolumeSpec]:
-    """The volumes whose claim must be created: once per claim, none the stream already `declared`."""
+def claims_needed(volumes: Sequence[VolumeSpec], declared: Collection[str], used: Collection[str],
+                  only_hooks: bool = False) -> List[VolumeSpec]:
+    """The volumes whose claim must be created: once per claim, only claims `used` (injected into, or
+    found in, an object of the stream), none the stream already `declared`, none when the stream
+    holds `only_hooks` (or nothing: then nothing is used either)."""
+    if only_hooks:
+        return []
     done = set(declared)
     needed = []
     for volume in volumes:
-        if volume.create is not None and volume.claim not in done:
+        if volume.create is not None and volume.claim in used and volume.claim not in done:
             done.add(volume.claim)
             needed.append(volume)
     return needed
@@ -55,3 +77,116 @@ def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last_byte: bytes
         return b"", []
     lead = "" if last_byte in (b"\n", b"") else "\n"
     return (lead + "".join(docs)).encode("utf-8"), [created(volume) for volume in volumes]
+
+
+# -- who writes to a claim --------------------------------------------------------------------------
+def _id(value: Any) -> Optional[int]:
+    """A uid or gid as Kubernetes takes it (an integer), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _security(holder: Any) -> Dict[str, Any]:
+    context = holder.get("securityContext") if isinstance(holder, dict) else None
+    return context if isinstance(context, dict) else {}
+
+
+def run_as(pod_spec: Any, container: Any) -> Tuple[Optional[int], Optional[int]]:
+    """(uid, primary gid) a container runs as: its own securityContext, else the pod's; None where
+    neither says (the image's default: 50000:0 in the official Airflow image, 1001 in Bitnami's)."""
+    own, pod = _security(container), _security(pod_spec)
+    uid = _id(own.get("runAsUser")) if _id(own.get("runAsUser")) is not None else _id(pod.get("runAsUser"))
+    gid = _id(own.get("runAsGroup")) if _id(own.get("runAsGroup")) is not None else _id(pod.get("runAsGroup"))
+    return uid, gid
+
+
+def pod_groups(pod_spec: Any) -> Tuple[Optional[int], Tuple[int, ...]]:
+    """(fsGroup, supplementalGroups) of a pod: groups every container of it belongs to."""
+    pod = _security(pod_spec)
+    extra = pod.get("supplementalGroups")
+    return _id(pod.get("fsGroup")), tuple(g for g in (extra if isinstance(extra, list) else []) if _id(g) is not None)
+
+
+class Writer(NamedTuple):
+    """A container that mounts a claim read-write, and who it runs as (see `run_as`, `pod_groups`)."""
+
+    pod: str  # the site: `Deployment/x`, `ConfigMap/x key y`
+    container: str
+    uid: Optional[int]
+    gid: Optional[int]
+    fs_group: Optional[int]
+    supplemental: Tuple[int, ...] = ()
+
+    @property
+    def groups(self) -> Set[int]:
+        """Every group its processes are in: the primary one, the pod's fsGroup and supplementalGroups."""
+        return {g for g in (self.gid, self.fs_group, *self.supplemental) if g is not None}
+
+    def describe(self) -> str:
+        def show(value: Optional[int]) -> str:
+            return "image default" if value is None else str(value)
+        text = f"uid {show(self.uid)}, gid {show(self.gid)}, fsGroup {'none' if self.fs_group is None else self.fs_group}"
+        return text + (f", supplementalGroups {list(self.supplemental)}" if self.supplemental else "")
+
+
+def writers(pod: str, pod_spec: Any, claim: str) -> List[Writer]:
+    """The containers (init containers too) of a pod spec that mount `claim` read-write: through a
+    volume on that claim that is not `readOnly`, by a mount that is not `readOnly`."""
+    if not isinstance(pod_spec, dict):
+        return []
+    volumes = pod_spec.get("volumes") if isinstance(pod_spec.get("volumes"), list) else []
+    names = set()
+    for volume in volumes:
+        source = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if isinstance(source, dict) and source.get("claimName") == claim and source.get("readOnly") is not True:
+            names.add(volume.get("name"))
+    fs_group, supplemental = pod_groups(pod_spec)
+    found = []
+    for key in ("initContainers", "containers"):
+        containers = pod_spec.get(key) if isinstance(pod_spec.get(key), list) else []
+        for container in containers:
+            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
+            if any(isinstance(m, dict) and m.get("name") in names and m.get("readOnly") is not True
+                   for m in (mounts if isinstance(mounts, list) else [])):
+                uid, gid = run_as(pod_spec, container)
+                found.append(Writer(pod, str(container.get("name")), uid, gid, fs_group, supplemental))
+    return found
+
+
+def unshared_writers(found: Sequence[Writer]) -> List[Writer]:
+    """The writers of one claim that cannot all be sure to write what the others wrote, or [] when
+    they can.
+
+    Only writers whose user is known count (an image default is not guessed at). They are a problem
+    when they run as two or more different users and there is no shared owner group: no gid that
+    is the fsGroup of one of their pods (Kubernetes makes the fsGroup own the volume, setgid, so
+    that new files get that group) and that every one of them is in (as its runAsGroup, its pod's
+    fsGroup or one of its pod's supplementalGroups). Same user everywhere, or such a group: fine.
+    """
+    known = [w for w in found if w.uid is not None]
+    if len({w.uid for w in known}) < 2:
+        return []
+    owners = {w.fs_group for w in known if w.fs_group is not None}
+    if any(all(group in w.groups for w in known) for group in owners):
+        return []
+    return known
+
+
+def writability_warning(claim: str, found: Sequence[Writer]) -> Optional[str]:
+    """The warning for one claim's writers, or None (see `unshared_writers`)."""
+    trouble = unshared_writers(found)
+    if not trouble:
+        return None
+    by_pod: Dict[str, List[Writer]] = {}
+    for writer in trouble:
+        by_pod.setdefault(writer.pod, []).append(writer)
+    parts = []
+    for pod, pod_writers in by_pod.items():
+        identities = list(dict.fromkeys(w.describe() for w in pod_writers))
+        if len(identities) == 1:
+            parts.append(f"{pod} ({identities[0]})")
+        else:
+            parts += [f"{pod} container {w.container} ({w.describe()})" for w in pod_writers]
+    return (f"claim {claim!r} is written by pods that run as different users and share no group that would own "
+            f"it: {'; '.join(parts)}. Files one of them writes may not be writable by the others (task logs, "
+            "log groomers): give all of them one fsGroup (or a supplementalGroup equal to the fsGroup), or the "
+            "same runAsUser")

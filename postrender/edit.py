@@ -9,21 +9,30 @@ calls `Editor.roll` once they are. The stream pipeline and KRM mode both drive
 this filter: neither knows what happens inside.
 
 What a run did accumulates in one `Ledger`, which two halves of a stream
-(transformed in two processes) `merge` into one.
+(transformed in two processes) `merge` into one. `finish` turns what needs the
+whole stream into warnings: targets that matched nothing (only in a stream that
+holds Airflow, with a did-you-mean from the component labels it has), a
+`--logs-claim` that found no logs volume, claims that pods on one node at a time
+cannot share, or that pods of different users cannot all write. An empty stream,
+or one of Helm hooks only (Helm 4.2's `separate` post-render strategy sends the
+hooks on their own), draws none of the first two, and gets no created claim.
 """
+import difflib
 import hashlib
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
+from .claims import Writer, claims_needed, writability_warning, writers
 from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .patch import CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
-from .targets import (POD_SPEC_PATHS, ROLLED_KINDS, Site, dig, is_pod_template_text, object_identity,
-                      target_matches, template_site, volumes_for, workload_site)
+from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, WEB_COMPONENTS, Site, Target,
+                      components, dig, is_airflow, is_hook, is_pod_template_text, object_identity, target_matches,
+                      template_site, volumes_for, workload_site)
 from .yamlio import parse
 
 ROLL_ANNOTATION = "checksum/postrender"
@@ -45,6 +54,13 @@ class Ledger:
     declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
     templates: int = 0  # embedded pod templates seen
     helm4: bool = False  # the input carried Helm 4's filename annotations
+    # (volume name, index in its targets) of every target that matched something
+    matched_targets: Set[Tuple[str, int]] = field(default_factory=set)
+    components: Set[str] = field(default_factory=set)  # component label values of the workloads seen
+    airflow: bool = False  # the stream holds a worker pod template or an Airflow component workload
+    plain: bool = False  # the stream holds an object that is not a Helm hook
+    logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
+    writers: Dict[str, List[Writer]] = field(default_factory=dict)  # claim -> who mounts it read-write
 
     def merge(self, later: "Ledger") -> None:
         for spec in fields(self):
@@ -63,6 +79,10 @@ class Ledger:
                 for key, value in theirs.items():
                     slot = mine.setdefault(key, type(value)())
                     slot.update(value) if isinstance(slot, set) else slot.extend(value)
+
+    def claims_to_create(self, volumes: List[VolumeSpec]) -> List[VolumeSpec]:
+        """The volumes whose claim `create:` emits (see `claims.claims_needed`)."""
+        return claims_needed(volumes, self.declared_modes, self.claim_users, only_hooks=not self.plain)
 
     @property
     def warnings(self) -> List[Finding]:
@@ -156,6 +176,8 @@ class Editor:
     def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0) -> Edited:
         """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in messages)."""
         self._found = []
+        if not self.ledger.plain and not is_hook(data):
+            self.ledger.plain = True
         kind, name, namespace = object_identity(data)
         where = where.but(obj=f"{kind}/{name}")
         if kind == "ConfigMap":
@@ -242,13 +264,14 @@ class Editor:
         if not isinstance(template, dict) or template.get("kind") != "Pod":
             return None
         self.ledger.templates += 1
+        self.ledger.airflow = True
         site = template_site(configmap, key, template)
         volumes = volumes_for(site, template.get("spec"), self.spec)
         if not volumes:
             return None
         new_pod, changes = inject_pod_template(template.get("spec"), volumes,
                                                where.but(obj=f"ConfigMap/{site.configmap}"))
-        self._account(site, volumes, changes, where)
+        self._account(site, volumes, changes, where, new_pod)
         if not any(change.edit for change in changes):
             return None
         new_template = _replaced(template, ("spec",), new_pod)
@@ -261,6 +284,9 @@ class Editor:
         """The workload with its volumes injected (None when unchanged), and its site."""
         site = workload_site(data)
         assert site is not None
+        self.ledger.components.update(components(site))
+        if not self.ledger.airflow and is_airflow(site):
+            self.ledger.airflow = True
         path = POD_SPEC_PATHS[site.kind]
         pod = dig(data, path)
         templates_path = ("spec", "volumeClaimTemplates")
@@ -271,7 +297,7 @@ class Editor:
         if not volumes:
             return None, site
         new_pod, new_templates, changes = inject_pod_spec(pod, volumes, where, templates)
-        self._account(site, volumes, changes, where)
+        self._account(site, volumes, changes, where, new_pod)
         if not changes:
             return None, site
         new_data = _replaced(data, path, new_pod)
@@ -306,11 +332,25 @@ class Editor:
         return new_data
 
     # -- bookkeeping for the report and the warnings ------------------------------------------------
-    def _account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], where: Where) -> None:
+    def _account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], where: Where,
+                 pod: Any) -> None:
+        """Note what the volumes did at one site (`pod`: its pod spec as it now is)."""
         label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
+        ledger = self.ledger
         for volume in volumes:
-            self.ledger.matched.add(volume.name)
-            self.ledger.claim_users.setdefault(volume.claim, set()).add(site.label)
+            ledger.matched.add(volume.name)
+            ledger.matched_targets.update((volume.name, i) for i, t in enumerate(volume.targets)
+                                          if target_matches(t, site))
+            if volume.origin == LOGS_CLAIM:
+                ledger.logs_found = True
+            if volume.claim not in ledger.claim_users:
+                ledger.claim_users[volume.claim] = set()
+            elif site.label in ledger.claim_users[volume.claim]:
+                continue  # two volumes on one claim: its writers are noted once
+            ledger.claim_users[volume.claim].add(site.label)
+            found = writers(site.label, pod, volume.claim)
+            if found:
+                ledger.writers.setdefault(volume.claim, []).extend(found)
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
@@ -330,10 +370,18 @@ class Editor:
     def finish(self) -> List[Finding]:
         """Warnings that need the whole stream (also added to the ledger)."""
         self._found = []
-        for volume in self.spec.volumes:
-            if volume.name not in self.ledger.matched:
-                targets = ", ".join(t.describe() for t in volume.targets)
-                self._note(Finding.warning(f"volume {volume.name!r} matched no object (targets: {targets})"))
+        if self.ledger.plain:  # not for an empty stream, nor one of hooks only
+            self._missed_targets()
+            if self.spec.logs_claim and not self.ledger.logs_found:
+                self._note(Finding.warning(
+                    f"--logs-claim {self.spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
+                    f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
+                    "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
+                    + ("" if self.ledger.matched else "; nothing was changed")))
+        for claim, found in sorted(self.ledger.writers.items()):
+            text = writability_warning(claim, found)
+            if text is not None:
+                self._note(Finding.warning(text))
         modes = dict(self.ledger.declared_modes)
         for volume in self.spec.volumes:
             if volume.create is not None:
@@ -349,3 +397,50 @@ class Editor:
                     f"claim {claim!r} is {single[0]} but is mounted by {', '.join(sorted(users))}: {why}; "
                     "use ReadWriteMany"))
         return self._found
+
+    def _missed_targets(self) -> None:
+        """A volume that matched nothing; and, in a stream that holds Airflow (a worker pod template
+        or an Airflow component workload), each target the user wrote that matched nothing while
+        another target of its volume matched."""
+        ledger = self.ledger
+        seen = sorted(ledger.components)
+        for volume in self.spec.volumes:
+            if volume.name not in ledger.matched:
+                targets = ", ".join(t.describe() for t in volume.targets)
+                text = f"volume {volume.name!r} matched no object (targets: {targets})"
+                if not ledger.airflow:
+                    text += "; the stream holds no Airflow worker pod template or component workload"
+                else:
+                    hints = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
+                    hints = [f"{near!r} for {word!r}" for word, near in hints if near]
+                    text += f"; did you mean {', '.join(hints)}?" if hints else ""
+                self._note(Finding.warning(text))
+                continue
+            if not ledger.airflow:
+                continue
+            for index, target in enumerate(volume.targets):
+                if (volume.name, index) in ledger.matched_targets or target.implied:
+                    continue
+                text = f"volume {volume.name!r}: target {target.describe()!r} matched nothing"
+                near = _nearest(target, seen)
+                if near:
+                    text += f" (did you mean {near!r}?)"
+                elif target.pod_template:
+                    text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
+                elif target.component is not None and seen:
+                    text += f" (components in the stream: {', '.join(seen)})"
+                self._note(Finding.warning(text))
+
+
+def _nearest(target: Target, seen: List[str]) -> Optional[str]:
+    """The component label value in the stream a component target most likely meant: the one the
+    stream has of api-server / webserver / web (one role, three names), else the closest spelling."""
+    word = target.component
+    if word is None or not seen:
+        return None
+    if word in WEB_COMPONENTS:
+        same_role = [c for c in WEB_COMPONENTS if c in seen and c != word]
+        if same_role:
+            return same_role[0]
+    close = difflib.get_close_matches(word, seen, n=1, cutoff=0.6)
+    return close[0] if close else None

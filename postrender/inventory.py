@@ -3,9 +3,11 @@
 Lists the worker pod templates embedded in ConfigMaps (ConfigMap, key) and
 the workloads (Kind/name, component label), each with its containers
 (regular and init), its volumes and what backs them (emptyDir, a claim, a
-volumeClaimTemplate, a ConfigMap, a Secret, ...) and every container's
-mounts (volume, mountPath, subPath, readOnly). Claims declared in the stream
-are listed too. `table` is for people, `json` for scripts.
+volumeClaimTemplate, a ConfigMap, a Secret, ...), every container's
+mounts (volume, mountPath, subPath, readOnly), and who the pod runs as (each
+container's user and group, the pod's fsGroup and supplementalGroups: what
+decides whether pods can write each other's files on a shared claim). Claims
+declared in the stream are listed too. `table` is for people, `json` for scripts.
 
 Nothing is changed and no spec is needed: this is what you look at before
 writing one (which volume holds the logs, which component label the
@@ -15,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
+from .claims import pod_groups, run_as
 from .errors import InputError, Where
 from .read import Stream
 from .targets import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
@@ -38,6 +41,11 @@ class PodView:
     containers: List[Dict[str, Any]] = field(default_factory=list)
     volumes: List[Dict[str, Any]] = field(default_factory=list)
     problem: Optional[str] = None  # why the pod could not be read (left out of the details)
+    # the pod's securityContext: runAsUser, runAsGroup (None: the image's default), fsGroup (None: none)
+    user: Optional[int] = None
+    group: Optional[int] = None
+    fs_group: Optional[int] = None
+    supplemental_groups: List[int] = field(default_factory=list)
 
     @property
     def airflow_containers(self) -> bool:
@@ -63,6 +71,9 @@ class PodView:
             out["problem"] = self.problem
         if self.airflow_containers:
             out["containersSuppliedByAirflow"] = True
+        if self.problem is None:
+            out.update(runAsUser=self.user, runAsGroup=self.group, fsGroup=self.fs_group,
+                       supplementalGroups=self.supplemental_groups)
         out["containers"] = self.containers
         out["volumes"] = self.volumes
         return out
@@ -165,9 +176,14 @@ def read_pod(view: PodView, pod_spec: Any, claim_templates: Any = None) -> PodVi
     if not isinstance(pod_spec, dict):
         view.problem = "no pod spec"
         return view
+    view.user, view.group = run_as(pod_spec, {})
+    view.fs_group, supplemental = pod_groups(pod_spec)
+    view.supplemental_groups = list(supplemental)
     for key, init in (("initContainers", True), ("containers", False)):
         for container in _list(pod_spec.get(key)):
-            view.containers.append({"name": container.get("name"), "init": init, "mounts": _mounts(container)})
+            user, group = run_as(pod_spec, container)  # what it runs as: its own securityContext, else the pod's
+            view.containers.append({"name": container.get("name"), "init": init, "mounts": _mounts(container),
+                                    "runAsUser": user, "runAsGroup": group})
     for volume in _list(pod_spec.get("volumes")):
         view.volumes.append({"name": volume.get("name"), **describe_source(volume)})
     for template in _list(claim_templates):
@@ -261,10 +277,32 @@ def _table(rows: List[List[str]], indent: str = "    ") -> List[str]:
     return [(indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths))).rstrip() for row in rows]
 
 
+def _id_text(value: Optional[int]) -> str:
+    return "image default" if value is None else str(value)
+
+
+def _runs_as(view: PodView) -> str:
+    """`runs as user 50000, group 0, fsGroup 0`: the pod's main identity (its first regular container's,
+    else the pod's own), then each container that runs as someone else."""
+    regular = [c for c in view.containers if not c.get("init")]
+    first = regular[0] if regular else {"runAsUser": view.user, "runAsGroup": view.group}
+    main = (first.get("runAsUser"), first.get("runAsGroup"))
+    text = f"    runs as user {_id_text(main[0])}, group {_id_text(main[1])}, fsGroup "
+    text += "none" if view.fs_group is None else str(view.fs_group)
+    if view.supplemental_groups:
+        text += ", supplementalGroups " + ",".join(str(g) for g in view.supplemental_groups)
+    others = [c for c in view.containers if (c.get("runAsUser"), c.get("runAsGroup")) != main]
+    for container in others:
+        text += (f"; {container.get('name')}{' (init)' if container.get('init') else ''}: user "
+                 f"{_id_text(container.get('runAsUser'))}, group {_id_text(container.get('runAsGroup'))}")
+    return text
+
+
 def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
     lines: List[str] = []
     if view.problem:
         return [f"    ({view.problem})"]
+    lines.append(_runs_as(view))
     volumes = [["VOLUME", "BACKED BY"]]
     for volume in view.volumes:
         volumes.append([str(volume.get("name")), source_text(volume, templates)])

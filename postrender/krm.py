@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from .claims import claim_manifest, claims_needed, created
+from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
@@ -241,7 +241,7 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node],
             raise _ItemFailure(exc, item) from None
         new_items[index] = edited.value or item
         found[index] = edited.findings
-    for volume in claims_needed(editor.spec.volumes, editor.ledger.declared_modes):
+    for volume in editor.ledger.claims_to_create(editor.spec.volumes):
         new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
         found.append([created(volume, chunk.index, f"{volume.create.storage}, " + ", ".join(volume.create.access_modes))])
     return new_items, found

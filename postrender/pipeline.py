@@ -10,12 +10,12 @@ stream needs: order, and the wait of a workload for a ConfigMap further down
 from dataclasses import dataclass
 from typing import BinaryIO, Dict, Iterable, List, Optional, Tuple, Union
 
-from .claims import claim_documents, claims_needed
+from .claims import claim_documents
 from .edit import ConfigMapKey, Edited, Editor, Ledger
 from .output import Exported, Output
 from .read import BOM, Chunk, Stream
 from .spec import Spec
-from .targets import dig, is_candidate
+from .targets import HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .yamlio import check_syntax, parse
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -83,7 +83,7 @@ class Pipeline:
         ledger = self.ledger
         # a finished wait reports late: changes in stream order (warnings keep theirs)
         ledger.findings.sort(key=lambda f: 0 if f.is_warning else f.where.document or 0)
-        claims = claims_needed(self.editor.spec.volumes, ledger.declared_modes)
+        claims = ledger.claims_to_create(self.editor.spec.volumes)
         text, created = claim_documents(claims, ledger.helm4, self.last)
         self.output.write(text)
         ledger.findings += created
@@ -116,6 +116,8 @@ class Pipeline:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
             if not self.ledger.helm4 and HELM4_FILENAME.encode() in chunk.raw:
                 self.ledger.helm4 = True
+            if not self.ledger.plain:
+                self.ledger.plain = not self._hook(chunk)
             return chunk.raw
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         if not isinstance(data, dict):
@@ -134,6 +136,14 @@ class Pipeline:
             return chunk.raw
         return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
                                    chunk.first_line).encode("utf-8")
+
+    @staticmethod
+    def _hook(chunk: Chunk) -> bool:
+        """Is this document (not a candidate, already syntax-checked) a Helm hook? Read only while
+        every object so far was one, and only when the text names the annotation at all."""
+        if HOOK_ANNOTATION.encode() not in chunk.raw:
+            return False
+        return is_hook(parse(chunk.raw, chunk.where, chunk.first_line)[1])
 
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""

@@ -30,7 +30,8 @@ ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce
 _TARGET_SCHEMA = {
     "oneOf": [
         {"type": "string", "minLength": 1,
-         "description": "`pod-template`, or a component label value (`scheduler`, `worker`, `api-server`, ...)"},
+         "description": "`pod-template`, `airflow` (the pod templates and every Airflow component workload), "
+                        "or a component label value (`scheduler`, `worker`, `api-server`, ...)"},
         {"type": "object", "additionalProperties": False, "minProperties": 1,
          "properties": {
              "kind": {"type": "string", "enum": list(WORKLOAD_KINDS) + ["ConfigMap"]},
@@ -47,6 +48,8 @@ CREATE_FIELDS: Dict[str, Dict[str, Any]] = {
                     "description": "default [ReadWriteMany]: task pods land on many nodes"},
     "storageClassName": {"type": "string", "description": "storage class; omitted: the cluster default"},
     "volumeMode": {"type": "string", "enum": ["Filesystem", "Block"]},
+    "keep": {"type": "boolean", "default": True,
+             "description": "annotate the claim `helm.sh/resource-policy: keep`, so that `helm uninstall` keeps it"},
 }
 CREATE_REQUIRED = ("storage",)
 
@@ -102,17 +105,32 @@ def json_schema() -> Dict[str, Any]:
 # -- the model -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
-    """One entry of `targets`: the pod templates, a component, or a kind/name/labels match."""
+    """One entry of `targets`: the pod templates, every Airflow component (`airflow`), a component,
+    or a kind/name/labels match. `implied`: not written by the user (the default targets), so a
+    miss of it alone is no mistake to warn about."""
 
     pod_template: bool = False
     component: Optional[str] = None
     kind: Optional[str] = None
     name: Optional[str] = None
     labels: Tuple[Tuple[str, str], ...] = ()
+    airflow: bool = False
+    implied: bool = field(default=False, compare=False)
+
+    @classmethod
+    def word(cls, text: str, implied: bool = False) -> "Target":
+        """A target given as a word: `pod-template`, `airflow`, or a component label value."""
+        if text == "pod-template":
+            return cls(pod_template=True, implied=implied)
+        if text == "airflow":
+            return cls(airflow=True, implied=implied)
+        return cls(component=text, implied=implied)
 
     def describe(self) -> str:
         if self.pod_template:
             return "pod-template"
+        if self.airflow:
+            return "airflow"
         if self.component:
             return self.component
         parts = [f"{k}={v}" for k, v in (("kind", self.kind), ("name", self.name)) if v]
@@ -126,6 +144,7 @@ class Create:
     access_modes: Tuple[str, ...] = ("ReadWriteMany",)
     storage_class: Optional[str] = None
     volume_mode: Optional[str] = None
+    keep: bool = True  # helm.sh/resource-policy: keep
 
 
 @dataclass(frozen=True)
@@ -260,7 +279,7 @@ class _Checker:
 def _target(checker: _Checker, node: Node, volume: str) -> Target:
     data = checker.value(node, {}, "a target", volume)
     if isinstance(data, str) and data:
-        return Target(pod_template=True) if data == "pod-template" else Target(component=data)
+        return Target.word(data)
     if isinstance(data, dict) and data:
         entries = checker.entries(node, "a target", volume)
         checker.unknown(entries, ("kind", "name", "labels"), "a target", volume)
@@ -271,7 +290,7 @@ def _target(checker: _Checker, node: Node, volume: str) -> Target:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
             checker.fail("target labels must map strings to strings", entries["labels"][1], volume)
         return Target(kind=kind, name=name, labels=tuple(sorted(labels.items())))
-    checker.fail("a target is a word (pod-template, scheduler, ...) or a mapping of kind/name/labels", node, volume)
+    checker.fail("a target is a word (pod-template, airflow, scheduler, ...) or a mapping of kind/name/labels", node, volume)
     raise AssertionError  # pragma: no cover
 
 
@@ -289,7 +308,7 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
     sub_path = values.get("subPath") or None
     if values["mountPath"] != posixpath.normpath(values["mountPath"]) and values["mountPath"] != "/":
         values["mountPath"] = posixpath.normpath(values["mountPath"])
-    targets = tuple(Target(pod_template=True) if t == "pod-template" else Target(component=t) for t in DEFAULT_TARGETS)
+    targets = tuple(Target.word(t, implied=True) for t in DEFAULT_TARGETS)
     if "targets" in entries:
         targets_node = entries["targets"][1]
         checker.value(targets_node, {"type": "array", "minItems": 1}, "targets", label)
@@ -303,7 +322,8 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
         c = {key: checker.value(value, CREATE_FIELDS[key], f"create.{key}", label)
              for key, (_, value) in create_entries.items()}
         create = Create(storage=c["storage"], access_modes=tuple(c.get("accessModes") or ("ReadWriteMany",)),
-                        storage_class=c.get("storageClassName"), volume_mode=c.get("volumeMode"))
+                        storage_class=c.get("storageClassName"), volume_mode=c.get("volumeMode"),
+                        keep=c.get("keep", True))
     return VolumeSpec(
         name=values["name"], claim=values["claimName"], mount_path=values["mountPath"],
         read_only=bool(values.get("readOnly", False)), sub_path=sub_path, replace=bool(values.get("replace", False)),

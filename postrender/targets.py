@@ -27,10 +27,25 @@ POD_SPEC_PATHS: Dict[str, Tuple[str, ...]] = {
 }
 ROLLED_KINDS = ("Deployment", "StatefulSet", "DaemonSet")  # contract point 4
 COMPONENT_LABELS = ("component", "app.kubernetes.io/component")
+# The target `airflow`: the component label values of Airflow's own processes in the official chart
+# (`component`: scheduler, dag-processor, triggerer, api-server / webserver before 1.16, worker),
+# the community chart (`component`: scheduler, triggerer, web, worker) and the Bitnami chart
+# (`app.kubernetes.io/component`: scheduler, dag-processor, triggerer, web, worker). Not theirs:
+# statsd, redis, pgbouncer, flower, metrics, the migration / create-user / sync-users / setup-db
+# jobs and the cleanup CronJob, which carry other values.
+AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server", "webserver", "web", "worker")
+# One role, three names: a target that misses one of them suggests the one the stream has.
+WEB_COMPONENTS = ("api-server", "webserver", "web")
+HOOK_ANNOTATION = "helm.sh/hook"
 # Components that serve task logs in the UI: the chart mounts the logs claim there too.
 LOG_READING_COMPONENTS = ("api-server", "webserver", "web")
 # Where Airflow writes task logs when nothing says otherwise ($AIRFLOW_HOME/logs of the images).
 DEFAULT_LOG_PATHS = ("/opt/airflow/logs", "/opt/bitnami/airflow/logs")
+# `VolumeSpec.origin` of what --logs-claim puts where the logs are (LOGS_CLAIM) and of the mount it
+# only adds for a component that reads the logs for the UI (LOGS_READER): the latter alone means
+# the stream has no Airflow logs volume.
+LOGS_CLAIM = "--logs-claim"
+LOGS_READER = "--logs-claim (log reader)"
 
 # Cheap pre-filter on raw text: a document without these words cannot be a target.
 _KINDS = "|".join(WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim", "ResourceList")).encode()
@@ -61,6 +76,25 @@ class Site:
         if self.configmap is not None:
             return f"ConfigMap/{self.configmap} key {self.key}"
         return f"{self.kind}/{self.name}"
+
+
+def components(site: Site) -> List[str]:
+    """The component label values of a workload (its own labels, then its pods'); none for a pod template."""
+    if site.configmap is not None:
+        return []
+    found = [labels.get(key) for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS]
+    return list(dict.fromkeys(c for c in found if c))
+
+
+def is_airflow(site: Site) -> bool:
+    """A worker pod template, or a workload of an Airflow component (see AIRFLOW_COMPONENTS)."""
+    return site.configmap is not None or any(c in AIRFLOW_COMPONENTS for c in components(site))
+
+
+def is_hook(data: Any) -> bool:
+    """Is this object a Helm hook (annotation `helm.sh/hook`)?"""
+    annotations = dig(data, ("metadata", "annotations"))
+    return isinstance(annotations, dict) and annotations.get(HOOK_ANNOTATION) is not None
 
 
 def dig(data: Any, path: Tuple[str, ...]) -> Any:
@@ -119,9 +153,10 @@ def is_pod_template_text(value: Any) -> bool:
 def target_matches(target: Target, site: Site) -> bool:
     if target.pod_template:
         return site.configmap is not None
+    if target.airflow:
+        return is_airflow(site)
     if target.component is not None:
-        return site.configmap is None and any(
-            labels.get(key) == target.component for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS)
+        return target.component in components(site)
     if target.kind == "ConfigMap" or site.configmap is not None:
         if target.kind != "ConfigMap" or site.configmap is None:
             return False
@@ -213,7 +248,7 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
             return None
         path = paths[0]
         return VolumeSpec(name=_free_name(pod_spec, "logs", claim_templates), claim=claim, mount_path=path,
-                          replace=True, containers=(str(main.get("name")),), origin="--logs-claim")
+                          replace=True, containers=(str(main.get("name")),), origin=LOGS_READER)
     holders: Dict[str, List[str]] = {}  # volume mounted at the log path -> the containers that do
     for container in users:
         for mount in _mounts(container):
@@ -234,7 +269,7 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
     if main is not None and not any(_norm(m.get("mountPath")) == path for m in _mounts(main)):
         movers.append(main)
     names = tuple(dict.fromkeys(str(c.get("name")) for c in movers))
-    return VolumeSpec(name=name, claim=claim, mount_path=path, replace=True, containers=names, origin="--logs-claim")
+    return VolumeSpec(name=name, claim=claim, mount_path=path, replace=True, containers=names, origin=LOGS_CLAIM)
 
 
 def _only_logs(mounts: List[Dict[str, Any]], paths: List[str]) -> bool:
@@ -259,8 +294,7 @@ def _main_container(site: Site, containers: List[Dict[str, Any]]) -> Optional[Di
     Bitnami charts), else the first. None for other pods and for pod templates."""
     if site.configmap is not None or not containers:
         return None
-    components = [labels.get(key) for labels in (site.labels, site.pod_labels) for key in COMPONENT_LABELS]
-    component = next((c for c in components if c in LOG_READING_COMPONENTS), None)
+    component = next((c for c in components(site) if c in LOG_READING_COMPONENTS), None)
     if component is None:
         return None
     named = [c for c in containers if c.get("name") in (component, f"airflow-{component}")]
@@ -275,7 +309,7 @@ def _task_logs(site: Site, pod_spec: Any, claim: str) -> Optional[VolumeSpec]:
     if site.configmap is None or not (pod_spec is None or isinstance(pod_spec, dict)) or containers not in (None, []):
         return None
     return VolumeSpec(name=_free_name(pod_spec, "logs"), claim=claim, mount_path=log_paths(pod_spec)[0], replace=True,
-                      origin="--logs-claim")
+                      origin=LOGS_CLAIM)
 
 
 def _free_name(pod_spec: Any, wanted: str, claim_templates: Any = None) -> str:

@@ -239,7 +239,7 @@ def test_schema_describes_the_fields_the_loader_knows(schema):
     assert set(volume["properties"]) == {"name", "claimName", "mountPath", "readOnly", "subPath", "replace",
                                          "targets", "containers", "create"}
     assert set(volume["properties"]["create"]["properties"]) == {"storage", "accessModes", "storageClassName",
-                                                                 "volumeMode"}
+                                                                 "volumeMode", "keep"}
 
 
 # == --report ==========================================================================================
