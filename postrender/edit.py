@@ -59,6 +59,7 @@ class Ledger:
     components: Set[str] = field(default_factory=set)  # component label values of the workloads seen
     airflow: bool = False  # the stream holds a worker pod template or an Airflow component workload
     plain: bool = False  # the stream holds an object that is not a Helm hook
+    content: bool = False  # the stream holds a document that is more than comments and blank lines
     logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
     writers: Dict[str, List[Writer]] = field(default_factory=dict)  # claim -> who mounts it read-write
 

@@ -88,6 +88,9 @@ class Pipeline:
         self.output.write(text)
         ledger.findings += created
         self.editor.finish()
+        if not ledger.content:  # only whitespace, comments and `---`: nothing for kubectl or Helm (contract)
+            self.output.close()
+            self.output = Output()
         return ledger
 
     def _waiting(self) -> List[_Waiting]:
@@ -111,6 +114,7 @@ class Pipeline:
         """The bytes to write for one chunk (b'' when it went into a slot)."""
         if chunk.blank:
             return chunk.raw
+        self.ledger.content = True
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy

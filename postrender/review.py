@@ -208,6 +208,8 @@ def diff_stream(stream: Stream, chunks: Iterable[Chunk], spec: Spec,
         output.copy_to(buffer)
     finally:
         output.close()
+    if not ledger.content:  # an empty input's output is empty by rule, not by an edit: nothing to review
+        return "", ledger
     buffer.seek(0)
     before = [_decode(chunk) for chunk in kept]
     after = [_decode(chunk) for chunk in Stream(buffer)]

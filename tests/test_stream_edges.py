@@ -1,8 +1,7 @@
 """Streams at the edges (issue 13): empty input, streams of Helm hooks only, and what `create:` emits.
 
-- Empty input (whitespace, comments, `---` only) gives no object and exit 0, even with `create:`:
-  the input's bytes come back as they were (comment-only documents are kept, as everywhere), no
-  claim is appended and nothing is warned about; `--diff` shows nothing.
+- Empty input (whitespace, comments, `---` only) gives empty output and exit 0, even with
+  `create:` (the contract): no claim is appended and nothing is warned about; `--diff` shows nothing.
 - A claim is created only for a volume injected into (or found in) an object of this stream, once
   per claim, after the objects, and never into a stream whose every object is a Helm hook (Helm
   4.2's `separate` post-render strategy sends the hooks on their own).
@@ -71,8 +70,7 @@ def spec_of(text: str) -> Spec:
 @pytest.mark.parametrize("stream", list(EMPTY_INPUTS.values()), ids=list(EMPTY_INPUTS))
 def test_empty_input_gives_no_object_and_no_claim_even_with_create(tmp_path, stream):
     result = ok(run_cli(["-c", write_spec(tmp_path, CREATE), "--report", str(tmp_path / "r.json")], stream))
-    assert result.stdout == stream  # no object in, none out: the comments stay as they were
-    assert load_all(result.stdout) == []
+    assert result.stdout == b""  # nothing in, nothing out
     assert result.stderr == b""
     assert json.loads((tmp_path / "r.json").read_text()) == {"changes": [], "warnings": []}
 
@@ -86,12 +84,12 @@ def test_empty_input_diff_is_empty(tmp_path, stream):
 def test_empty_input_with_the_shorthands_is_quiet():
     for args in (["--logs-claim", "airflow-logs"], ["--volume", "data=airflow-data:/data"]):
         result = ok(run_cli(args, b"---\n# Source: x\n"))
-        assert result.stdout == b"---\n# Source: x\n" and result.stderr == b""
+        assert result.stdout == b"" and result.stderr == b""
 
 
 def test_empty_stream_unit():
     out, ledger = run(b"---\n# c\n", spec_of(CREATE))
-    assert out == b"---\n# c\n"
+    assert out == b""
     assert ledger.findings == [] and not ledger.plain
 
 
