@@ -312,7 +312,9 @@ def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no
         _exit_with_failure("postrender plugin: %s is incomplete or damaged (%s: %s); reinstall it: helm plugin "
                            "uninstall postrender, then helm plugin install <release tarball>"
                            % (plugin_dir, type(exc).__name__, exc))
-    if "_ruamel_yaml" not in sys.modules:
+    from postrender.yamlio.loader import PURE_PYTHON
+
+    if PURE_PYTHON:
         _pure_python_mode(layout, __version__)
     sys.argv = ["postrender"] + list(argv)
     try:
@@ -332,15 +334,8 @@ def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no
 
 
 def _pure_python_mode(layout: str, version: str) -> None:
-    """ruamel.yaml without its C extension: make its pure-Python loader usable, and say so once."""
-    from ruamel.yaml import loader
-
-    # ruamel.yaml 0.19's composer reads `loader.max_depth`, which its old-style SafeLoader (the
-    # one postrender.yamlio falls back to) never sets; None means no limit there (yamlio bounds the
-    # depth itself). Without this every document fails with an AttributeError.
-    if not hasattr(loader.SafeLoader, "max_depth"):
-        loader.SafeLoader.max_depth = None
-    _libyaml_empty_value_marks()
+    """ruamel.yaml without its C extension (postrender.yamlio makes its pure loader agree with
+    libyaml): say so once, in a release, where the C extension was meant to be there."""
     if layout != "release":
         return
     import platform
@@ -351,32 +346,3 @@ def _pure_python_mode(layout: str, version: str) -> None:
               "Speed). The release carries it for CPython 3.9-3.14 on Linux x86_64 and aarch64 (glibc); "
               "POSTRENDER_PYTHON can point at one of those. (Said once per interpreter.)"
               % (sys.implementation.name, sys.version.split()[0], platform.system(), platform.machine()))
-
-
-def _libyaml_empty_value_marks() -> None:
-    """Give the pure-Python parser libyaml's position for an empty mapping value (`subPath:`).
-
-    postrender edits text at node positions taken from libyaml. For `key:` with no value, libyaml
-    puts the empty scalar right after the colon; ruamel.yaml's pure parser puts it at the next
-    token, often on a later line (a mount list would then grow after the next key). Both make the
-    empty scalar with one mark object for start and end, which no other scalar event has.
-    """
-    from ruamel.yaml import parser
-    from ruamel.yaml.events import ScalarEvent
-    from ruamel.yaml.tokens import ValueToken
-
-    stock = parser.Parser.parse_block_mapping_value
-    if getattr(stock, "_postrender_libyaml_marks", False):
-        return
-
-    def parse_block_mapping_value(self: "parser.Parser") -> object:
-        colon = self.scanner.peek_token() if self.scanner.check_token(ValueToken) else None
-        event = stock(self)
-        if (colon is not None and type(event) is ScalarEvent and event.value == ""
-                and event.start_mark is event.end_mark and event.implicit == (True, False)):
-            event.start_mark = event.end_mark = colon.end_mark
-        return event
-
-    parse_block_mapping_value._postrender_libyaml_marks = True  # type: ignore[attr-defined]
-    parser.Parser.parse_block_mapping_value = parse_block_mapping_value
-

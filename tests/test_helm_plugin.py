@@ -132,34 +132,3 @@ def test_note_once_without_a_log_does_not_mark(state, tmp_path):
     (state / "postrender.log").symlink_to(tmp_path / "victim")
     assert not helm_plugin.note_once("k", "note")
     assert not (state / "noted-k").exists(), "it will be said once a log can be written"
-
-
-def test_pure_python_shims_match_libyaml_marks():
-    """Without the C extension, ruamel.yaml 0.19's pure SafeLoader fails (no max_depth) and puts an
-    empty value (`subPath:`) on the next token's line; the shims fix both (run in a child: they patch
-    ruamel.yaml globally)."""
-    text = "a:\n  m:\n    - name: x\n      subPath: \n  v:    \n    - 1\n"
-    code = r"""
-import sys
-from ruamel.yaml.cyaml import CSafeLoader
-from ruamel.yaml.loader import SafeLoader
-text = sys.argv[1]
-def marks(loader):
-    seq = loader(text).get_single_node().value[0][1].value[0][1]
-    item = seq.value[0]
-    sub = item.value[1][1]
-    return (seq.end_mark.line, item.end_mark.line, sub.start_mark.line, sub.start_mark.column, sub.end_mark.column)
-try:
-    marks(SafeLoader)
-    print("no-failure")
-except AttributeError:
-    print("max_depth")
-from postrender import helm_plugin
-helm_plugin._pure_python_mode("checkout", "0")
-print(marks(SafeLoader) == marks(CSafeLoader), marks(CSafeLoader))
-"""
-    proc = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    first, second = proc.stdout.splitlines()
-    assert first == "max_depth", "ruamel.yaml changed: check whether the shim is still needed"
-    assert second == "True (4, 4, 3, 14, 14)"

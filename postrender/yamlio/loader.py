@@ -9,8 +9,32 @@ from typing import Any, Union
 
 try:  # libyaml: an order of magnitude faster and gives the same marks
     from ruamel.yaml.cyaml import CSafeLoader as Loader
-except ImportError:  # pragma: no cover - pure Python fallback
-    from ruamel.yaml.loader import SafeLoader as Loader
+
+    PURE_PYTHON = False
+except ImportError:  # no C extension for this interpreter: the pure-Python loader, made to agree
+    from ruamel.yaml.loader import SafeLoader
+    from ruamel.yaml.events import ScalarEvent
+    from ruamel.yaml.tokens import ValueToken
+
+    PURE_PYTHON = True
+
+    class Loader(SafeLoader):  # type: ignore[no-redef]
+        """ruamel.yaml's pure SafeLoader, with libyaml's marks where postrender edits at them."""
+
+        # ruamel.yaml 0.19's composer reads it, and its old-style SafeLoader never sets it (every
+        # document would fail); None is no limit there: limits.py bounds the depth itself.
+        max_depth = None
+
+        def parse_block_mapping_value(self) -> Any:
+            """For `key:` with no value, libyaml puts the empty scalar right after the colon; the
+            pure parser at the next token, often a later line (an edit would land after the next
+            key). Both give that scalar one mark for start and end, which no other scalar has."""
+            colon = self.scanner.peek_token() if self.scanner.check_token(ValueToken) else None
+            event = super().parse_block_mapping_value()
+            if (colon is not None and type(event) is ScalarEvent and event.value == ""
+                    and event.start_mark is event.end_mark and event.implicit == (True, False)):
+                event.start_mark = event.end_mark = colon.end_mark
+            return event
 
 Text = Union[str, bytes]
 
