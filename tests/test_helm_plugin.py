@@ -5,8 +5,6 @@ in a 0700 directory of ours, and kept bounded. Each test points XDG_STATE_HOME a
 """
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
