@@ -34,7 +34,7 @@ from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
 from .read import Chunk
-from .spec import Spec, _Checker, layer, volumes_from_node
+from .spec import Spec, layer, volumes_from_node
 from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
 from .targets import object_identity
 from .yamlio import compose, dump_block, to_data
@@ -207,7 +207,7 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
             raise SpecError("functionConfig has both `volumes` and `spec`", where,
                             hint="give the `volumes:` list either at the top level or under `spec:`, not both")
         try:
-            volumes = volumes_from_node(config, _Checker("functionConfig"))
+            volumes = volumes_from_node(config, "functionConfig")
         except SpecError as exc:
             if exc.where.line is not None:
                 exc.where = exc.where.but(line=file_line(exc.where.line - 1))

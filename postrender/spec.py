@@ -341,10 +341,15 @@ def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
         root = compose(text, Where(source=source))
     except InputError as exc:
         raise SpecError(exc.message, exc.where) from None
-    return volumes_from_node(root, checker)
+    return _volumes(root, checker)
 
 
-def volumes_from_node(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
+def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
+    """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
+    return _volumes(root, _Checker(source))
+
+
+def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
