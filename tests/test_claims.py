@@ -10,9 +10,12 @@ def volume(name, claim, create=CREATE):
     return VolumeSpec(name=name, claim=claim, mount_path=f"/{name}", create=create)
 
 
-def test_one_claim_per_name_and_none_the_stream_declares():
-    volumes = [volume("a", "shared"), volume("b", "shared"), volume("c", "declared"), volume("d", "x", None)]
-    assert [v.name for v in claims_needed(volumes, declared={"declared"})] == ["a"]
+def test_one_claim_per_name_only_if_used_and_none_the_stream_declares():
+    volumes = [volume("a", "shared"), volume("b", "shared"), volume("c", "declared"), volume("d", "x", None),
+               volume("e", "unused")]
+    used = {"shared", "declared", "x"}
+    assert [v.name for v in claims_needed(volumes, declared={"declared"}, used=used)] == ["a"]
+    assert claims_needed(volumes, declared=set(), used=used, only_hooks=True) == []
 
 
 def test_helm3_claims_get_a_source_line_and_helm4_claims_the_filename_annotation():
