@@ -12,7 +12,9 @@ capture and on random streams.
 The first error in stream order wins: an error in the first part stops the
 child. When the child fails for a reason other than the input, this process
 transforms the second part itself (a bug then surfaces as it would without a
-child). The child is always reaped.
+child). The child is always reaped, and it dies with this process: the kernel kills it when
+its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
+reaps it before the parent goes on to die of it.
 
 Larger streams stay on the streaming path (memory stays flat), so do small
 ones (a fork costs more than it saves), and so does everything where fork is
@@ -87,11 +89,14 @@ def _split(chunks: List[Chunk]) -> int:
 def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec) -> Tuple[Output, Ledger]:
     """The stream whose chunks are `first` + `second`, the second part transformed in a child."""
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
         os.close(read_end)
+        _die_with(parent)
         _child(write_end, second, spec)
     os.close(write_end)
+    previous = _on_sigterm_kill(pid)
     pipeline = Pipeline(spec, hold=True)
     try:
         try:
@@ -110,6 +115,59 @@ def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec)
     except BaseException:
         pipeline.output.close()
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Have the kernel kill this (forked) process when its parent dies, however it dies (SIGKILL
+    included); a parent that died before this took effect is seen as a changed parent pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:  # not Linux (or no ctypes): the parent's SIGTERM handler still kills us
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _on_sigterm_kill(pid: int) -> Optional[object]:
+    """While the child runs, a SIGTERM to this process kills and reaps the child first, then takes
+    its usual course; returns the handler to put back (None when none was installed)."""
+    def handler(signum: int, frame: object) -> None:
+        _reap(pid, kill=True)
+        signal.signal(signal.SIGTERM, previous)
+        os.kill(os.getpid(), signal.SIGTERM)  # as it would have gone without us (by default: die of it)
+
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous == signal.SIG_IGN:
+            return None  # SIGTERM does not end this process: the child goes on with it
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: only the child's parent-death signal guards it
+        return None
+    if previous is None:  # a handler not installed from Python: the default is the best we can restore
+        previous = signal.SIG_DFL
+    return previous
+
+
+def _reap(pid: int, kill: bool) -> None:
+    """Wait for the child (killing it first with `kill`); a child already reaped is left alone
+    (its pid may be another process's by now)."""
+    try:
+        if kill and os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return  # it had ended, and is reaped now
+        if kill:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _child(write_end: int, chunks: List[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
@@ -144,7 +202,7 @@ def _receive(read_end: int, pid: int) -> object:
     except BaseException:
         _stop(None, pid)
         raise
-    os.waitpid(pid, 0)
+    _reap(pid, kill=False)
     try:
         return pickle.loads(data) if data else None
     except Exception:  # pragma: no cover - a truncated hand-over
@@ -154,8 +212,4 @@ def _receive(read_end: int, pid: int) -> object:
 def _stop(read_end: Optional[int], pid: int) -> None:
     if read_end is not None:
         os.close(read_end)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:  # pragma: no cover
-        pass
-    os.waitpid(pid, 0)
+    _reap(pid, kill=True)
