@@ -53,6 +53,7 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
 
 @dataclass
 class Chunk:
+    __slots__ = ("index", "first_line", "raw")  # a stream may hold millions of tiny documents
     index: int  # 1-based document number
     first_line: int  # 0-based stream line of the chunk's first line
     raw: bytes

@@ -34,6 +34,10 @@ from .spec import Spec
 
 MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
 MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
+# ... nor above this many documents: each held one costs ~150 bytes beside its text, and a stream of
+# tiny documents gains nothing from a second process (its documents are only copied, in runs). A
+# Helm render of MAX_BYTES holds ~25,000.
+MAX_DOCUMENTS = 64 * 1024
 
 
 def usable_cpus() -> int:
@@ -58,13 +62,14 @@ def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, chunks: 
 
 
 def _hold(chunks: Iterator[Chunk]) -> Tuple[List[Chunk], Optional[Iterator[Chunk]]]:
-    """The stream's chunks, and None; or the first ones past MAX_BYTES and the rest of the stream."""
+    """The stream's chunks, and None; or the first ones past MAX_BYTES (or MAX_DOCUMENTS) and the rest
+    of the stream."""
     held: List[Chunk] = []
     size = 0
     for chunk in chunks:
         held.append(chunk)
         size += len(chunk.raw)
-        if size > MAX_BYTES:
+        if size > MAX_BYTES or len(held) > MAX_DOCUMENTS:
             return held, chunks
     return held, None
 

@@ -393,6 +393,27 @@ def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
         _dispose(loader)
 
 
+def parses_cleanly(text: Text) -> bool:
+    """Does libyaml parse `text` (a run of small documents) without an error, with nothing that
+    `check_syntax` would look at closer (a possible alias, a deep block prefix)? The caller keeps each
+    document's flow brackets under MAX_DEPTH // 2 and checks each one alone when this says no."""
+    if _may_alias(text):
+        return False
+    for start in range(0, len(text), _STEP):  # `_may_be_deep`'s prefix test (no line crosses documents)
+        if _PREFIX_RUN in text[start:start + _STEP + len(_PREFIX_RUN)].translate(_PREFIX_CHARS):
+            return False
+    loader = _loader(text)
+    try:
+        if not hasattr(loader, "raw_parse"):  # pragma: no cover - pure Python fallback
+            return False
+        loader.raw_parse()
+    except YAMLError:
+        return False
+    finally:
+        _dispose(loader)
+    return True
+
+
 _CONSTRUCTOR = None
 
 
