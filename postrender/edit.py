@@ -41,7 +41,8 @@ class Ledger:
     template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]] = field(default_factory=dict)
     matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
     claim_users: Dict[str, Set[str]] = field(default_factory=dict)  # claim -> sites using it
-    declared_modes: Dict[str, List[str]] = field(default_factory=dict)  # claim -> accessModes in the stream
+    # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
+    declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
     templates: int = 0  # embedded pod templates seen
     helm4: bool = False  # the input carried Helm 4's filename annotations
 
@@ -56,7 +57,7 @@ class Ledger:
                 mine |= theirs
             elif isinstance(mine, list):
                 mine.extend(theirs)
-            elif spec.name == "declared_modes":  # a later declaration of a claim replaces an earlier one
+            elif spec.metadata.get("merge") == "replace":
                 mine.update(theirs)
             else:  # dicts of lists or sets: per key
                 for key, value in theirs.items():

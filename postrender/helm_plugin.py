@@ -15,8 +15,10 @@ not a mapping, `helm template/install/upgrade` fails with
 So in plugin mode a failure is delivered three ways:
 
 - on the controlling terminal (/dev/tty), when there is one;
-- appended, with a timestamp, to ${XDG_STATE_HOME:-~/.local/state}/postrender/postrender.log
-  (or postrender.log in the plugin directory when that one cannot be written);
+- appended, with a timestamp, to ${XDG_STATE_HOME:-~/.local/state}/postrender/postrender.log:
+  a directory of ours made 0700, a file made 0600, opened without following a symlink (O_NOFOLLOW,
+  relative to the opened directory) and only when it is a regular file of ours; past 1 MiB it
+  moves to postrender.log.1 (one old generation kept), and one entry holds at most 64 KiB;
 - as the text returned by deliver_failure(): one YAML block scalar, never an object, that the CLI
   prints on stdout and then exits with PLUGIN_FAILURE_EXIT_CODE (0, or Helm would hide it).
 
@@ -24,16 +26,21 @@ Plugin mode is HELM_PLUGIN_NAME=postrender, which Helm 4 sets for this plugin's 
 inherited value). Helm 3 CLI plugins (helm-diff, helm-secrets, ...) also export HELM_PLUGIN_NAME and
 HELM_PLUGIN_DIR, and a post-renderer they start inherits them: under Helm 3 stderr is shown and the
 normal empty-stdout failure is right, so those other names do not count.
-bin/postrender-plugin applies the same rules to the failures of the launcher itself.
+bin/postrender-plugin applies the same rules to the failures of the launcher itself, and starts
+postrender through launch() below.
 """
 import os
+import stat
+import sys
 import time
-from typing import Optional
+from typing import List, Optional
 
 PLUGIN_NAME = "postrender"
 PLUGIN_FAILURE_EXIT_CODE = 0  # Helm 4 hides stdout of a plugin that exits non-zero
 LOG_NAME = "postrender.log"
 _LOG_ROTATE_BYTES = 1 << 20
+_LOG_ENTRY_BYTES = 64 << 10
+UNUSABLE_EXIT_CODE = 97  # launch() in a source checkout: this interpreter cannot import postrender
 
 
 def running_as_helm_plugin() -> bool:
@@ -61,24 +68,99 @@ def _headed(message: str) -> str:
     return text if text.startswith(("postrender:", "postrender plugin:")) else "postrender: " + text
 
 
-def _append_log(text: str) -> Optional[str]:
-    """Append text to the first writable log file; return its path, or None."""
-    candidates = [state_log_path()]
-    plugin_dir = os.environ.get("HELM_PLUGIN_DIR")
-    if plugin_dir:
-        candidates.append(os.path.join(plugin_dir, LOG_NAME))
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    for path in candidates:
+def _private_dir(path: str) -> int:
+    """Open the log directory (made 0700 where missing, parents too) without following a symlink;
+    it must be ours, and loses any group/other permission. Returns the open descriptor."""
+    missing = []
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    for new in reversed(missing):
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if os.path.exists(path) and os.path.getsize(path) > _LOG_ROTATE_BYTES:
-                os.replace(path, path + ".1")
-            with open(path, "a", encoding="utf-8") as log:
-                log.write("%s [pid %d] %s\n" % (stamp, os.getpid(), text.replace("\n", "\n    ")))
-            return path
+            os.mkdir(new, 0o700)
+        except FileExistsError:
+            pass
+        path = new
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise PermissionError("%s is not ours" % path)
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, 0o700)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_private(dir_fd: int, name: str, flags: int) -> int:
+    """Open name in dir_fd, never through a symlink; only a regular file of ours with one link."""
+    fd = os.open(name, flags | os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, 0o600,
+                 dir_fd=dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_nlink != 1:
+            raise PermissionError("%s is not a regular file of ours" % name)
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _append_log(text: str) -> Optional[str]:
+    """Append text to the log file; return its path, or None when it cannot be written safely."""
+    path = state_log_path()
+    entry = "%s [pid %d] %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S%z"), os.getpid(), text.replace("\n", "\n    "))
+    data = entry.encode("utf-8", "replace")
+    if len(data) > _LOG_ENTRY_BYTES:
+        data = data[:_LOG_ENTRY_BYTES - 40] + b"\n    ... (cut: entry over 64 KiB)\n"
+    try:
+        dir_fd = _private_dir(os.path.dirname(path))
+    except OSError:
+        return None
+    try:
+        fd = _open_private(dir_fd, LOG_NAME, os.O_APPEND | os.O_CREAT)
+        try:
+            if os.fstat(fd).st_size > _LOG_ROTATE_BYTES:
+                os.rename(LOG_NAME, LOG_NAME + ".1", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+                os.close(fd)
+                fd = -1
+                fd = _open_private(dir_fd, LOG_NAME, os.O_APPEND | os.O_CREAT)
+            os.write(fd, data)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        return path
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
+
+
+def note_once(key: str, message: str) -> bool:
+    """Log message once per key (a marker file beside the log remembers it). True when logged now."""
+    marker = "noted-" + "".join(c if c.isalnum() or c in ".-_" else "_" for c in key)
+    try:
+        dir_fd = _private_dir(os.path.dirname(state_log_path()))
+    except OSError:
+        return False
+    try:
+        os.close(_open_private(dir_fd, marker, os.O_CREAT | os.O_EXCL))
+    except OSError:  # noted before (or cannot note: then do not log it every time either)
+        os.close(dir_fd)
+        return False
+    if _append_log(_headed(message)) is None:
+        try:
+            os.unlink(marker, dir_fd=dir_fd)
         except OSError:
-            continue
-    return None
+            pass
+        os.close(dir_fd)
+        return False
+    os.close(dir_fd)
+    return True
 
 
 def _to_tty(text: str) -> None:
@@ -117,3 +199,111 @@ def deliver_warning(message: str) -> None:
         text = _headed(message)
         _to_tty(text)
         _append_log(text)
+
+
+def _exit_with_failure(message: str) -> None:
+    """A launcher failure: delivered as deliver_failure does in plugin mode, on stderr otherwise."""
+    sys.stderr.write(_headed(message) + "\n")
+    out = deliver_failure(message)
+    if out is None:
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    os._exit(PLUGIN_FAILURE_EXIT_CODE)
+
+
+def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no cover - exits the process
+    """Run postrender for bin/postrender-plugin, whose isolated interpreter already has the plugin's
+    code first on sys.path: lib/ of a release tarball, or the root of a source checkout.
+
+    Release layout: lib/py3X/ (a dependency pinned for this Python only) goes first as well. When
+    no bundled C extension of ruamel.yaml.clib fits this interpreter, ruamel.yaml runs in its pure-
+    Python mode: slower, same output; the log says so once per plugin version and interpreter.
+    Checkout layout: an interpreter that cannot import postrender exits UNUSABLE_EXIT_CODE before
+    reading stdin, and the launcher tries the next one.
+    """
+    if sys.version_info < (3, 9):
+        _exit_with_failure("postrender plugin: Python %s (%s) is too old: 3.9 or newer is needed; put one first on "
+                           "PATH as python3, or set POSTRENDER_PYTHON to it" % (sys.version.split()[0], sys.executable))
+    if layout == "release":
+        extra = os.path.join(plugin_dir, "lib", "py%d%d" % sys.version_info[:2])
+        if os.path.isdir(extra):
+            sys.path.insert(0, extra)
+    try:
+        from postrender import __version__
+        from postrender.cli import main
+    except Exception as exc:
+        if layout != "release":
+            os._exit(UNUSABLE_EXIT_CODE)
+        _exit_with_failure("postrender plugin: %s is incomplete or damaged (%s: %s); reinstall it: helm plugin "
+                           "uninstall postrender, then helm plugin install <release tarball>"
+                           % (plugin_dir, type(exc).__name__, exc))
+    if "_ruamel_yaml" not in sys.modules:
+        _pure_python_mode(layout, __version__)
+    sys.argv = ["postrender"] + list(argv)
+    try:
+        code = main()
+    except BaseException as exc:  # main() reports its own failures; this is for what escapes it
+        if isinstance(exc, SystemExit):
+            raise
+        import traceback
+
+        _exit_with_failure("internal error:\n" + traceback.format_exc())
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
+def _pure_python_mode(layout: str, version: str) -> None:
+    """ruamel.yaml without its C extension: make its pure-Python loader usable, and say so once."""
+    from ruamel.yaml import loader
+
+    # ruamel.yaml 0.19's composer reads `loader.max_depth`, which its old-style SafeLoader (the
+    # one postrender.yamlio falls back to) never sets; None means no limit there (yamlio bounds the
+    # depth itself). Without this every document fails with an AttributeError.
+    if not hasattr(loader.SafeLoader, "max_depth"):
+        loader.SafeLoader.max_depth = None
+    _libyaml_empty_value_marks()
+    if layout != "release":
+        return
+    import platform
+
+    note_once("pure-python-%s-%s-%s" % (version, sys.implementation.cache_tag, platform.machine()),
+              "postrender plugin: note: no bundled C extension of ruamel.yaml.clib fits %s %s on %s %s, so "
+              "YAML is parsed in ruamel.yaml's pure-Python mode: same output, several times slower (README, "
+              "Speed). The release carries it for CPython 3.9-3.14 on Linux x86_64 and aarch64 (glibc); "
+              "POSTRENDER_PYTHON can point at one of those. (Said once per interpreter.)"
+              % (sys.implementation.name, sys.version.split()[0], platform.system(), platform.machine()))
+
+
+def _libyaml_empty_value_marks() -> None:
+    """Give the pure-Python parser libyaml's position for an empty mapping value (`subPath:`).
+
+    postrender edits text at node positions taken from libyaml. For `key:` with no value, libyaml
+    puts the empty scalar right after the colon; ruamel.yaml's pure parser puts it at the next
+    token, often on a later line (a mount list would then grow after the next key). Both make the
+    empty scalar with one mark object for start and end, which no other scalar event has.
+    """
+    from ruamel.yaml import parser
+    from ruamel.yaml.events import ScalarEvent
+    from ruamel.yaml.tokens import ValueToken
+
+    stock = parser.Parser.parse_block_mapping_value
+    if getattr(stock, "_postrender_libyaml_marks", False):
+        return
+
+    def parse_block_mapping_value(self: "parser.Parser") -> object:
+        colon = self.scanner.peek_token() if self.scanner.check_token(ValueToken) else None
+        event = stock(self)
+        if (colon is not None and type(event) is ScalarEvent and event.value == ""
+                and event.start_mark is event.end_mark and event.implicit == (True, False)):
+            event.start_mark = event.end_mark = colon.end_mark
+        return event
+
+    parse_block_mapping_value._postrender_libyaml_marks = True  # type: ignore[attr-defined]
+    parser.Parser.parse_block_mapping_value = parse_block_mapping_value
+

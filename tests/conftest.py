@@ -16,15 +16,13 @@ KUBERNETES_VERSION = "1.35.0"
 
 
 def run_cli(args: List[str], stdin: bytes = b"", env: Optional[Dict[str, str]] = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    """The real console entry point in a child process (as Helm runs it)."""
-    full_env = dict(os.environ)
-    full_env.pop("HELM_PLUGIN_NAME", None)
-    full_env.pop("HELM_PLUGIN_DIR", None)
-    full_env.pop("POSTRENDER_CONFIG", None)
+            timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """The real console entry point in a child process (as Helm runs it), in an environment
+    without the caller's POSTRENDER_* and HELM_* settings (plus `env`)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "postrender", *args], input=stdin, capture_output=True,
-                          env=full_env, timeout=timeout, cwd=ROOT)
+                          env=full_env, timeout=timeout, cwd=cwd)
 
 
 def load_all(text: Any) -> List[Any]:

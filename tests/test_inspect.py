@@ -2,14 +2,14 @@
 volumes (and what backs them) and mounts, as a table for people or JSON for scripts."""
 import io
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+
+from conftest import run_cli
 
 from postrender.inventory import describe_source, inspect_stream, inventory
 
@@ -21,9 +21,7 @@ RENDERS = ROOT.parent / "shared" / "airflow-renders"
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
-    return subprocess.run([sys.executable, "-m", "postrender", *args], input=stdin, capture_output=True,
-                          env=env, cwd=ROOT, timeout=120)
+    return run_cli(list(args), stdin)
 
 
 def as_json(data: bytes) -> Dict[str, Any]:

@@ -6,14 +6,13 @@ The Airflow ResourceLists are built from the bundled render of the official char
 """
 import copy
 import hashlib
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+
+from conftest import run_cli
 
 from postrender.krm import is_resource_list, run_krm, KrmFailure
 from postrender.read import Chunk
@@ -35,10 +34,7 @@ SPEC = {
 
 # -- helpers ---------------------------------------------------------------------------------------
 def postrender(stdin, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
-    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-    return subprocess.run([sys.executable, "-m", "postrender", *args], input=data, capture_output=True,
-                          env=env, timeout=120)
+    return run_cli(list(args), stdin.encode("utf-8") if isinstance(stdin, str) else stdin)
 
 
 def load(text):

@@ -9,16 +9,16 @@ cannot drift apart.
 import hashlib
 import io
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import jsonschema
 import pytest
 from ruamel.yaml import YAML
+
+from conftest import run_cli
 
 from postrender.errors import SpecError
 from postrender.read import Stream
@@ -37,9 +37,7 @@ TEMPLATE_KEY = "pod_template_file.yaml"
 
 # -- helpers ------------------------------------------------------------------------------------------
 def cli(*args: str, stdin: bytes = b"", cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
-    return subprocess.run([sys.executable, "-m", "postrender", *args], input=stdin, capture_output=True,
-                          env=env, cwd=cwd, timeout=120)
+    return run_cli(list(args), stdin, cwd=cwd)
 
 
 def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:

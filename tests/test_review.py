@@ -17,6 +17,8 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from conftest import run_cli
+
 from postrender import review
 from postrender.inventory import inventory
 from postrender.pipeline import transform_in_one_process
@@ -51,11 +53,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # -- helpers ------------------------------------------------------------------------------------------
 def cli(*args: str, stdin: bytes = b"", env_extra: Dict[str, str] = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
-    env.pop("NO_COLOR", None)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "postrender", *args], input=stdin, capture_output=True,
-                          env=env, cwd=ROOT, timeout=120)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("NO_COLOR", raising=False)  # colour is decided by the tests
+        return run_cli(list(args), stdin, env_extra)
 
 
 def spec_file(tmp_path: Path, text: str = SPEC) -> str:

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Benchmark: what the Helm 4 plugin release costs at start-up, and its pure-Python mode.
+
+    .venv/bin/python bench/plugin.py               # `make bench` runs it after bench/run.py
+    .venv/bin/python bench/plugin.py --runs 21
+
+Builds the release tarball (unsigned, tools/build_plugin.py) into bench/out/plugin/, unpacks it
+as `helm plugin install` would into a HELM_PLUGINS directory of its own, beside a plugin `console`
+whose command is this checkout's console script (.venv/bin/postrender): the same work without the
+launcher. Rows, each the median of --runs timed runs after a warm-up, in alternating order:
+
+  helm template               plain Helm 4 on tests/fixtures/chart, no post-renderer
+  helm template + plugin      --post-renderer postrender (the release: launcher, python3 -I -S)
+  helm template + console     --post-renderer console (the console script directly)
+  launcher / console script   the two run by hand on one Helm 4 render (no Helm), --logs-claim
+  pure-Python mode            the launcher with no C extension, on 1 and 20 releases
+
+The launcher runs the interpreter the console script's venv was made from (POSTRENDER_PYTHON), so
+the rows compare the same Python; a pyenv shim as `python3` would add its own start-up on top.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out" / "plugin"
+sys.path.insert(0, str(BENCH))
+import streams  # noqa: E402  (bench/streams.py)
+
+HELM4 = Path(os.environ.get("HELM4") or ROOT / ".cache" / "bin" / "v35" / "helm")
+CHART = ROOT / "tests" / "fixtures" / "chart"
+CONSOLE = ROOT / ".venv" / "bin" / "postrender"
+RENDER = ROOT / "examples" / "airflow-1.19.0-helm3.yaml"
+CLAIM = "airflow-log-pvc"
+
+
+def timed(argv, env, stdin_path=None):
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        start = time.perf_counter()
+        proc = subprocess.run(argv, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"bench/plugin.py: {argv[0]} failed ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
+    return seconds, proc.stdout
+
+
+def setup(env):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build_plugin.py"), "--dest", str(OUT / "dist"),
+                           "--helm", str(HELM4)], env={k: v for k, v in os.environ.items()
+                                                       if k not in ("HELM_SIGN_KEY", "HELM_KEYRING")},
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    plugins = OUT / "plugins"
+    shutil.rmtree(plugins, ignore_errors=True)
+    plugins.mkdir(parents=True)
+    tgz = next((OUT / "dist").glob("postrender-*.tgz"))
+    with tarfile.open(tgz) as tar:
+        tar.extractall(plugins)  # what `helm plugin install` puts in the plugins directory
+    pure = OUT / "pure" / "postrender"
+    shutil.rmtree(pure.parent, ignore_errors=True)
+    shutil.copytree(plugins / "postrender", pure)
+    for so in (pure / "lib").glob("_ruamel_yaml*.so"):
+        so.unlink()
+    console = plugins / "console"
+    (console / "bin").mkdir(parents=True)
+    (console / "plugin.yaml").write_text("apiVersion: v1\nname: console\nversion: 0.0.1\ntype: postrenderer/v1\n"
+                                         "runtime: subprocess\nruntimeConfig:\n  platformCommand:\n"
+                                         f"    - command: \"{CONSOLE}\"\n")
+    env["HELM_PLUGINS"] = str(plugins)
+    return plugins / "postrender", pure
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args(argv)
+    if not (HELM4.is_file() and CONSOLE.is_file()):
+        sys.exit("bench/plugin.py: run `make setup tools` first")
+    OUT.mkdir(parents=True, exist_ok=True)
+    base_python = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
+                                  "import sys; print(getattr(sys, '_base_executable', sys.executable))"],
+                                 capture_output=True, text=True).stdout.strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
+    env.update(HELM_DATA_HOME=str(OUT / "data"), HELM_CONFIG_HOME=str(OUT / "config"),
+               HELM_CACHE_HOME=str(OUT / "cache"), XDG_STATE_HOME=str(OUT / "state"), POSTRENDER_PYTHON=base_python)
+    plugin, pure = setup(env)
+
+    helm4_render = OUT / "helm4-render.yaml"
+    helm4_render.write_bytes(timed([str(HELM4), "template", "rel", str(CHART)], env)[1])
+    pr = ["--post-renderer-args=--logs-claim", f"--post-renderer-args={CLAIM}"]
+    big = OUT / "render-20.yaml"
+    big.write_text("".join(streams.releases(RENDER.read_text(), 20)))
+    rows = [
+        ("helm template (no post-renderer)", [str(HELM4), "template", "rel", str(CHART)], None),
+        ("helm template + plugin (release launcher)", [str(HELM4), "template", "rel", str(CHART),
+                                                       "--post-renderer", "postrender", *pr], None),
+        ("helm template + console script as plugin", [str(HELM4), "template", "rel", str(CHART),
+                                                      "--post-renderer", "console", *pr], None),
+        ("launcher, 1 Helm 4 render", [str(plugin / "bin" / "postrender-plugin"), "--logs-claim", CLAIM],
+         helm4_render),
+        ("console script, 1 Helm 4 render", [str(CONSOLE), "--logs-claim", CLAIM], helm4_render),
+        ("launcher, 20 releases (1.3 MB)", [str(plugin / "bin" / "postrender-plugin"), "--logs-claim", CLAIM], big),
+        ("launcher, pure-Python mode, 1 Helm 4 render", [str(pure / "bin" / "postrender-plugin"), "--logs-claim",
+                                                         CLAIM], helm4_render),
+        ("launcher, pure-Python mode, 20 releases", [str(pure / "bin" / "postrender-plugin"), "--logs-claim",
+                                                     CLAIM], big),
+    ]
+    samples = {name: [] for name, _, _ in rows}
+    outputs = {}
+    for name, cmd, stdin in rows:  # warm-up: the plugin byte-compiles into its directory once
+        outputs[name] = timed(cmd, env, stdin)[1]
+    assert outputs[rows[1][0]] == outputs[rows[2][0]], "the plugin and the console script must agree"
+    assert outputs[rows[3][0]] == outputs[rows[4][0]] == outputs[rows[6][0]]
+    assert outputs[rows[5][0]] == outputs[rows[7][0]]
+    for i in range(args.runs):
+        order = rows if i % 2 == 0 else rows[::-1]
+        for name, cmd, stdin in order:
+            samples[name].append(timed(cmd, env, stdin)[0])
+    med = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"\nHelm 4 plugin start-up (median of {args.runs}; python {base_python}):\n")
+    print("| what | s |")
+    print("|---|---:|")
+    for name, _, _ in rows:
+        print(f"| {name} | {med[name]:.3f} |")
+    mb = big.stat().st_size / 1e6
+    print(f"\nlauncher over the console script: {1000 * (med[rows[3][0]] - med[rows[4][0]]):+.1f} ms by hand, "
+          f"{1000 * (med[rows[1][0]] - med[rows[2][0]]):+.1f} ms under helm template")
+    print(f"pure-Python mode: {mb / med[rows[7][0]]:.1f} MB/s on 20 releases against "
+          f"{mb / med[rows[5][0]]:.1f} MB/s with the C extension ({med[rows[7][0]] / med[rows[5][0]]:.1f}x the time)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
