@@ -23,19 +23,19 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
 from .edit import Ledger
 from .errors import PostrenderError
 from .output import Output
 from .pipeline import Part, Pipeline, transform_in_one_process
-from .read import Chunk, Stream
+from .read import Chunk, Held, Stream
 from .spec import Spec
 
 MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
 MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
-# ... nor above this many documents: each held one costs ~150 bytes beside its text, and a stream of
-# tiny documents gains nothing from a second process (its documents are only copied, in runs). A
+# ... nor past this many documents: a stream of tiny documents gains nothing from a second process
+# (its documents are mostly copied in runs, and each part would be split into documents twice). A
 # Helm render of MAX_BYTES holds ~25,000.
 MAX_DOCUMENTS = 64 * 1024
 
@@ -55,44 +55,33 @@ def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, chunks: 
     if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
         return transform_in_one_process(stream, spec, chunks)
     held, rest = _hold(chunks)
-    if rest is not None or len(held) < 2 or (workers is None and sum(len(c.raw) for c in held) < MIN_BYTES):
-        return transform_in_one_process(stream, spec, itertools.chain(_drain(held), rest or ()))
-    cut = _split(held)
-    return _in_two(stream, held[:cut], held[cut:], spec)
+    if rest is not None or len(held) < 2 or (workers is None and held.size < MIN_BYTES):
+        return transform_in_one_process(stream, spec, itertools.chain(held.chunks(), rest or ()))
+    return _in_two(stream, held, _split(held), spec)
 
 
-def _hold(chunks: Iterator[Chunk]) -> Tuple[List[Chunk], Optional[Iterator[Chunk]]]:
+def _hold(chunks: Iterator[Chunk]) -> Tuple[Held, Optional[Iterator[Chunk]]]:
     """The stream's chunks, and None; or the first ones past MAX_BYTES (or MAX_DOCUMENTS) and the rest
-    of the stream."""
-    held: List[Chunk] = []
-    size = 0
+    of the stream. Only their bytes are held: tiny documents cost no more memory than their text."""
+    held = Held()
     for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk.raw)
-        if size > MAX_BYTES or len(held) > MAX_DOCUMENTS:
+        held.add(chunk)
+        if held.size > MAX_BYTES or len(held) > MAX_DOCUMENTS:
             return held, chunks
     return held, None
 
 
-def _drain(held: List[Chunk]) -> Iterator[Chunk]:
-    """The held chunks in order, each let go once taken (a long stream keeps flowing in flat memory)."""
-    held.reverse()
-    while held:
-        yield held.pop()
+def _split(held: Held) -> int:
+    """How many chunks go in the first part: both parts hold about as many bytes (the work goes
+    with the size), cut where `held` noted a chunk's end."""
+    half = held.size / 2
+    cuts = [(abs(size - half), chunks) for chunks, size, _ in held.ends if chunks < len(held)]
+    return min(cuts)[1] if cuts else len(held) // 2
 
 
-def _split(chunks: List[Chunk]) -> int:
-    """Where to cut so that both parts hold about as many bytes (the work goes with the size)."""
-    half, total = sum(len(c.raw) for c in chunks) / 2, 0
-    for index, chunk in enumerate(chunks[:-1]):
-        total += len(chunk.raw)
-        if total >= half:
-            return index + 1
-    return len(chunks) - 1
-
-
-def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec) -> Tuple[Output, Ledger]:
-    """The stream whose chunks are `first` + `second`, the second part transformed in a child."""
+def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
+    """The held stream, its chunks from number `cut` on transformed in a child."""
+    first, second = held.chunks(0, cut), held.chunks(cut)
     read_end, write_end = os.pipe()
     parent = os.getpid()
     pid = os.fork()
@@ -115,7 +104,7 @@ def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec)
         if isinstance(part, Part):
             pipeline.absorb(part)
         else:  # the child broke down: do its part here (a bug then surfaces as it would without a child)
-            pipeline.feed(second, stream)
+            pipeline.feed(held.chunks(cut), stream)
         return pipeline.output, pipeline.close()
     except BaseException:
         pipeline.output.close()
@@ -175,7 +164,7 @@ def _reap(pid: int, kill: bool) -> None:
         pass
 
 
-def _child(write_end: int, chunks: List[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
+def _child(write_end: int, chunks: Iterable[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
     """Transform `chunks`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 
