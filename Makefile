@@ -52,6 +52,7 @@ demo: setup compile
 
 bench: setup tools compile
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --shapes --runs 1
 	$(PY) bench/plugin.py
 
 clean:
