@@ -69,6 +69,7 @@ demo: $(VENV)/.runtime
 
 bench: setup tools compile
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --shapes --runs 1
 	$(PY) bench/plugin.py
 
 clean:

@@ -7,6 +7,7 @@
     .venv/bin/python bench/run.py --markdown           # Markdown table + machine line (README)
     .venv/bin/python bench/run.py --markdown --from-json   # re-print the last results
     .venv/bin/python bench/run.py --memory-check       # postrender's peak RSS on ~66 MB
+    .venv/bin/python bench/run.py --shapes             # tiny-document streams against a Helm-shaped one
 
 Each stream is N copies of the bundled Airflow render, each renamed as its own release
 (bench/streams.py), written to bench/out/. The tools run side by side on the same file, in
@@ -470,6 +471,59 @@ def memory_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+SHAPE_TIME_LIMIT = 3.0  # each shape within this many times the Helm-shaped stream's time ...
+SHAPE_RSS_LIMIT = 2.0  # ... and this many times its peak RSS (issue 14)
+
+
+def shapes(args: argparse.Namespace) -> int:
+    """postrender on streams of one size, each made of one kind of document, against a Helm-shaped
+    stream of that size: time and peak RSS, and their ratios to the Helm-shaped stream's."""
+    tool = postrender_tool(args)
+    env = child_env(None, args.claim)
+    size = int(args.shape_mb * 1_000_000)
+    cells: dict[str, Cell] = {}
+    paths = {}
+    for shape in streams.SHAPES:
+        paths[shape] = streams.write_shape(shape, args.input, OUT, size)
+        progress(f"shape {shape}: {paths[shape].relative_to(ROOT)} ({paths[shape].stat().st_size / 1e6:.1f} MB)")
+    for shape, path in paths.items():
+        cell = cells[shape] = Cell()
+        check = Tool(tool.name, tool.argv, expect_claim=tool.expect_claim and shape == "helm", note=tool.note)
+        for run in range(args.runs):
+            measure(check, 0, path, cell, env, args, warmup=False)
+            progress(f"  {shape:<11} run {run + 1}/{args.runs}: {cell.samples[-1].seconds:.2f} s, "
+                     f"{cell.samples[-1].maxrss_kib / 1024:.0f} MiB")
+        check_output(check, 1 if shape == "helm" else 0, path, OUT / f"{tool.name}-x0.out", args.claim)
+    helm = cells["helm"]
+    over = []
+    report = {"bytes": size, "command": shlex.join(tool.argv), "note": tool.note, "machine": machine(None),
+              "time_limit": SHAPE_TIME_LIMIT, "rss_limit": SHAPE_RSS_LIMIT, "shapes": {}}
+    lines = ["| shape | MB | documents | s | peak RSS MiB | time / helm | RSS / helm |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for shape, cell in cells.items():
+        path = paths[shape]
+        documents = path.read_bytes().count(b"---\n")
+        time_ratio, rss_ratio = cell.median / helm.median, cell.peak_mib / helm.peak_mib
+        if time_ratio > SHAPE_TIME_LIMIT or rss_ratio > SHAPE_RSS_LIMIT:
+            over.append(shape)
+        lines.append(f"| {shape} | {path.stat().st_size / 1e6:.1f} | {documents:,} | {cell.median:.2f} | "
+                     f"{cell.peak_mib:.0f} | {time_ratio:.2f}× | {rss_ratio:.2f}× |")
+        report["shapes"][shape] = {"documents": documents, "what": streams.SHAPES[shape], **cell_json(cell),
+                                   "time_ratio": time_ratio, "rss_ratio": rss_ratio}
+    (OUT / "shapes.json").write_text(json.dumps(report, indent=2) + "\n")
+    if tool.note:
+        print(f"postrender {tool.note}")
+    print("\n".join(lines))
+    print(machine_line(report["machine"]) + f", median of {args.runs}")
+    if over:
+        print(f"OVER: {', '.join(over)} past {SHAPE_TIME_LIMIT:g}x the time or {SHAPE_RSS_LIMIT:g}x the peak RSS "
+              "of the Helm-shaped stream")
+        return 1
+    print(f"OK: every shape within {SHAPE_TIME_LIMIT:g}x the time and {SHAPE_RSS_LIMIT:g}x the peak RSS of the "
+          "Helm-shaped stream")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark postrender against kustomize and a split/join floor.")
@@ -498,16 +552,23 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"postrender's peak RSS on {MEMORY_CHECK_COPIES} releases")
     parser.add_argument("--memory-limit", type=float, default=MEMORY_LIMIT_MIB,
                         help=f"MiB allowed in --memory-check (default {MEMORY_LIMIT_MIB})")
+    parser.add_argument("--shapes", action="store_true",
+                        help="postrender on streams of tiny documents against a Helm-shaped stream of the "
+                             "same size: time, peak RSS and their ratios")
+    parser.add_argument("--shape-mb", type=float, default=streams.SHAPE_BYTES / 1e6,
+                        help=f"size of each --shapes stream in MB (default {streams.SHAPE_BYTES / 1e6:g})")
     args = parser.parse_args(argv)
     args.input = args.input.resolve()
     if args.runs is None:
-        args.runs = 1 if args.memory_check else 5
+        args.runs = 1 if args.memory_check else 3 if args.shapes else 5
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
     try:
         if args.memory_check:
             return memory_check(args)
+        if args.shapes:
+            return shapes(args)
         if args.from_json:
             results = json.loads(RESULTS.read_text())
         else:

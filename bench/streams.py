@@ -37,11 +37,7 @@ def rename_release(text: str, new: str) -> str:
 
 def releases(render: str, copies: int) -> Iterator[str]:
     """`copies` renamed releases, one after the other, each starting on a `---` line."""
-    if not render.endswith("\n"):
-        render += "\n"
-    if not render.startswith("---"):
-        render = "---\n" + render
-    return (rename_release(render, release_name(i)) for i in range(copies))
+    return (_release(render, i) for i in range(copies))
 
 
 def write_stream(render_path: Path, copies: int, out_dir: Path) -> Path:
@@ -56,4 +52,66 @@ def write_stream(render_path: Path, copies: int, out_dir: Path) -> Path:
     with path.open("wb") as out:
         for release in releases(render, copies):
             out.write(release.encode("utf-8"))
+    return path
+
+
+# -- shapes: streams of one size, each made of one kind of document (issue 14) ----------------------
+SHAPE_BYTES = 16_000_000  # just under the two-process path's limit (16 MiB)
+
+
+def _tiny_configmaps() -> Iterator[bytes]:
+    index = 0
+    while True:
+        yield b"---\nkind: ConfigMap\nmetadata: {name: c%d}\n" % index
+        index += 1
+
+
+def _repeat(unit: bytes) -> Iterator[bytes]:
+    while True:
+        yield unit
+
+
+def _helm(render_path: Path) -> Iterator[bytes]:
+    render = render_path.read_text(encoding="utf-8")
+    index = 0
+    while True:  # renamed releases, as many as it takes
+        yield _release(render, index).encode("utf-8")
+        index += 1
+
+
+def _release(render: str, index: int) -> str:
+    """The `index`-th renamed copy, as `releases` makes it."""
+    if not render.endswith("\n"):
+        render += "\n"
+    if not render.startswith("---"):
+        render = "---\n" + render
+    return rename_release(render, release_name(index))
+
+
+SHAPES = {
+    "helm": "renamed copies of the bundled render (the reference)",
+    "empty": "`---\\n{}\\n` again and again",
+    "a1": "`---\\na: 1\\n` again and again",
+    "configmaps": "tiny ConfigMaps `---\\nkind: ConfigMap\\nmetadata: {name: cN}\\n`",
+}
+
+
+def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_BYTES) -> Path:
+    """Write a stream of about `size` bytes of one shape (whole documents) and return its path."""
+    pieces = {"helm": lambda: _helm(render_path), "empty": lambda: _repeat(b"---\n{}\n"),
+              "a1": lambda: _repeat(b"---\na: 1\n"), "configmaps": _tiny_configmaps}[shape]()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"shape-{shape}.yaml"
+    written = 0
+    with path.open("wb") as out:
+        buffer = []
+        for piece in pieces:
+            if written + len(piece) > size:
+                break
+            buffer.append(piece)
+            written += len(piece)
+            if len(buffer) >= 4096:
+                out.write(b"".join(buffer))
+                buffer.clear()
+        out.write(b"".join(buffer))
     return path

@@ -47,7 +47,7 @@ class Ledger:
 
     findings: List[Finding] = field(default_factory=list)
     # every ConfigMap seen, in stream order: (document, hashes of its changed pod templates)
-    template_hashes: Dict[ConfigMapKey, List[Tuple[int, List[str]]]] = field(default_factory=dict)
+    template_hashes: Dict[ConfigMapKey, List[Tuple[int, Tuple[str, ...]]]] = field(default_factory=dict)
     matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
     claim_users: Dict[str, Set[str]] = field(default_factory=dict)  # claim -> sites using it
     # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
@@ -243,7 +243,8 @@ class Editor:
             if new_text is not None:
                 new_values[key] = new_text
                 hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
-        self.ledger.template_hashes.setdefault((namespace, name), []).append((where.document or 0, hashes))
+        # a tuple: the empty one is shared by every ConfigMap without a template (a stream may hold millions)
+        self.ledger.template_hashes.setdefault((namespace, name), []).append((where.document or 0, tuple(hashes)))
         if not new_values:
             return None
         return _replaced(data, ("data",), {**data["data"], **new_values})
@@ -306,14 +307,14 @@ class Editor:
             new_data = _replaced(new_data, templates_path, new_templates)
         return new_data, site
 
-    def _hashes_for(self, ref: ConfigMapKey, document: int) -> List[str]:
+    def _hashes_for(self, ref: ConfigMapKey, document: int) -> Tuple[str, ...]:
         """The changed-template hashes of the ConfigMap a workload at `document` mounts: its last
         occurrence up to that document, else its first one after (a ConfigMap further down)."""
         occurrences = self.ledger.template_hashes.get(ref, [])
         before = [hashes for at, hashes in occurrences if at <= document]
         if before:
             return before[-1]
-        return occurrences[0][1] if occurrences else []
+        return occurrences[0][1] if occurrences else ()
 
     def _rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey],
                 where: Where) -> Optional[Dict[str, Any]]:

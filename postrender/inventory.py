@@ -360,5 +360,5 @@ def inspect_stream(source: BinaryIO, output_format: str = "table") -> str:
     """The inventory of a rendered stream, as a table or as JSON."""
     found = inventory(source)
     if output_format == "json":
-        return json.dumps(found.as_dict(), indent=2)
+        return json.dumps(found.as_dict(), indent=2, default=str)  # a number kept as text (yamlio.Plain)
     return table(found)

@@ -16,11 +16,14 @@ from .output import Exported, Output
 from .read import BOM, Chunk, Stream
 from .spec import Spec
 from .targets import HOOK_ANNOTATION, dig, is_candidate, is_hook
-from .yamlio import check_syntax, parse
+from .yamlio import MAX_DEPTH, check_syntax, parse, parses_cleanly
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Untouched documents above this size are copied through without a syntax check.
 SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
+# Documents up to PLAIN_BYTES that cannot be targets are checked and copied in runs of RUN_BYTES.
+PLAIN_BYTES = 16 * 1024
+RUN_BYTES = 256 * 1024
 
 
 @dataclass
@@ -68,12 +71,54 @@ class Pipeline:
         return self.close()
 
     def feed(self, chunks: Iterable[Chunk], stream: Optional[Stream] = None) -> None:
-        """Transform `chunks` (of `stream`, which tells whether the input began with a BOM)."""
-        for chunk in chunks:
+        """Transform `chunks` (of `stream`, which tells whether the input began with a BOM).
+
+        Small documents that cannot be targets are gathered in runs, syntax-checked in one libyaml
+        pass and copied as one piece: a stream of very many tiny documents costs little more per
+        byte than any other (a run that does not parse cleanly is done document by document, so
+        an error names its document and line as ever).
+        """
+        run: List[Chunk] = []
+        size = 0
+        items = iter(chunks)
+        while True:
+            try:
+                chunk = next(items)
+            except StopIteration:
+                break
+            except BaseException:  # reading failed further down: what came before fails first
+                self._copy(run)
+                raise
             if chunk.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
+            if _plain(chunk.raw):
+                run.append(chunk)
+                size += len(chunk.raw)
+                if size >= RUN_BYTES:
+                    self._copy(run)
+                    run, size = [], 0
+                continue
+            if run:
+                self._copy(run)
+                run, size = [], 0
             self.output.write(self.document(chunk))
             self.last = chunk.raw[-1:] or self.last
+        self._copy(run)
+
+    def _copy(self, run: List[Chunk]) -> None:
+        """Write a run of plain chunks (see `_plain`), checked together where they parse cleanly."""
+        if not run:
+            return
+        text = b"".join(chunk.raw for chunk in run)
+        if not parses_cleanly(text):
+            for chunk in run:
+                self.output.write(self.document(chunk))
+                self.last = chunk.raw[-1:] or self.last
+            return
+        if not self.ledger.helm4 and HELM4_FILENAME.encode() in text:
+            self.ledger.helm4 = any(HELM4_FILENAME.encode() in c.raw and not c.blank for c in run)
+        self.output.write(text)
+        self.last = text[-1:] or self.last
 
     def close(self) -> Ledger:
         """Finish what still waits (no more ConfigMaps are coming), append claims, final warnings."""
@@ -163,6 +208,13 @@ class Pipeline:
         text = waiting.text if new is None else self.editor.spliced(waiting.text, root, new, memo, where,
                                                                     chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
+
+
+def _plain(raw: bytes) -> bool:
+    """A small document that cannot be a target, with no directive and few flow brackets: one whose
+    check can be shared with its neighbours'."""
+    return (len(raw) <= PLAIN_BYTES and raw[:1] != b"%" and b"\n%" not in raw
+            and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH // 2 and not is_candidate(raw))
 
 
 def transform_in_one_process(source: Union[BinaryIO, Stream], spec: Spec,

@@ -53,6 +53,7 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
 
 @dataclass
 class Chunk:
+    __slots__ = ("index", "first_line", "raw")  # a stream may hold millions of tiny documents
     index: int  # 1-based document number
     first_line: int  # 0-based stream line of the chunk's first line
     raw: bytes
@@ -78,16 +79,21 @@ class Chunk:
 
 
 class Stream:
-    """Iterates the chunks of a binary stream; `bom` tells if the stream began with one."""
+    """Iterates the chunks of a binary stream; `bom` tells if the stream began with one.
 
-    def __init__(self, source: BinaryIO):
+    `resume` reads bytes that continue a stream already split (`Held`): no BOM is looked for, and
+    the chunks are numbered on from `index` and `first_line`.
+    """
+
+    def __init__(self, source: BinaryIO, resume: Optional[Tuple[int, int]] = None):
         self.source = source
         self.bom = False
+        self.resume = resume
 
     def _blocks(self) -> Iterator[bytes]:
         """The stream in blocks of whole lines (the last may lack its line break), BOM taken off."""
         tail: List[bytes] = []  # the start of a line that has not ended yet
-        head = True
+        head = self.resume is None
         while True:
             data = self.source.read(_BLOCK)
             if head and data:
@@ -117,7 +123,7 @@ class Stream:
     def __iter__(self) -> Iterator[Chunk]:
         """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
         parts: List[bytes] = []  # the current chunk's bytes from earlier blocks
-        index, first_line = 0, 0
+        index, first_line = self.resume or (0, 0)
         directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
         for block in self._blocks():
             start = 0  # where the current chunk starts in this block
@@ -147,6 +153,70 @@ class Stream:
         if parts:
             index += 1
             yield _checked(Chunk(index, first_line, b"".join(parts)))
+
+
+class _Reader:
+    """A read-only file over part of a buffer, without copying it."""
+
+    def __init__(self, view: memoryview):
+        self.view = view
+        self.at = 0
+
+    def read(self, size: int) -> bytes:
+        data = bytes(self.view[self.at:self.at + size])
+        self.at += len(data)
+        return data
+
+
+class Held:
+    """The chunks of a stream kept as their bytes only, end to end (a chunk object costs far more than
+    a tiny document's text): chunks are made again from the bytes, by part, as they are needed.
+    Where a chunk ends at least every `STEP` bytes is noted, to cut there."""
+
+    STEP = 64 * 1024
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.count = 0  # chunks held
+        self.lines = 0  # line breaks in them
+        self.ends: List[Tuple[int, int, int]] = []  # (chunks, bytes, lines) up to a noted chunk end
+        self._next = self.STEP
+
+    def add(self, chunk: Chunk) -> None:
+        self.data += chunk.raw
+        self.count += 1
+        self.lines += chunk.raw.count(b"\n")
+        if len(self.data) >= self._next:
+            self.ends.append((self.count, len(self.data), self.lines))
+            self._next = len(self.data) + self.STEP
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def chunks(self, start: int = 0, stop: Optional[int] = None) -> Iterator[Chunk]:
+        """The held chunks from number `start` (0-based) up to `stop`, made again from their bytes."""
+        stop = self.count if stop is None else stop
+        begin, end = self.offset(start), self.offset(stop)
+        return Stream(_Reader(memoryview(self.data)[begin[0]:end[0]]), resume=(start, begin[1]))
+
+    def offset(self, count: int) -> Tuple[int, int]:
+        """(bytes, lines) of the first `count` chunks."""
+        if count == 0:
+            return 0, 0
+        if count == self.count:
+            return len(self.data), self.lines
+        for chunks, size, lines in self.ends:
+            if chunks == count:
+                return size, lines
+        size = lines = 0  # a cut where no end was noted (tests cut anywhere): count again
+        for chunk in itertools.islice(Stream(_Reader(memoryview(self.data)), resume=(0, 0)), count):
+            size += len(chunk.raw)
+            lines += chunk.raw.count(b"\n")
+        return size, lines
 
 
 def _only_directives(pieces: List[bytes]) -> bool:

@@ -163,10 +163,32 @@ class VolumeSpec:
     origin: str = "spec"  # where it came from, for messages
 
     def selects_container(self, name: str, init: bool) -> bool:
-        patterns = self.containers
-        if init:  # init containers only when a pattern other than the catch-all names them
-            patterns = tuple(p for p in patterns if p != "*")
-        return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        # init containers only when a pattern other than the catch-all names them
+        matchers = self.__dict__.get("_matchers")
+        if matchers is None:  # made once per spec: --logs-claim gives one pattern per container
+            matchers = (_ContainerMatcher(self.containers), _ContainerMatcher(tuple(p for p in self.containers
+                                                                                    if p != "*")))
+            object.__setattr__(self, "_matchers", matchers)  # not a field: equality and hash ignore it
+        return matchers[init](name)
+
+
+_GLOB_CHARS = re.compile(r"[*?\\[]")
+
+
+class _ContainerMatcher:
+    """`fnmatchcase` against any of a volume's `containers` patterns, in time independent of their
+    number: literal names in a set, the globs in one compiled regex. --logs-claim names every
+    container of a pod, so matching each container against each pattern would be quadratic."""
+
+    def __init__(self, patterns: Tuple[str, ...]):
+        self.literals = frozenset(p for p in patterns if not _GLOB_CHARS.search(p))
+        globs = [p for p in dict.fromkeys(patterns) if p not in self.literals]
+        self.everything = "*" in globs
+        self.regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs)) if globs else None
+
+    def __call__(self, name: str) -> bool:
+        return (self.everything or name in self.literals
+                or self.regex is not None and self.regex.match(name) is not None)
 
 
 @dataclass

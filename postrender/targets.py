@@ -10,7 +10,7 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .errors import InputError, Where
 from .spec import Spec, Target, VolumeSpec, WORKLOAD_KINDS
@@ -212,14 +212,14 @@ def log_paths(pod_spec: Any, containers: Optional[List[Dict[str, Any]]] = None) 
     The official chart states `AIRFLOW_HOME` (its `airflowHome`) in every Airflow container and
     mounts the logs at `$AIRFLOW_HOME/logs`; its airflow.cfg does not name the log folder.
     """
-    paths: List[str] = []
+    paths: Dict[str, None] = {}  # ordered and unique, without a scan per container
     for container in (containers or []) + _containers(pod_spec, "containers") + _containers(pod_spec, "initContainers"):
         home = _env(container, "AIRFLOW_HOME")
         for path in (_env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER"), home.rstrip("/") + "/logs" if home else None):
             path = _norm(path)
-            if path and path not in paths:
-                paths.append(path)
-    return paths + [p for p in DEFAULT_LOG_PATHS if p not in paths]
+            if path:
+                paths[path] = None
+    return list(paths) + [p for p in DEFAULT_LOG_PATHS if p not in paths]
 
 
 def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = None) -> Optional[VolumeSpec]:
@@ -239,8 +239,12 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
     init = _containers(pod_spec, "initContainers")
     main = _main_container(site, regular)
     paths = log_paths(pod_spec, [main] if main is not None else [])
+    mounting: Dict[Optional[str], List[Dict[str, Any]]] = {}  # path -> the regular containers mounting there
+    for container in regular:
+        for at in dict.fromkeys(_norm(m.get("mountPath")) for m in _mounts(container)):
+            mounting.setdefault(at, []).append(container)
     for path in paths:
-        users = [c for c in regular if any(_norm(m.get("mountPath")) == path for m in _mounts(c))]
+        users = mounting.get(path, [])
         if users:
             break
     else:
@@ -277,9 +281,25 @@ def _only_logs(mounts: List[Dict[str, Any]], paths: List[str]) -> bool:
     or mounts a subPath inside what is mounted there (a mount of the whole volume at a log path
     makes all of it logs). The Bitnami chart's scratch emptyDir also backs /tmp, the venv and
     airflow.cfg through other subPaths: shared."""
-    at_logs = [m for m in mounts if any(_within(_norm(m.get("mountPath")), p) for p in paths)]
+    log_dirs = set(paths)
+    at_logs = [m for m in mounts if _under_any(_norm(m.get("mountPath")), log_dirs)]
     trees = {_sub_path(m) for m in at_logs}
-    return all(any(m is n for n in at_logs) or any(_within(_sub_path(m), t) for t in trees) for m in mounts)
+    at_logs_ids = {id(m) for m in at_logs}
+    return all(id(m) in at_logs_ids or _under_any(_sub_path(m), trees) for m in mounts)
+
+
+def _under_any(path: Optional[str], parents: Set[str]) -> bool:
+    """`any(_within(path, p) for p in parents)`, in time independent of how many parents there are."""
+    if path is None:
+        return False
+    if "" in parents or "/" in parents:
+        return True
+    while path not in parents:
+        cut = path.rfind("/")
+        if cut <= 0:
+            return False
+        path = path[:cut]
+    return True
 
 
 def _sub_path(mount: Dict[str, Any]) -> str:

@@ -12,7 +12,9 @@ capture and on random streams.
 The first error in stream order wins: an error in the first part stops the
 child. When the child fails for a reason other than the input, this process
 transforms the second part itself (a bug then surfaces as it would without a
-child). The child is always reaped.
+child). The child is always reaped, and it dies with this process: the kernel kills it when
+its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
+reaps it before the parent goes on to die of it.
 
 Larger streams stay on the streaming path (memory stays flat), so do small
 ones (a fork costs more than it saves), and so does everything where fork is
@@ -21,17 +23,21 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
 from .edit import Ledger
 from .errors import PostrenderError
 from .output import Output
 from .pipeline import Part, Pipeline, transform_in_one_process
-from .read import Chunk, Stream
+from .read import Chunk, Held, Stream
 from .spec import Spec
 
 MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
 MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
+# ... nor past this many documents: a stream of tiny documents gains nothing from a second process
+# (its documents are mostly copied in runs, and each part would be split into documents twice). A
+# Helm render of MAX_BYTES holds ~25,000.
+MAX_DOCUMENTS = 64 * 1024
 
 
 def usable_cpus() -> int:
@@ -49,49 +55,42 @@ def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, chunks: 
     if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
         return transform_in_one_process(stream, spec, chunks)
     held, rest = _hold(chunks)
-    if rest is not None or len(held) < 2 or (workers is None and sum(len(c.raw) for c in held) < MIN_BYTES):
-        return transform_in_one_process(stream, spec, itertools.chain(_drain(held), rest or ()))
-    cut = _split(held)
-    return _in_two(stream, held[:cut], held[cut:], spec)
+    if rest is not None or len(held) < 2 or (workers is None and held.size < MIN_BYTES):
+        return transform_in_one_process(stream, spec, itertools.chain(held.chunks(), rest or ()))
+    return _in_two(stream, held, _split(held), spec)
 
 
-def _hold(chunks: Iterator[Chunk]) -> Tuple[List[Chunk], Optional[Iterator[Chunk]]]:
-    """The stream's chunks, and None; or the first ones past MAX_BYTES and the rest of the stream."""
-    held: List[Chunk] = []
-    size = 0
+def _hold(chunks: Iterator[Chunk]) -> Tuple[Held, Optional[Iterator[Chunk]]]:
+    """The stream's chunks, and None; or the first ones past MAX_BYTES (or MAX_DOCUMENTS) and the rest
+    of the stream. Only their bytes are held: tiny documents cost no more memory than their text."""
+    held = Held()
     for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk.raw)
-        if size > MAX_BYTES:
+        held.add(chunk)
+        if held.size > MAX_BYTES or len(held) > MAX_DOCUMENTS:
             return held, chunks
     return held, None
 
 
-def _drain(held: List[Chunk]) -> Iterator[Chunk]:
-    """The held chunks in order, each let go once taken (a long stream keeps flowing in flat memory)."""
-    held.reverse()
-    while held:
-        yield held.pop()
+def _split(held: Held) -> int:
+    """How many chunks go in the first part: both parts hold about as many bytes (the work goes
+    with the size), cut where `held` noted a chunk's end."""
+    half = held.size / 2
+    cuts = [(abs(size - half), chunks) for chunks, size, _ in held.ends if chunks < len(held)]
+    return min(cuts)[1] if cuts else len(held) // 2
 
 
-def _split(chunks: List[Chunk]) -> int:
-    """Where to cut so that both parts hold about as many bytes (the work goes with the size)."""
-    half, total = sum(len(c.raw) for c in chunks) / 2, 0
-    for index, chunk in enumerate(chunks[:-1]):
-        total += len(chunk.raw)
-        if total >= half:
-            return index + 1
-    return len(chunks) - 1
-
-
-def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec) -> Tuple[Output, Ledger]:
-    """The stream whose chunks are `first` + `second`, the second part transformed in a child."""
+def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
+    """The held stream, its chunks from number `cut` on transformed in a child."""
+    first, second = held.chunks(0, cut), held.chunks(cut)
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
         os.close(read_end)
+        _die_with(parent)
         _child(write_end, second, spec)
     os.close(write_end)
+    previous = _on_sigterm_kill(pid)
     pipeline = Pipeline(spec, hold=True)
     try:
         try:
@@ -105,14 +104,67 @@ def _in_two(stream: Stream, first: List[Chunk], second: List[Chunk], spec: Spec)
         if isinstance(part, Part):
             pipeline.absorb(part)
         else:  # the child broke down: do its part here (a bug then surfaces as it would without a child)
-            pipeline.feed(second, stream)
+            pipeline.feed(held.chunks(cut), stream)
         return pipeline.output, pipeline.close()
     except BaseException:
         pipeline.output.close()
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
-def _child(write_end: int, chunks: List[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Have the kernel kill this (forked) process when its parent dies, however it dies (SIGKILL
+    included); a parent that died before this took effect is seen as a changed parent pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:  # not Linux (or no ctypes): the parent's SIGTERM handler still kills us
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _on_sigterm_kill(pid: int) -> Optional[object]:
+    """While the child runs, a SIGTERM to this process kills and reaps the child first, then takes
+    its usual course; returns the handler to put back (None when none was installed)."""
+    def handler(signum: int, frame: object) -> None:
+        _reap(pid, kill=True)
+        signal.signal(signal.SIGTERM, previous)
+        os.kill(os.getpid(), signal.SIGTERM)  # as it would have gone without us (by default: die of it)
+
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous == signal.SIG_IGN:
+            return None  # SIGTERM does not end this process: the child goes on with it
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: only the child's parent-death signal guards it
+        return None
+    if previous is None:  # a handler not installed from Python: the default is the best we can restore
+        previous = signal.SIG_DFL
+    return previous
+
+
+def _reap(pid: int, kill: bool) -> None:
+    """Wait for the child (killing it first with `kill`); a child already reaped is left alone
+    (its pid may be another process's by now)."""
+    try:
+        if kill and os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return  # it had ended, and is reaped now
+        if kill:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _child(write_end: int, chunks: Iterable[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
     """Transform `chunks`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 
@@ -144,7 +196,7 @@ def _receive(read_end: int, pid: int) -> object:
     except BaseException:
         _stop(None, pid)
         raise
-    os.waitpid(pid, 0)
+    _reap(pid, kill=False)
     try:
         return pickle.loads(data) if data else None
     except Exception:  # pragma: no cover - a truncated hand-over
@@ -154,8 +206,4 @@ def _receive(read_end: int, pid: int) -> object:
 def _stop(read_end: Optional[int], pid: int) -> None:
     if read_end is not None:
         os.close(read_end)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:  # pragma: no cover
-        pass
-    os.waitpid(pid, 0)
+    _reap(pid, kill=True)

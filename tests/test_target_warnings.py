@@ -13,7 +13,6 @@
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 

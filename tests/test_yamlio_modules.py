@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from postrender.errors import InputError, Where, stream_line
-from postrender.yamlio import compose, dump_block, dump_scalar, load, node_identity, parse, scan, to_data
+from postrender.yamlio import Plain, compose, dump_block, dump_scalar, load, node_identity, parse, scan, to_data
 from postrender.yamlio.limits import MAX_DEPTH, may_alias, may_be_deep, may_hold_many_nodes
 from postrender.yamlio.marks import yaml_error
 
@@ -78,25 +78,25 @@ class MarklessError(Exception):
 
 # -- values ------------------------------------------------------------------------------------------------
 def test_a_repeated_key_reads_as_its_last_occurrence_unless_keys_are_strict():
-    root = compose("a: 1\nb: 2\na: 3\n", Where())
-    assert to_data(root) == {"a": 3, "b": 2}
+    root = compose("a: x\nb: y\na: z\n", Where())
+    assert to_data(root) == {"a": "z", "b": "y"}
     with pytest.raises(InputError, match="duplicate key 'a'") as raised:
         to_data(root, Where(), first_line=10, strict_keys=True)
     assert raised.value.where.line == 13
 
 
 def test_parse_gives_tree_value_and_memo_and_names_the_object_of_a_value_that_does_not_convert():
-    root, data, memo = parse("kind: Pod\nmetadata:\n  name: p\nspec: {x: 1}\n", Where())
-    assert data["spec"] == {"x": 1} and memo[id(root)] is data
+    root, data, memo = parse("kind: Pod\nmetadata:\n  name: p\nspec: {x: y}\n", Where())
+    assert data["spec"] == {"x": "y"} and memo[id(root)] is data
     assert node_identity(root) == "Pod/p"
     with pytest.raises(InputError) as raised:
         parse("kind: Pod\nmetadata: {name: p}\nspec: !!python/object x\n", Where())
     assert raised.value.where.obj == "Pod/p" and "unsupported tag" in raised.value.message
 
 
-def test_scalars_read_as_yaml_1_2_core_values_and_foreign_tags_are_never_constructed():
-    assert load("a: on\nb: 0755\nc: 1e3\nd: !local text\ne: 2001-12-14\n") == \
-        {"a": "on", "b": 755, "c": 1000.0, "d": "text", "e": "2001-12-14"}
+def test_scalars_read_as_yaml_1_2_core_values_numbers_and_dates_as_their_text_and_tags_never_constructed():
+    assert load("a: on\nb: 0755\nc: 1e3\nd: !local text\ne: 2001-12-14\nf: true\ng: ~\n") == \
+        {"a": "on", "b": Plain("0755"), "c": Plain("1e3"), "d": "text", "e": Plain("2001-12-14"), "f": True, "g": None}
 
 
 # -- emit ---------------------------------------------------------------------------------------------------

@@ -16,16 +16,16 @@ The names other modules use are re-exported here: `from .yamlio import compose` 
 """
 from typing import Any
 
-from .composer import check_syntax, compose
+from .composer import check_syntax, compose, parses_cleanly
 from .emit import dump_block, dump_scalar
 from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
 from .loader import MAP, SEQ, STR, Text
 from .marks import yaml_error
-from .values import load, node_identity, parse, to_data
+from .values import Plain, load, node_identity, parse, to_data
 
-__all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "SEQ", "STR", "Text",
-           "check_syntax", "compose", "dump_block", "dump_scalar", "load", "node_identity", "parse", "scan",
-           "to_data", "yaml_error"]
+__all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
+           "Text", "check_syntax", "compose", "dump_block", "dump_scalar", "load", "node_identity", "parse",
+           "parses_cleanly", "scan", "to_data", "yaml_error"]
 
 
 def __getattr__(name: str) -> Any:

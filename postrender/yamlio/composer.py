@@ -12,7 +12,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import Node
 
 from ..errors import InputError, Where
-from .limits import MAX_NODES, may_alias, may_be_deep, may_hold_many_nodes, scan
+from .limits import MAX_NODES, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes, scan
 from .loader import Loader, Text, dispose
 from .marks import yaml_error
 
@@ -71,3 +71,21 @@ def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
         raise yaml_error(exc, where, first_line, text) from None
     finally:
         dispose(loader)
+
+
+def parses_cleanly(text: Text) -> bool:
+    """Does libyaml parse `text` (a run of small documents) without an error, with nothing that
+    `check_syntax` would look at closer (a possible alias, a deep block prefix)? The caller keeps each
+    document's flow brackets under MAX_DEPTH // 2 and checks each one alone when this says no."""
+    if may_alias(text) or has_deep_prefix(text):
+        return False
+    loader = Loader(text)
+    try:
+        if not hasattr(loader, "raw_parse"):  # pragma: no cover - pure Python fallback
+            return False
+        loader.raw_parse()
+    except YAMLError:
+        return False
+    finally:
+        dispose(loader)
+    return True

@@ -11,7 +11,10 @@ import io
 import json
 from typing import Any, Dict, List, Tuple
 
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver  # loaded with the loader already: costs nothing
+
+from .values import Plain
 
 _DUMPERS: Dict[bool, Any] = {}
 _DUMPED: Dict[Tuple[str, bool], List[str]] = {}  # the same few fragments recur in every release
@@ -36,6 +39,11 @@ def _dumper(indent_sequences: bool) -> Any:
     yaml.allow_unicode = True
     yaml.width = 1 << 30  # never fold a long string
     yaml.sort_base_mapping_type_on_output = False  # keep the order we build (name first)
+    resolve = yaml.resolver.resolve
+    # a number or a date kept as text goes back as the plain scalar it was (its tag as YAML 1.1 reads it)
+    yaml.representer.add_representer(
+        Plain, lambda representer, data: representer.represent_scalar(
+            resolve(ScalarNode, data.text, (True, False)), data.text))
     if indent_sequences:
         yaml.indent(mapping=2, sequence=4, offset=2)
     else:

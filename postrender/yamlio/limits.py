@@ -55,8 +55,12 @@ def may_be_deep(text: Text) -> bool:
         flow = text.count(b"[") + text.count(b"{")
     else:
         flow = text.count("[") + text.count("{")
-    if flow > MAX_DEPTH // 2:
-        return True
+    return flow > MAX_DEPTH // 2 or has_deep_prefix(text)
+
+
+def has_deep_prefix(text: Text) -> bool:
+    """Does a line open MAX_DEPTH // 4 block levels (indentation and block indicators)? `may_be_deep`
+    without the flow brackets. Cheap, never wrong when it says no."""
     # a prefix that long is a run of those characters somewhere (a looser test, but a fast one:
     # a regex anchored at every line start costs ten times more); slices keep memory flat
     overlap = len(_PREFIX_RUN)

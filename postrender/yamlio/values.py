@@ -52,8 +52,42 @@ def _tag(node: Node) -> str:
 _FAST = {
     "tag:yaml.org,2002:null": lambda text: None,
     "tag:yaml.org,2002:bool": lambda text: text.lower() in ("true", "yes", "on", "y"),
-    "tag:yaml.org,2002:int": lambda text: int(text, 10),
 }
+# Numbers and dates are never interpreted (a 5000-digit int, `2001-13-45`): see `Plain`.
+_TEXT_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+
+
+class Plain:
+    """A plain scalar that YAML reads as a number or a date, kept as its text.
+
+    postrender edits volumes, mounts, names and annotations; it never needs the value of an int,
+    a float or a timestamp, and converting one can fail on valid YAML (an int past Python's digit
+    limit, a date with month 13). So such a scalar stays text: equal to another of the same text,
+    never to a str (as an int never was), and written back as the same plain scalar should a whole
+    mapping holding it be re-emitted (`emit.dump_block`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plain) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((Plain, self.text))
+
+    def __repr__(self) -> str:
+        return f"Plain({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __getstate__(self) -> str:
+        return self.text
+
+    def __setstate__(self, text: str) -> None:
+        self.text = text
 
 
 class Builder:
@@ -129,6 +163,8 @@ class Builder:
             return node.value
         if tag.startswith("!") and tag != "!":
             return node.value  # local tags (`!foo`) are never constructed: the text is the value
+        if tag in _TEXT_TAGS:
+            return Plain(node.value)
         if tag in _SIMPLE_TAGS:
             fast = _FAST.get(tag)
             if fast is not None:
