@@ -125,7 +125,7 @@ def test_a_fifo_whose_writer_comes_later_is_read(tmp_path):
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_process_substitution(tmp_path):
     path = write_spec(tmp_path, GOOD)
-    script = f'exec "$0" -m postrender -c <(sleep 0.5; cat "$1")'
+    script = 'exec "$0" -m postrender -c <(sleep 0.5; cat "$1")'
     proc = subprocess.run(["bash", "-c", script, cli.sys.executable, path], input=STREAM, capture_output=True,
                           timeout=60, env={k: v for k, v in os.environ.items() if k != "HELM_PLUGIN_NAME"})
     injected(proc)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_all, run_cli, write_spec
+from conftest import FIXTURES, by_name, load_all, run_cli, validate_k8s, write_spec
 from postrender.claims import claim_manifest, claims_needed
 from postrender.pipeline import transform_in_one_process
 from postrender.spec import Create, Spec, VolumeSpec, json_schema, parse_spec_text
