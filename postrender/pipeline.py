@@ -115,8 +115,8 @@ class Pipeline:
                 self.output.write(self.document(chunk))
                 self.last = chunk.raw[-1:] or self.last
             return
-        if not self.ledger.helm4 and HELM4_FILENAME.encode() in text:
-            self.ledger.helm4 = any(HELM4_FILENAME.encode() in c.raw and not c.blank for c in run)
+        for chunk in run:
+            self._note(chunk)
         self.output.write(text)
         self.last = text[-1:] or self.last
 
@@ -159,15 +159,12 @@ class Pipeline:
         """The bytes to write for one chunk (b'' when it went into a slot)."""
         if chunk.blank:
             return chunk.raw
-        self.ledger.content = True
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
-            if not self.ledger.helm4 and HELM4_FILENAME.encode() in chunk.raw:
-                self.ledger.helm4 = True
-            if not self.ledger.plain:
-                self.ledger.plain = not self._hook(chunk)
+            self._note(chunk)
             return chunk.raw
+        self.ledger.content = True
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         if not isinstance(data, dict):
             return chunk.raw
@@ -185,6 +182,17 @@ class Pipeline:
             return chunk.raw
         return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
                                    chunk.first_line).encode("utf-8")
+
+    def _note(self, chunk: Chunk) -> None:
+        """What the ledger keeps of a document that is no target (already syntax-checked)."""
+        if chunk.blank:
+            return
+        ledger = self.ledger
+        ledger.content = True
+        if not ledger.helm4 and HELM4_FILENAME.encode() in chunk.raw:
+            ledger.helm4 = True
+        if not ledger.plain:
+            ledger.plain = not self._hook(chunk)
 
     @staticmethod
     def _hook(chunk: Chunk) -> bool:

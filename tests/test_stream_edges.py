@@ -276,3 +276,21 @@ def test_krm_claim_is_kept_and_per_target_warnings_carry_over():
     assert "volume 'data': target 'schedular' matched nothing (did you mean 'scheduler'?)" in warnings
     keep_false = krm(resource_list(items_of(MINI3), config.replace("{storage: 1Gi}", "{storage: 1Gi, keep: false}")))
     assert "annotations" not in keep_false["items"][-1]["metadata"]
+
+
+# -- small untargeted objects (checked together in runs) still count -------------------------------------
+SERVICES = b"".join(b"---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d}\n" % n for n in range(5))
+
+
+def test_a_stream_of_small_untargeted_objects_is_not_empty():
+    out, ledger = run(SERVICES, spec_of(CREATE))
+    assert out == SERVICES and ledger.content and ledger.plain
+
+
+def test_small_untargeted_objects_make_a_stream_more_than_hooks(tmp_path):
+    """A hook that takes the volume, beside ordinary (small, untargeted) objects: the claim is made."""
+    hooks, spec = HOOKS4.read_bytes(), spec_of(CREATE + "    targets: [{kind: Job}]\n")
+    out, _ = run(hooks, spec)
+    assert claims(out) == [] and b"claimName: airflow-data" in out  # hooks only: injected, no claim
+    out, _ = run(hooks + SERVICES, spec)
+    assert [c["metadata"]["name"] for c in claims(out)] == ["airflow-data"]
