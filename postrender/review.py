@@ -182,7 +182,7 @@ def paint(lines: Iterable[str]) -> Iterator[str]:
 def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
     """Pair input and output documents and diff each pair, then the added ones."""
     if len(after) < len(before):
-        # The output no longer splits like the input (cannot happen with the splicer's edits,
+        # The output no longer splits like the input (cannot happen with the patcher's edits,
         # which never put `---` at column 0): say so and show the whole stream.
         old = [line for doc in before for line in doc.lines]
         new = [line for doc in after for line in doc.lines]

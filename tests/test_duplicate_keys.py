@@ -57,7 +57,7 @@ def test_a_repeated_key_reads_as_its_last_occurrence():
     assert data == {"metadata": {"name": "second", "labels": {"a": Plain("1")}}}  # a number stays its text
 
 
-# -- the splicer --------------------------------------------------------------------------------------
+# -- the patcher --------------------------------------------------------------------------------------
 def test_an_edit_of_a_repeated_key_goes_to_its_last_occurrence_and_is_reported():
     text = "spec:\n  volumes: []\n  other: 1\n  volumes:\n    - name: a\n"
     root, data, memo = parse(text, Where())
