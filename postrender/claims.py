@@ -15,12 +15,15 @@ uses to file the objects it gets back.
 Writers: the containers that mount a claim read-write, with the user and groups
 they run as (see `Writer` and `unshared_writers`).
 """
+import re
 from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .errors import Where
 from .findings import Finding
 from .spec import VolumeSpec
-from .yamlio import dump_block
+from .yamlio import Plain, dump_block
+
+_DECIMAL = re.compile(r"[-+]?[0-9]{1,19}")
 
 SOURCE_PREFIX = "postrender/claims"
 RESOURCE_POLICY = "helm.sh/resource-policy"
@@ -81,7 +84,10 @@ def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last_byte: bytes
 
 # -- who writes to a claim --------------------------------------------------------------------------
 def _id(value: Any) -> Optional[int]:
-    """A uid or gid as Kubernetes takes it (an integer), else None."""
+    """A uid or gid as Kubernetes takes it (a decimal int64, read from its text: yamlio keeps numbers
+    as `Plain` text), else None."""
+    if isinstance(value, Plain) and _DECIMAL.fullmatch(value.text):
+        return int(value.text, 10)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -103,7 +109,8 @@ def pod_groups(pod_spec: Any) -> Tuple[Optional[int], Tuple[int, ...]]:
     """(fsGroup, supplementalGroups) of a pod: groups every container of it belongs to."""
     pod = _security(pod_spec)
     extra = pod.get("supplementalGroups")
-    return _id(pod.get("fsGroup")), tuple(g for g in (extra if isinstance(extra, list) else []) if _id(g) is not None)
+    groups = (_id(g) for g in (extra if isinstance(extra, list) else []))
+    return _id(pod.get("fsGroup")), tuple(g for g in groups if g is not None)
 
 
 class Writer(NamedTuple):

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError, SpecError, Where
-from .yamlio import compose, to_data
+from .yamlio import Plain, compose, to_data
 
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -217,6 +217,9 @@ _PROBLEMS = {
 }
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
 def _describe(data: Any) -> str:
     """A value as a message names it: `the number 50`, `the string 'yes'`, `a list`."""
     if data is None:
@@ -225,6 +228,8 @@ def _describe(data: Any) -> str:
         return str(data).lower()
     if isinstance(data, (int, float)):
         return f"the number {data}"
+    if isinstance(data, Plain):  # a number or a date, kept as its text
+        return f"the date {data}" if _DATE.match(data.text) else f"the number {data}"
     if isinstance(data, str):
         return f"the string {data!r}"
     return {list: "a list", dict: "a mapping"}.get(type(data), type(data).__name__)
@@ -273,7 +278,7 @@ class _Checker:
         types = {"string": str, "boolean": bool, "array": list, "object": dict}
         if kind in types and not isinstance(data, types[kind]):
             hint = None
-            if kind == "string" and isinstance(data, (int, float)) and not isinstance(data, bool):
+            if kind == "string" and isinstance(data, (int, float, Plain)) and not isinstance(data, bool):
                 hint = _PROBLEMS.get(what) if what == "create.storage" else f'quote it: "{data}"'
             self.fail(f"{what} must be {_TYPE_WORDS[kind]}, not {_describe(data)}", node, volume, hint)
         if kind == "string":
