@@ -40,7 +40,6 @@ terminal and the log file. A wrong guess costs a copy of the warning, never the 
 import os
 import re
 import stat
-import subprocess
 import sys
 import time
 from functools import lru_cache
@@ -227,6 +226,8 @@ def _process(pid: int) -> Tuple[Set[str], int]:
         pass
     if os.path.isdir("/proc/self"):
         return names, 0
+    import subprocess  # only here: it costs every start of the tool a few milliseconds
+
     try:  # no /proc (macOS, the BSDs)
         out = subprocess.run(["ps", "-o", "ppid=,comm=", "-p", str(pid)], capture_output=True, text=True,
                              timeout=2).stdout.split(None, 1)

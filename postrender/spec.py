@@ -11,7 +11,6 @@ import fnmatch
 import os
 import posixpath
 import re
-import select
 import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -441,6 +440,8 @@ def read_spec_bytes(path: str, limit: int = SPEC_MAX_BYTES, timeout: Optional[fl
         if stat.S_ISREG(info.st_mode) and info.st_size > limit:
             raise too_big
         poller = None
+        if not stat.S_ISREG(info.st_mode):
+            import select  # only for a pipe: not at every start of the tool
         if not stat.S_ISREG(info.st_mode) and hasattr(select, "poll"):
             poller = select.poll()
             poller.register(fd, select.POLLIN)
