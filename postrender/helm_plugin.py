@@ -306,7 +306,7 @@ def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no
             sys.path.insert(0, extra)
     try:
         from postrender import __version__
-        from postrender.cli import main
+        from postrender.cli import exit_flushed, main
     except Exception as exc:
         if layout != "release":
             os._exit(UNUSABLE_EXIT_CODE)
@@ -326,12 +326,7 @@ def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no
         import traceback
 
         _exit_with_failure("internal error:\n" + traceback.format_exc())
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(code)
+    exit_flushed(code)
 
 
 def _pure_python_mode(layout: str, version: str) -> None:
