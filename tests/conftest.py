@@ -25,6 +25,18 @@ def run_cli(args: List[str], stdin: bytes = b"", env: Optional[Dict[str, str]] =
                           env=full_env, timeout=timeout, cwd=cwd)
 
 
+def helm_env(tmp_path: Path, data_home: str = "helm-data", drop: tuple = ("HELM_", "POSTRENDER_")) -> Dict[str, str]:
+    """The caller's environment without variables starting with `drop`, and Helm's homes, HOME and
+    XDG_STATE_HOME all under tmp_path (HELM_DATA_HOME named `data_home`)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(drop) and k not in ("XDG_STATE_HOME", "XDG_DATA_HOME")}
+    for var, sub in (("HELM_DATA_HOME", data_home), ("HELM_CONFIG_HOME", "helm-config"),
+                     ("HELM_CACHE_HOME", "helm-cache"), ("HOME", "home"), ("XDG_STATE_HOME", "state")):
+        env[var] = str(tmp_path / sub)
+        os.makedirs(env[var], exist_ok=True)
+    return env
+
+
 def load_all(text: Any) -> List[Any]:
     if isinstance(text, bytes):
         text = text.decode("utf-8")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import by_name, load_all
+from conftest import by_name, helm_env, load_all
 
 pytestmark = pytest.mark.helm
 
@@ -54,13 +54,7 @@ def postrender_script() -> Path:
 @pytest.fixture
 def env(tmp_path):
     """A clean environment: Helm's homes, HOME and XDG_STATE_HOME all under tmp_path."""
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("HELM_", "POSTRENDER_")) and k not in ("XDG_STATE_HOME", "XDG_DATA_HOME")}
-    for var, sub in (("HELM_DATA_HOME", "helm-data"), ("HELM_CONFIG_HOME", "helm-config"),
-                     ("HELM_CACHE_HOME", "helm-cache"), ("HOME", "home"), ("XDG_STATE_HOME", "state")):
-        e[var] = str(tmp_path / sub)
-        os.makedirs(e[var], exist_ok=True)
-    return e
+    return helm_env(tmp_path)
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from test_helm_e2e import BAD_SPEC, CHART, HELM3, HELM4, SPEC, assert_injected, need, ok, run
+from conftest import helm_env
+from test_helm_e2e import BAD_SPEC, CHART, HELM3, HELM4, assert_injected, need, ok, run, spec  # noqa: F401 (spec: a fixture)
 
 pytestmark = pytest.mark.helm
 
@@ -101,25 +102,13 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def henv(tmp_path):
     """Helm's homes (HELM_DATA_HOME with a space), HOME and XDG_STATE_HOME under tmp_path; pip's indexes
     unreachable; no postrender console script on PATH."""
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("HELM_", "POSTRENDER_", "PIP_", "PYTHON")) and k not in ("XDG_STATE_HOME", "XDG_DATA_HOME")}
-    for var, sub in (("HELM_DATA_HOME", "helm data"), ("HELM_CONFIG_HOME", "helm-config"),
-                     ("HELM_CACHE_HOME", "helm-cache"), ("HOME", "home"), ("XDG_STATE_HOME", "state")):
-        e[var] = str(tmp_path / sub)
-        os.makedirs(e[var], exist_ok=True)
+    e = helm_env(tmp_path, "helm data", drop=("HELM_", "POSTRENDER_", "PIP_", "PYTHON"))
     dead = f"http://127.0.0.1:{closed_port()}/simple"
     e.update(PIP_INDEX_URL=dead, PIP_EXTRA_INDEX_URL=dead, PIP_NO_INDEX="1", PIP_FIND_LINKS="")
     path = [d for d in e.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "postrender").exists()]
     e["PATH"] = os.pathsep.join(path)
     assert shutil.which("postrender", path=e["PATH"]) is None
     return e
-
-
-@pytest.fixture
-def spec(tmp_path):
-    path = tmp_path / "spec.yaml"
-    path.write_text(SPEC)
-    return path
 
 
 def install(env, source, keyring, *extra):
