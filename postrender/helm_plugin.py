@@ -92,28 +92,25 @@ def _private_dir(path: str) -> int:
             pass
         path = new
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if info.st_uid != os.geteuid():
-            raise PermissionError("%s is not ours" % path)
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            os.fchmod(fd, 0o700)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return _kept_private(fd, 0o700, "%s is not ours" % path)
 
 
 def _open_private(dir_fd: int, name: str, flags: int) -> int:
     """Open name in dir_fd, never through a symlink; only a regular file of ours with one link."""
     fd = os.open(name, flags | os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, 0o600,
                  dir_fd=dir_fd)
+    return _kept_private(fd, 0o600, "%s is not a regular file of ours" % name, regular_file=True)
+
+
+def _kept_private(fd: int, mode: int, refusal: str, regular_file: bool = False) -> int:
+    """`fd` when what it opened is ours (and, for a file, a regular one with one link), with any
+    group/other permission taken away (`mode`); else it is closed and PermissionError(refusal) raised."""
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_nlink != 1:
-            raise PermissionError("%s is not a regular file of ours" % name)
+        if info.st_uid != os.geteuid() or regular_file and (not stat.S_ISREG(info.st_mode) or info.st_nlink != 1):
+            raise PermissionError(refusal)
         if stat.S_IMODE(info.st_mode) & 0o077:
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, mode)
     except BaseException:
         os.close(fd)
         raise
