@@ -17,8 +17,9 @@ from . import __version__
 from .errors import InputError, PostrenderError, SpecError
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
+from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
-from .read import Chunk, Stream, first_content
+from .read import Chunk, Piece, Stream, first_content
 from .findings import Finding, report_json
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_option
 
@@ -123,9 +124,9 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
     stream = Stream(_stdin())
-    first, chunks = first_content(iter(stream))
-    if first is not None and is_resource_list(first):
-        _run_krm(first, chunks, spec, spec_error)
+    first, started = first_content(pieces(stream))
+    if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
+        _run_krm(first, started, spec, spec_error)
         return
     if spec_error is not None:
         raise spec_error
@@ -135,12 +136,12 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     if show_diff:
         from .review import diff_stream
 
-        text, ledger = diff_stream(stream, chunks, spec)
+        text, ledger = diff_stream(stream, started, spec)
         _emit_warnings(ledger.warnings)
         _write_report(report, report_json(ledger.findings))
         click.echo(text, nl=False)
         return
-    output, ledger = transform_maybe_in_two(stream, spec, chunks)
+    output, ledger = transform_maybe_in_two(stream, spec, started)
     try:
         _emit_warnings(ledger.warnings)
         _write_report(report, report_json(ledger.findings))
@@ -149,9 +150,9 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.close()
 
 
-def _run_krm(first: Chunk, chunks: Iterator[Chunk], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
     error: Optional[PostrenderError] = spec_error
-    if error is None and any(not chunk.blank for chunk in chunks if chunk is not first):
+    if error is None and any(not piece.blank for piece in started if piece is not first):
         error = InputError("a ResourceList must be the only document on stdin", first.where)
     if error is not None:
         sys.stdout.buffer.write(failure_output(error))

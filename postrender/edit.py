@@ -20,7 +20,7 @@ hooks on their own), draws none of the first two, and gets no created claim.
 import difflib
 import hashlib
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -38,6 +38,57 @@ from .yamlio import parse
 ROLL_ANNOTATION = "checksum/postrender"
 
 ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
+Hashes = Tuple[str, ...]  # of the pod templates an occurrence of a ConfigMap changed
+
+
+class ConfigMapsSeen:
+    """Every ConfigMap of the stream and the hashes of the pod templates each occurrence changed:
+    what a workload that mounts one needs in order to roll (`hashes_for`).
+
+    A stream may hold millions of ConfigMaps, nearly all of them without a template: each of those
+    costs one small dict entry (its name alone is the key when it has no namespace) that keeps the
+    document of its first occurrence. Only a ConfigMap that changed a template keeps a list of its
+    occurrences; its unchanged ones before the first change count as that first one (a workload
+    before the change gets no hash either way)."""
+
+    def __init__(self) -> None:
+        self.unchanged: Dict[Union[str, ConfigMapKey], int] = {}
+        self.changed: Dict[ConfigMapKey, List[Tuple[int, Hashes]]] = {}
+
+    @staticmethod
+    def _key(ref: ConfigMapKey) -> Union[str, ConfigMapKey]:
+        return ref[1] if ref[0] is None else ref
+
+    def add(self, ref: ConfigMapKey, document: int, hashes: Hashes) -> None:
+        """Note an occurrence (occurrences come in stream order)."""
+        occurrences = self.changed.get(ref)
+        if occurrences is not None:
+            occurrences.append((document, hashes))
+        elif not hashes:
+            self.unchanged.setdefault(self._key(ref), document)
+        else:
+            first = self.unchanged.pop(self._key(ref), None)
+            self.changed[ref] = ([] if first is None else [(first, ())]) + [(document, hashes)]
+
+    def __contains__(self, ref: ConfigMapKey) -> bool:
+        return self._key(ref) in self.unchanged or ref in self.changed
+
+    def hashes_for(self, ref: ConfigMapKey, document: int) -> Hashes:
+        """The hashes of the ConfigMap a workload at `document` mounts: its last occurrence up to
+        that document, else its first one after (a ConfigMap further down)."""
+        occurrences = self.changed.get(ref)
+        if occurrences is None:
+            return ()
+        before = [hashes for at, hashes in occurrences if at <= document]
+        return before[-1] if before else occurrences[0][1]
+
+    def merge(self, later: "ConfigMapsSeen") -> None:
+        """Fold in the ConfigMaps of the part of the stream that follows."""
+        for key, document in later.unchanged.items():
+            self.add(key if isinstance(key, tuple) else (None, key), document, ())
+        for ref, occurrences in later.changed.items():
+            for document, hashes in occurrences:
+                self.add(ref, document, hashes)
 
 
 @dataclass
@@ -46,8 +97,7 @@ class Ledger:
     each field's type, so a new field needs no merging code of its own."""
 
     findings: List[Finding] = field(default_factory=list)
-    # every ConfigMap seen, in stream order: (document, hashes of its changed pod templates)
-    template_hashes: Dict[ConfigMapKey, List[Tuple[int, Tuple[str, ...]]]] = field(default_factory=dict)
+    configmaps: ConfigMapsSeen = field(default_factory=ConfigMapsSeen)  # and their changed templates
     matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
     claim_users: Dict[str, Set[str]] = field(default_factory=dict)  # claim -> sites using it
     # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
@@ -74,6 +124,8 @@ class Ledger:
                 mine |= theirs
             elif isinstance(mine, list):
                 mine.extend(theirs)
+            elif isinstance(mine, ConfigMapsSeen):
+                mine.merge(theirs)
             elif spec.metadata.get("merge") == "replace":
                 mine.update(theirs)
             else:  # dicts of lists or sets: per key
@@ -195,7 +247,7 @@ class Editor:
         current = new if new is not None else data
         refs = configmap_refs(dig(current, POD_SPEC_PATHS[site.kind]), site.namespace) \
             if site.kind in ROLLED_KINDS else set()
-        seen = self.ledger.template_hashes
+        seen = self.ledger.configmaps
         edited = Edited(new, where, self._found, site=site, refs=refs, pending={r for r in refs if r not in seen})
         if not edited.pending:
             edited.value = self._rolled(current, site, refs, where) or new
@@ -243,8 +295,7 @@ class Editor:
             if new_text is not None:
                 new_values[key] = new_text
                 hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
-        # a tuple: the empty one is shared by every ConfigMap without a template (a stream may hold millions)
-        self.ledger.template_hashes.setdefault((namespace, name), []).append((where.document or 0, tuple(hashes)))
+        self.ledger.configmaps.add((namespace, name), where.document or 0, tuple(hashes))
         if not new_values:
             return None
         return _replaced(data, ("data",), {**data["data"], **new_values})
@@ -307,20 +358,11 @@ class Editor:
             new_data = _replaced(new_data, templates_path, new_templates)
         return new_data, site
 
-    def _hashes_for(self, ref: ConfigMapKey, document: int) -> Tuple[str, ...]:
-        """The changed-template hashes of the ConfigMap a workload at `document` mounts: its last
-        occurrence up to that document, else its first one after (a ConfigMap further down)."""
-        occurrences = self.ledger.template_hashes.get(ref, [])
-        before = [hashes for at, hashes in occurrences if at <= document]
-        if before:
-            return before[-1]
-        return occurrences[0][1] if occurrences else ()
-
     def _rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey],
                 where: Where) -> Optional[Dict[str, Any]]:
         """The workload with the roll annotation, or None when no template it mounts changed."""
         document = where.document or 0
-        hashes = sorted(h for ref in refs for h in self._hashes_for(ref, document))
+        hashes = sorted(h for ref in refs for h in self.ledger.configmaps.hashes_for(ref, document))
         if not hashes:
             return None
         value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()

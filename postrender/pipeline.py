@@ -8,15 +8,20 @@ stream needs: order, and the wait of a workload for a ConfigMap further down
 (it waits in an output slot until that ConfigMap has been seen).
 """
 from dataclasses import dataclass
-from typing import BinaryIO, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import Node
 
 from .claims import claim_documents
 from .edit import ConfigMapKey, Edited, Editor, Ledger
+from .errors import InputError
 from .output import Exported, Output
-from .read import BOM, Chunk, Stream
+from .read import BOM, Chunk, Piece, Run, Stream
 from .spec import Spec
-from .targets import HOOK_ANNOTATION, dig, is_candidate, is_hook
-from .yamlio import MAX_DEPTH, check_syntax, parse, parses_cleanly
+from .targets import (CANDIDATE_WORDS, HOOK_ANNOTATION, candidate_kind, dig, is_candidate, is_hook,
+                      may_hold_pod_template, object_identity)
+from .yamlio import MAX_DEPTH, check_syntax, compose_each, parse, parses_cleanly, to_data
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Untouched documents above this size are copied through without a syntax check.
@@ -66,59 +71,102 @@ class Pipeline:
     def ledger(self) -> Ledger:
         return self.editor.ledger
 
-    def run(self, stream: Stream, chunks: Iterable[Chunk]) -> Ledger:
-        self.feed(chunks, stream)
+    def run(self, stream: Stream, pieces: Iterable[Piece]) -> Ledger:
+        self.feed(pieces, stream)
         return self.close()
 
-    def feed(self, chunks: Iterable[Chunk], stream: Optional[Stream] = None) -> None:
-        """Transform `chunks` (of `stream`, which tells whether the input began with a BOM).
+    def feed(self, pieces: Iterable[Piece], stream: Optional[Stream] = None) -> None:
+        """Transform `pieces` (of `stream`, which tells whether the input began with a BOM).
 
-        Small documents that cannot be targets are gathered in runs, syntax-checked in one libyaml
-        pass and copied as one piece: a stream of very many tiny documents costs little more per
-        byte than any other (a run that does not parse cleanly is done document by document, so
-        an error names its document and line as ever).
+        Many documents are read at a time where that can be done: the reader's Runs (documents
+        that cannot be targets) and the small such documents between targets, gathered here, are
+        syntax-checked in one libyaml pass and copied as one piece; small candidates that the
+        filter only reads (`_gathered`) are composed with one parser. A stream of very many tiny
+        documents then costs little more per byte than any other. What does not parse cleanly is
+        done document by document, so an error names its document and line as ever.
         """
-        run: List[Chunk] = []
+        group: List[Chunk] = []  # small chunks of one kind in a row (`_gathered`)
+        kind: Optional[str] = None
         size = 0
-        items = iter(chunks)
+        items = iter(pieces)
         while True:
             try:
-                chunk = next(items)
+                piece = next(items)
             except StopIteration:
                 break
             except BaseException:  # reading failed further down: what came before fails first
-                self._copy(run)
+                self._flush(group, kind)
                 raise
-            if chunk.index == 1 and stream is not None and stream.bom:  # known once reading began
+            if piece.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
-            if _plain(chunk.raw):
-                run.append(chunk)
-                size += len(chunk.raw)
-                if size >= RUN_BYTES:
-                    self._copy(run)
-                    run, size = [], 0
+            gathered = _gathered(piece.raw) if isinstance(piece, Chunk) else None
+            if gathered is not None and gathered == kind and size < RUN_BYTES:
+                group.append(piece)
+                size += len(piece.raw)
                 continue
-            if run:
-                self._copy(run)
-                run, size = [], 0
-            self.output.write(self.document(chunk))
-            self.last = chunk.raw[-1:] or self.last
-        self._copy(run)
+            self._flush(group, kind)
+            group, kind, size = [], None, 0
+            if gathered is not None:
+                group, kind, size = [piece], gathered, len(piece.raw)
+            elif isinstance(piece, Run):
+                self._copy_run(piece)
+            else:
+                self._write(self.document(piece), piece.raw)
+        self._flush(group, kind)
 
-    def _copy(self, run: List[Chunk]) -> None:
-        """Write a run of plain chunks (see `_plain`), checked together where they parse cleanly."""
-        if not run:
+    def _write(self, data: bytes, raw: bytes) -> None:
+        """Write what became of a piece whose input bytes were `raw`."""
+        self.output.write(data)
+        self.last = raw[-1:] or self.last
+
+    def _flush(self, group: List[Chunk], kind: Optional[str]) -> None:
+        if group:
+            (self._copy_group if kind == _PLAIN else self._read_group)(group)
+
+    def _copy_group(self, group: List[Chunk]) -> None:
+        """Write small chunks that cannot be targets, checked together where they parse cleanly."""
+        run = Run(group[0].index, group[0].first_line, b"".join(chunk.raw for chunk in group), len(group))
+        if parses_cleanly(run.raw):
+            self._copy(run)
             return
-        text = b"".join(chunk.raw for chunk in run)
-        if not parses_cleanly(text):
-            for chunk in run:
-                self.output.write(self.document(chunk))
-                self.last = chunk.raw[-1:] or self.last
-            return
-        for chunk in run:
-            self._note(chunk)
-        self.output.write(text)
-        self.last = text[-1:] or self.last
+        for chunk in group:
+            self._write(self.document(chunk), chunk.raw)
+
+    def _copy_run(self, run: Run) -> None:
+        """Write a Run of the reader: as it is where it parses cleanly, else document by document."""
+        if parses_cleanly(run.raw):
+            self._copy(run)
+        else:
+            self.feed(run.chunks())
+
+    def _copy(self, run: Run) -> None:
+        self._note(run)
+        self._write(run.raw, run.raw)
+
+    def _read_group(self, group: List[Chunk]) -> None:
+        """Small candidates that the filter only reads (claims, ConfigMaps that hold no pod template),
+        composed with one parser; from the first that is not one of those or does not read cleanly
+        on, each alone (which then says what is wrong, and where)."""
+        done = 0
+        first_line = group[0].first_line  # the nodes' lines count from there
+        roots = compose_each(b"".join(chunk.raw for chunk in group))
+        try:
+            for chunk, root in zip(group, roots or ()):
+                top = first_line + root.start_mark.line
+                if not chunk.first_line <= top <= chunk.first_line + chunk.raw.count(b"\n"):
+                    break  # pragma: no cover - a chunk is one document: this would be a bug
+                data = to_data(root, chunk.where, first_line, shared=False)
+                if object_identity(data)[0] not in READ_ONLY_KINDS:
+                    break
+                self._write(self._edited(chunk, None, data, {}), chunk.raw)
+                done += 1
+        except (YAMLError, InputError):
+            pass
+        finally:
+            if roots is not None:
+                roots.close()
+        for chunk in group[done:]:
+            self._write(self.document(chunk), chunk.raw)
 
     def close(self) -> Ledger:
         """Finish what still waits (no more ConfigMaps are coming), append claims, final warnings."""
@@ -164,8 +212,13 @@ class Pipeline:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
             self._note(chunk)
             return chunk.raw
-        self.ledger.content = True
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
+        return self._edited(chunk, root, data, memo)
+
+    def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Dict[int, Any]) -> bytes:
+        """The bytes to write for a candidate read as `data` (`root`, `memo`: its nodes, to splice
+        an edit; None only for an object the filter will not change)."""
+        self.ledger.content = True
         if not isinstance(data, dict):
             return chunk.raw
         if HELM4_FILENAME in (dig(data, ("metadata", "annotations")) or {}):
@@ -183,24 +236,25 @@ class Pipeline:
         return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
                                    chunk.first_line).encode("utf-8")
 
-    def _note(self, chunk: Chunk) -> None:
-        """What the ledger keeps of a document that is no target (already syntax-checked)."""
-        if chunk.blank:
+    def _note(self, piece: Piece) -> None:
+        """What the ledger keeps of documents that are no targets (already syntax-checked)."""
+        if piece.blank:
             return
         ledger = self.ledger
         ledger.content = True
-        if not ledger.helm4 and HELM4_FILENAME.encode() in chunk.raw:
+        if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
             ledger.helm4 = True
-        if not ledger.plain:
-            ledger.plain = not self._hook(chunk)
-
-    @staticmethod
-    def _hook(chunk: Chunk) -> bool:
-        """Is this document (not a candidate, already syntax-checked) a Helm hook? Read only while
-        every object so far was one, and only when the text names the annotation at all."""
-        if HOOK_ANNOTATION.encode() not in chunk.raw:
-            return False
-        return is_hook(parse(chunk.raw, chunk.where, chunk.first_line)[1])
+        if ledger.plain:
+            return
+        # is every one a Helm hook? Read only while every object so far was one, and only when
+        # the text names the annotation at all
+        if HOOK_ANNOTATION.encode() not in piece.raw:
+            ledger.plain = True
+        elif isinstance(piece, Run):
+            for chunk in piece.chunks():
+                self._note(chunk)
+        else:
+            ledger.plain = not is_hook(parse(piece.raw, piece.where, piece.first_line)[1])
 
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""
@@ -218,22 +272,39 @@ class Pipeline:
         self.output.fill(waiting.slot, text.encode("utf-8"))
 
 
-def _plain(raw: bytes) -> bool:
-    """A small document that cannot be a target, with no directive and few flow brackets: one whose
-    check can be shared with its neighbours'."""
-    return (len(raw) <= PLAIN_BYTES and raw[:1] != b"%" and b"\n%" not in raw
-            and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH // 2 and not is_candidate(raw))
+_PLAIN = "plain"
+_READ = "read"
+READ_ONLY_KINDS = ("ConfigMap", "PersistentVolumeClaim")  # ... when the ConfigMap holds no pod template
+
+
+def _gathered(raw: bytes) -> Optional[str]:
+    """Can this chunk be read together with its neighbours, and how? A small document with no
+    directive and few flow brackets that cannot be a target (_PLAIN: its syntax check is shared), or
+    that the filter only reads (_READ: it is composed by a shared parser); None when it is neither."""
+    if len(raw) > PLAIN_BYTES or raw[:1] == b"%" or b"\n%" in raw or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH // 2:
+        return None
+    kind = candidate_kind(raw)
+    if kind is None:
+        return _PLAIN
+    if kind.decode() in READ_ONLY_KINDS and not may_hold_pod_template(raw):
+        return _READ
+    return None
+
+
+def pieces(stream: Stream) -> Iterator[Piece]:
+    """The stream's pieces as the pipeline takes them: Runs of documents that cannot be targets."""
+    return stream.pieces(CANDIDATE_WORDS)
 
 
 def transform_in_one_process(source: Union[BinaryIO, Stream], spec: Spec,
-                        chunks: Optional[Iterable[Chunk]] = None) -> Tuple[Output, Ledger]:
-    """Run the whole pipeline over a binary stream (or a Stream whose `chunks` were already
-    started, as the CLI does to look at the first document); the caller copies the Output to
+                             started: Optional[Iterable[Piece]] = None) -> Tuple[Output, Ledger]:
+    """Run the whole pipeline over a binary stream (or a Stream whose `pieces` were already
+    `started`, as the CLI does to look at the first document); the caller copies the Output to
     stdout only on success."""
     stream = source if isinstance(source, Stream) else Stream(source)
     pipeline = Pipeline(spec)
     try:
-        result = pipeline.run(stream, chunks if chunks is not None else stream)
+        result = pipeline.run(stream, started if started is not None else pieces(stream))
     except BaseException:
         pipeline.output.close()
         raise

@@ -5,12 +5,17 @@ Airflow pod template holds an indented `---`) and ends before the next one,
 or after a `...` end marker. Each chunk keeps its exact bytes, so untouched
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
+
+`Stream.pieces` also hands out `Run`s: documents in a row that hold none of the
+words that could make one a target, found with a few regex searches over a
+block and kept as one piece of bytes. A stream of millions of tiny documents
+then costs no Python object (and no Python step) per document.
 """
 import codecs
 import itertools
 import re
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, List, Optional, Tuple
+from typing import BinaryIO, ClassVar, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from .errors import InputError, Where
 
@@ -26,6 +31,11 @@ _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$
 # Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
 _ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
+# What ends a run of documents besides a word that may make a document a target: a directive or a
+# `...` line and a `---` that starts no document (the run's documents are counted by their `---`
+# lines), and the line breaks that make a seemingly blank document hold content (see `blank`).
+_RUN_STOP = rb"\n%|\n\.\.\.(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern
+_RUN_STOPS: Dict[bytes, Pattern[bytes]] = {}
 
 
 def invalid_utf8(raw: bytes) -> Optional[int]:
@@ -51,12 +61,22 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
                       hint="Kubernetes manifests must be UTF-8")
 
 
+def _blank(raw: bytes) -> bool:
+    """Only separators, comments and blank lines: nothing to parse.
+
+    A line break other than LF/CRLF is never blank: a YAML reader would see a new line (and
+    maybe content) where a comment seems to go on.
+    """
+    return _CONTENT.search(raw) is None and _ODD_BREAK.search(raw) is None
+
+
 @dataclass
 class Chunk:
     __slots__ = ("index", "first_line", "raw")  # a stream may hold millions of tiny documents
     index: int  # 1-based document number
     first_line: int  # 0-based stream line of the chunk's first line
     raw: bytes
+    count: ClassVar[int] = 1  # documents in it (as a Run's)
 
     @property
     def where(self) -> Where:
@@ -70,12 +90,34 @@ class Chunk:
 
     @property
     def blank(self) -> bool:
-        """Only a separator, comments and blank lines: nothing to parse.
+        return _blank(self.raw)
 
-        A chunk with a line break other than LF/CRLF is never blank: a YAML reader
-        would see a new line (and maybe content) where a comment seems to go on.
-        """
-        return _CONTENT.search(self.raw) is None and _ODD_BREAK.search(self.raw) is None
+
+@dataclass
+class Run:
+    """Whole documents in a row, valid UTF-8, none of which holds a word of the pattern given to
+    `Stream.pieces` (so none can be a target), nor a directive or a `...` line."""
+
+    __slots__ = ("index", "first_line", "raw", "count")
+    index: int  # 1-based number of its first document
+    first_line: int  # 0-based stream line of its first line
+    raw: bytes
+    count: int  # documents in it
+
+    @property
+    def where(self) -> Where:
+        return Where(document=self.index, line=self.first_line + 1)
+
+    @property
+    def blank(self) -> bool:
+        return _blank(self.raw)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Its documents one by one, numbered as in the stream."""
+        return iter(Stream(_Reader(memoryview(self.raw)), resume=(self.index - 1, self.first_line)))
+
+
+Piece = Union[Chunk, Run]
 
 
 class Stream:
@@ -122,22 +164,40 @@ class Stream:
 
     def __iter__(self) -> Iterator[Chunk]:
         """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
+        return self._split(None)  # type: ignore[return-value]
+
+    def pieces(self, candidate: Pattern[bytes]) -> Iterator[Piece]:
+        """Chunks and Runs in stream order: documents where no `candidate` match stands come in Runs."""
+        stop = _RUN_STOPS.get(candidate.pattern)
+        if stop is None:
+            stop = _RUN_STOPS[candidate.pattern] = re.compile(_RUN_STOP + b"|" + candidate.pattern)
+        return self._split(stop)
+
+    def _split(self, stop: Optional[Pattern[bytes]]) -> Iterator[Piece]:
         parts: List[bytes] = []  # the current chunk's bytes from earlier blocks
         index, first_line = self.resume or (0, 0)
         directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
         for block in self._blocks():
             start = 0  # where the current chunk starts in this block
-            marks = _MARK.finditer(block)
-            at_top = _LINE_MARK.match(block)
-            for line_start in itertools.chain([0] if at_top else [], (m.end() for m in marks)):
+            line_start: Optional[int] = 0 if _LINE_MARK.match(block) else _next_mark(block, 0)
+            while line_start is not None:
                 marker = block[line_start:line_start + 1]
                 if marker == b"%":
                     directive = True
+                    line_start = _next_mark(block, line_start)
                     continue
                 if marker == b"-":
-                    if line_start == start and not parts:
-                        continue  # nothing before it: the `---` opens the chunk
+                    if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
+                        run = _run(block, line_start, stop, index, first_line) if stop is not None else None
+                        if run is not None:  # the `---` at its end opens the next chunk
+                            yield run
+                            index += run.count
+                            first_line += run.raw.count(b"\n")
+                            start = line_start = line_start + len(run.raw)
+                        line_start = _next_mark(block, line_start)
+                        continue
                     if directive and _only_directives(parts + [block[start:line_start]]):
+                        line_start = _next_mark(block, line_start)
                         continue
                     cut = line_start
                 else:  # `...` ends its document, its own line included
@@ -148,11 +208,33 @@ class Stream:
                 index += 1
                 yield _checked(Chunk(index, first_line, raw))
                 first_line += raw.count(b"\n")
+                line_start = cut if marker == b"-" else _next_mark(block, line_start)
             if start < len(block):
                 parts.append(block[start:])
         if parts:
             index += 1
             yield _checked(Chunk(index, first_line, b"".join(parts)))
+
+
+def _next_mark(block: bytes, line_start: int) -> Optional[int]:
+    """Where the next line after `line_start` that starts or ends a document or holds a directive begins."""
+    found = _MARK.search(block, line_start)
+    return found.end() if found is not None else None
+
+
+def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Run]:
+    """The Run of whole documents that starts at the `---` line at `at`: up to the `---` of the
+    first document that holds a `stop` match (or of the block's last document, which may go on in
+    the next block). None when that leaves no document, or when they are not all UTF-8."""
+    found = stop.search(block, at)
+    last = block.rfind(b"\n---", at, found.start() if found is not None else len(block))
+    if last < 0:
+        return None
+    raw = block[at:last + 1]
+    if invalid_utf8(raw) is not None:
+        return None  # the chunks say where
+    # every `---` at a line start before `stop` starts a document (one that does not stops the run)
+    return Run(index + 1, first_line, raw, 1 + raw.count(b"\n---"))
 
 
 class _Reader:
@@ -169,23 +251,23 @@ class _Reader:
 
 
 class Held:
-    """The chunks of a stream kept as their bytes only, end to end (a chunk object costs far more than
-    a tiny document's text): chunks are made again from the bytes, by part, as they are needed.
-    Where a chunk ends at least every `STEP` bytes is noted, to cut there."""
+    """The pieces of a stream kept as their bytes only, end to end (a chunk object costs far more than
+    a tiny document's text): the stream is split again from the bytes, by part, as it is needed.
+    Where a piece ends at least every `STEP` bytes is noted, to cut there."""
 
     STEP = 64 * 1024
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self.count = 0  # chunks held
+        self.count = 0  # documents held
         self.lines = 0  # line breaks in them
-        self.ends: List[Tuple[int, int, int]] = []  # (chunks, bytes, lines) up to a noted chunk end
+        self.ends: List[Tuple[int, int, int]] = []  # (documents, bytes, lines) up to a noted piece end
         self._next = self.STEP
 
-    def add(self, chunk: Chunk) -> None:
-        self.data += chunk.raw
-        self.count += 1
-        self.lines += chunk.raw.count(b"\n")
+    def add(self, piece: Piece) -> None:
+        self.data += piece.raw
+        self.count += piece.count
+        self.lines += piece.raw.count(b"\n")
         if len(self.data) >= self._next:
             self.ends.append((self.count, len(self.data), self.lines))
             self._next = len(self.data) + self.STEP
@@ -197,14 +279,14 @@ class Held:
     def size(self) -> int:
         return len(self.data)
 
-    def chunks(self, start: int = 0, stop: Optional[int] = None) -> Iterator[Chunk]:
-        """The held chunks from number `start` (0-based) up to `stop`, made again from their bytes."""
+    def stream(self, start: int = 0, stop: Optional[int] = None) -> Stream:
+        """The held documents from number `start` (0-based) up to `stop`, to be split again."""
         stop = self.count if stop is None else stop
         begin, end = self.offset(start), self.offset(stop)
         return Stream(_Reader(memoryview(self.data)[begin[0]:end[0]]), resume=(start, begin[1]))
 
     def offset(self, count: int) -> Tuple[int, int]:
-        """(bytes, lines) of the first `count` chunks."""
+        """(bytes, lines) of the first `count` documents."""
         if count == 0:
             return 0, 0
         if count == self.count:
@@ -212,7 +294,7 @@ class Held:
         for chunks, size, lines in self.ends:
             if chunks == count:
                 return size, lines
-        size = lines = 0  # a cut where no end was noted (tests cut anywhere): count again
+        size = lines = 0  # a cut where no end was noted (tests cut anywhere): split again
         for chunk in itertools.islice(Stream(_Reader(memoryview(self.data)), resume=(0, 0)), count):
             size += len(chunk.raw)
             lines += chunk.raw.count(b"\n")
@@ -232,11 +314,11 @@ def _checked(chunk: Chunk) -> Chunk:
 
 
 
-def first_content(chunks: Iterator[Chunk]) -> Tuple[Optional[Chunk], Iterator[Chunk]]:
-    """The first chunk with content (None if there is none), and an iterator that still yields every chunk."""
+def first_content(pieces: Iterator[Piece]) -> Tuple[Optional[Piece], Iterator[Piece]]:
+    """The first piece with content (None if there is none), and an iterator that still yields every piece."""
     seen = []
-    for chunk in chunks:
-        seen.append(chunk)
-        if not chunk.blank:
-            return chunk, itertools.chain(seen, chunks)
+    for piece in pieces:
+        seen.append(piece)
+        if not piece.blank:
+            return piece, itertools.chain(seen, pieces)
     return None, iter(seen)

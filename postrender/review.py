@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
 from .pipeline import transform_in_one_process
-from .read import Chunk, Stream
+from .read import Chunk, Piece, Run, Stream
 from .edit import Ledger
 from .targets import is_pod_template_text, object_identity
 from .spec import Spec
@@ -80,11 +80,11 @@ def _decode(chunk: Chunk) -> _Doc:
     return _Doc(chunk.index, chunk.first_line, chunk.text())
 
 
-def _kept(chunks: Iterable[Chunk], into: List[Chunk]) -> Iterator[Chunk]:
-    """Pass the chunks on to the pipeline, keeping each one for the diff."""
-    for chunk in chunks:
-        into.append(chunk)
-        yield chunk
+def _kept(pieces: Iterable[Piece], into: List[Chunk]) -> Iterator[Piece]:
+    """Pass the pieces on to the pipeline, keeping each document for the diff."""
+    for piece in pieces:
+        into.extend(piece.chunks() if isinstance(piece, Run) else (piece,))
+        yield piece
 
 
 def _data(doc: _Doc) -> Any:
@@ -195,14 +195,14 @@ def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
     return lines
 
 
-def diff_stream(stream: Stream, chunks: Iterable[Chunk], spec: Spec,
+def diff_stream(stream: Stream, started: Iterable[Piece], spec: Spec,
                 color: Optional[bool] = None) -> Tuple[str, Ledger]:
     """(the diff text, the run's Ledger); '' when the run changes nothing.
 
     `color`: None decides from stdout and NO_COLOR.
     """
     kept: List[Chunk] = []
-    output, ledger = transform_in_one_process(stream, spec, _kept(chunks, kept))
+    output, ledger = transform_in_one_process(stream, spec, _kept(started, kept))
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)

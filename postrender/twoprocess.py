@@ -28,16 +28,12 @@ from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 from .edit import Ledger
 from .errors import PostrenderError
 from .output import Output
-from .pipeline import Part, Pipeline, transform_in_one_process
-from .read import Chunk, Held, Stream
+from .pipeline import Part, Pipeline, pieces, transform_in_one_process
+from .read import Held, Piece, Stream
 from .spec import Spec
 
 MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
 MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
-# ... nor past this many documents: a stream of tiny documents gains nothing from a second process
-# (its documents are mostly copied in runs, and each part would be split into documents twice). A
-# Helm render of MAX_BYTES holds ~25,000.
-MAX_DOCUMENTS = 64 * 1024
 
 
 def usable_cpus() -> int:
@@ -47,41 +43,42 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, chunks: Optional[Iterable[Chunk]] = None,
+def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, started: Optional[Iterable[Piece]] = None,
                            workers: Optional[int] = None) -> Tuple[Output, Ledger]:
-    """The stream transformed, in two processes when that pays off (`workers`: None decides, 1 or 2 force)."""
+    """The stream transformed, in two processes when that pays off (`workers`: None decides, 1 or 2
+    force); `started`: the stream's pieces, when the caller has begun reading them."""
     stream = source if isinstance(source, Stream) else Stream(source)
-    chunks = iter(chunks if chunks is not None else stream)
+    items = iter(started if started is not None else pieces(stream))
     if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
-        return transform_in_one_process(stream, spec, chunks)
-    held, rest = _hold(chunks)
+        return transform_in_one_process(stream, spec, items)
+    held, rest = _hold(items)
     if rest is not None or len(held) < 2 or (workers is None and held.size < MIN_BYTES):
-        return transform_in_one_process(stream, spec, itertools.chain(held.chunks(), rest or ()))
+        return transform_in_one_process(stream, spec, itertools.chain(pieces(held.stream()), rest or ()))
     return _in_two(stream, held, _split(held), spec)
 
 
-def _hold(chunks: Iterator[Chunk]) -> Tuple[Held, Optional[Iterator[Chunk]]]:
-    """The stream's chunks, and None; or the first ones past MAX_BYTES (or MAX_DOCUMENTS) and the rest
-    of the stream. Only their bytes are held: tiny documents cost no more memory than their text."""
+def _hold(items: Iterator[Piece]) -> Tuple[Held, Optional[Iterator[Piece]]]:
+    """The stream's pieces, and None; or the first ones past MAX_BYTES and the rest of the stream.
+    Only their bytes are held: tiny documents cost no more memory than their text."""
     held = Held()
-    for chunk in chunks:
-        held.add(chunk)
-        if held.size > MAX_BYTES or len(held) > MAX_DOCUMENTS:
-            return held, chunks
+    for piece in items:
+        held.add(piece)
+        if held.size > MAX_BYTES:
+            return held, items
     return held, None
 
 
 def _split(held: Held) -> int:
-    """How many chunks go in the first part: both parts hold about as many bytes (the work goes
-    with the size), cut where `held` noted a chunk's end."""
+    """How many documents go in the first part: both parts hold about as many bytes (the work goes
+    with the size), cut where `held` noted a piece's end."""
     half = held.size / 2
     cuts = [(abs(size - half), chunks) for chunks, size, _ in held.ends if chunks < len(held)]
     return min(cuts)[1] if cuts else len(held) // 2
 
 
 def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
-    """The held stream, its chunks from number `cut` on transformed in a child."""
-    first, second = held.chunks(0, cut), held.chunks(cut)
+    """The held stream, its documents from number `cut` on transformed in a child."""
+    first, second = pieces(held.stream(0, cut)), pieces(held.stream(cut))
     read_end, write_end = os.pipe()
     parent = os.getpid()
     pid = os.fork()
@@ -104,7 +101,7 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, L
         if isinstance(part, Part):
             pipeline.absorb(part)
         else:  # the child broke down: do its part here (a bug then surfaces as it would without a child)
-            pipeline.feed(held.chunks(cut), stream)
+            pipeline.feed(pieces(held.stream(cut)), stream)
         return pipeline.output, pipeline.close()
     except BaseException:
         pipeline.output.close()
@@ -164,8 +161,8 @@ def _reap(pid: int, kill: bool) -> None:
         pass
 
 
-def _child(write_end: int, chunks: Iterable[Chunk], spec: Spec) -> None:  # pragma: no cover - runs in the child
-    """Transform `chunks`, send the Part (or the input's error) to the parent, and exit."""
+def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragma: no cover - runs in the child
+    """Transform `items`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 
     try:
@@ -173,7 +170,7 @@ def _child(write_end: int, chunks: Iterable[Chunk], spec: Spec) -> None:  # prag
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         try:
             pipeline = Pipeline(spec, hold=True)
-            pipeline.feed(chunks)
+            pipeline.feed(items)
             payload: object = pipeline.part()
         except PostrenderError as exc:
             payload = exc

@@ -97,8 +97,8 @@ def test_ledgers_merge_field_by_field():
     first, second = Ledger(), Ledger()
     first.findings.append(Finding.warning("a"))
     second.findings.append(Finding.warning("b"))
-    first.template_hashes[(None, "x")] = [(1, ["h1"])]
-    second.template_hashes[(None, "x")] = [(5, ["h2"])]
+    first.configmaps.add((None, "x"), 1, ("h1",))
+    second.configmaps.add((None, "x"), 5, ("h2",))
     first.claim_users["c"] = {"Deployment/a"}
     second.claim_users["c"] = {"Deployment/b"}
     first.declared_modes["c"] = ["ReadWriteOnce"]
@@ -108,7 +108,7 @@ def test_ledgers_merge_field_by_field():
     second.helm4 = True
     first.merge(pickle.loads(pickle.dumps(second)))  # as it comes from the forked child
     assert [f.message for f in first.findings] == ["a", "b"]
-    assert first.template_hashes == {(None, "x"): [(1, ["h1"]), (5, ["h2"])]}
+    assert first.configmaps.changed == {(None, "x"): [(1, ("h1",)), (5, ("h2",))]}
     assert first.claim_users == {"c": {"Deployment/a", "Deployment/b"}}
     assert first.declared_modes == {"c": ["ReadWriteMany"]}  # a later declaration wins
     assert first.matched == {"logs"} and first.templates == 3 and first.helm4

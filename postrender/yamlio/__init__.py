@@ -5,7 +5,7 @@ the line and column of every key and value, so the writer can splice text instea
 re-dumping documents. One module a job:
 
 * `limits`    the abuse guards (depth, aliases, size) and their MAX_* limits; `scan`
-* `composer`  `compose` / `check_syntax`: libyaml behind those guards
+* `composer`  `compose` / `compose_each` / `check_syntax`: libyaml behind those guards
 * `slimnodes` the slim-node composer `composer` uses where the binding takes it (checked on first use)
 * `values`    plain values from nodes (`to_data`, `parse`, `load`); a repeated key: the last wins
 * `emit`      `dump_block` / `dump_scalar`: the only writer of new YAML text (YAML 1.1 quoting)
@@ -16,7 +16,7 @@ The names other modules use are re-exported here: `from .yamlio import compose` 
 """
 from typing import Any
 
-from .composer import check_syntax, compose, parses_cleanly
+from .composer import check_syntax, compose, compose_each, parses_cleanly
 from .emit import dump_block, dump_scalar
 from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
 from .loader import MAP, SEQ, STR, Text
@@ -24,7 +24,7 @@ from .marks import yaml_error
 from .values import Plain, load, node_identity, parse, to_data
 
 __all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
-           "Text", "check_syntax", "compose", "dump_block", "dump_scalar", "load", "node_identity", "parse",
+           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity", "parse",
            "parses_cleanly", "scan", "to_data", "yaml_error"]
 
 

@@ -6,13 +6,14 @@ document that would cost the process its stack or its memory. Composing uses the
 slim-node composer when the installed libyaml binding takes it (chosen on the first
 document, not at import), else libyaml's stock composition; both give the same tree.
 """
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import Node
 
 from ..errors import InputError, Where
-from .limits import MAX_NODES, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes, scan
+from .limits import (MAX_NODES, flow_shallow_documents, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes,
+                     scan)
 from .loader import Loader, Text, dispose
 from .marks import yaml_error
 
@@ -55,6 +56,26 @@ def _compose_stock(text: Text) -> Optional[Node]:  # pragma: no cover - a bindin
         dispose(loader)
 
 
+def compose_each(text: bytes) -> Optional[Iterator[Node]]:
+    """The node trees of a run of small documents, one at a time from one parser (raises YAMLError
+    as it goes); None when the guards cannot rule abuse out without a closer look (a possible alias,
+    deep nesting, many nodes): then compose each document alone."""
+    if may_alias(text) or has_deep_prefix(text) or may_hold_many_nodes(text) or not flow_shallow_documents(text):
+        return None
+    from . import slimnodes
+
+    return slimnodes.compose_each(text) if slimnodes.binding() is not None else _compose_each_stock(text)
+
+
+def _compose_each_stock(text: bytes) -> Iterator[Node]:  # pragma: no cover - a binding without slim nodes
+    loader = Loader(text)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        dispose(loader)
+
+
 def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
     """Parse without building anything: raises InputError on malformed or abusive YAML."""
     if may_alias(text) or may_be_deep(text):
@@ -73,11 +94,11 @@ def check_syntax(text: Text, where: Where, first_line: int = 0) -> None:
         dispose(loader)
 
 
-def parses_cleanly(text: Text) -> bool:
-    """Does libyaml parse `text` (a run of small documents) without an error, with nothing that
-    `check_syntax` would look at closer (a possible alias, a deep block prefix)? The caller keeps each
-    document's flow brackets under MAX_DEPTH // 2 and checks each one alone when this says no."""
-    if may_alias(text) or has_deep_prefix(text):
+def parses_cleanly(text: bytes) -> bool:
+    """Does libyaml parse `text` (a run of whole documents) without an error, with nothing that
+    `check_syntax` would look at closer (a possible alias, a deep block prefix, a document of many
+    flow brackets)? The caller checks each document alone when this says no."""
+    if may_alias(text) or has_deep_prefix(text) or not flow_shallow_documents(text):
         return False
     loader = Loader(text)
     try:

@@ -73,6 +73,26 @@ def has_deep_prefix(text: Text) -> bool:
     return False
 
 
+# Every byte but the flow openers and NUL (which stands for a `---` line), and `[` read as `{`.
+_NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{\x00")
+_OPENERS_AS_ONE = bytes.maketrans(b"[", b"{")
+_NOT_A_START = re.compile(rb"\n---[^ \t\r\n]")  # a `---` line that starts no document
+
+
+def flow_shallow_documents(text: bytes) -> bool:
+    """Does no document of this run of documents (split at its `\n---` lines) hold more than
+    MAX_DEPTH // 2 flow brackets `[` `{`? Then none nests deeper through them (`may_be_deep`). Counts
+    brackets in scalars and comments too: never wrong when it says yes. A few passes in C, however
+    many documents the run holds (a document's nesting makes libyaml's scan slower on every token)."""
+    limit = MAX_DEPTH // 2
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return True
+    if b"\x00" in text or _NOT_A_START.search(text):  # NUL is no YAML; `---x` would split a document
+        return False
+    openers = text.replace(b"\n---", b"\x00").translate(_OPENERS_AS_ONE, _NOT_OPENERS)
+    return b"{" * (limit + 1) not in openers
+
+
 def may_hold_many_nodes(text: Text) -> bool:
     """Could this text hold more than MAX_NODES nodes? Cheap, never wrong when it says no.
 

@@ -13,7 +13,7 @@ Nothing here runs at import: `binding()` checks on first use that the installed
 binding looks like that (and composes a small document to prove it); where it does
 not, it says None and the caller composes the stock way.
 """
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -112,14 +112,40 @@ def compose(text: Text) -> Optional[Node]:
     return _compose_with(_BINDING, text)
 
 
-def _compose_with(module: Any, text: Text) -> Optional[Node]:
+def _loader(text: Text) -> Any:
     loader = Loader(text)
     loader.resolve = _resolve
     loader.descend_resolver = loader.ascend_resolver = _no_op
+    return loader
+
+
+def _compose_with(module: Any, text: Text) -> Optional[Node]:
+    loader = _loader(text)
     stock = module.ScalarNode, module.SequenceNode, module.MappingNode
     module.ScalarNode, module.SequenceNode, module.MappingNode = _Scalar, _Sequence, _Mapping
     try:
         return loader.get_single_node()
     finally:
         module.ScalarNode, module.SequenceNode, module.MappingNode = stock
+        dispose(loader)
+
+
+def compose_each(text: Text) -> Iterator[Node]:
+    """libyaml's composition of each document of a text in slim nodes, one at a time, with one
+    parser (making a parser costs more than composing a tiny document). The classes are swapped only
+    while a document is composed: between two, other texts may be composed. Raises YAMLError."""
+    module = _BINDING
+    loader = _loader(text)
+    try:
+        while True:
+            stock = module.ScalarNode, module.SequenceNode, module.MappingNode
+            module.ScalarNode, module.SequenceNode, module.MappingNode = _Scalar, _Sequence, _Mapping
+            try:
+                node = loader.get_node() if loader.check_node() else None
+            finally:
+                module.ScalarNode, module.SequenceNode, module.MappingNode = stock
+            if node is None:
+                return
+            yield node
+    finally:
         dispose(loader)
