@@ -19,8 +19,7 @@ from .errors import InputError
 from .output import Exported, Output
 from .read import BOM, Chunk, Piece, Run, Stream
 from .spec import Spec
-from .targets import (CANDIDATE_WORDS, HOOK_ANNOTATION, candidate_kind, dig, is_candidate, is_hook,
-                      may_hold_pod_template, object_identity)
+from .targets import CANDIDATE_WORDS, HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .yamlio import MAX_DEPTH, check_syntax, compose_each, parse, parses_cleanly, to_data
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -121,7 +120,7 @@ class Pipeline:
 
     def _flush(self, group: List[Chunk], kind: Optional[str]) -> None:
         if group:
-            (self._copy_group if kind == _PLAIN else self._read_group)(group)
+            (self._copy_group if kind == _PLAIN else self._compose_group)(group)
 
     def _copy_group(self, group: List[Chunk]) -> None:
         """Write small chunks that cannot be targets, checked together where they parse cleanly."""
@@ -143,10 +142,9 @@ class Pipeline:
         self._note(run)
         self._write(run.raw, run.raw)
 
-    def _read_group(self, group: List[Chunk]) -> None:
-        """Small candidates that the filter only reads (claims, ConfigMaps that hold no pod template),
-        composed with one parser; from the first that is not one of those or does not read cleanly
-        on, each alone (which then says what is wrong, and where)."""
+    def _compose_group(self, group: List[Chunk]) -> None:
+        """Small candidates composed with one parser (a parser costs more than a tiny document); from
+        the first that does not read cleanly on, each alone (which then says what is wrong, and where)."""
         done = 0
         first_line = group[0].first_line  # the nodes' lines count from there
         roots = compose_each(b"".join(chunk.raw for chunk in group))
@@ -155,12 +153,14 @@ class Pipeline:
                 top = first_line + root.start_mark.line
                 if not chunk.first_line <= top <= chunk.first_line + chunk.raw.count(b"\n"):
                     break  # pragma: no cover - a chunk is one document: this would be a bug
-                data = to_data(root, chunk.where, first_line, shared=False)
-                if object_identity(data)[0] not in READ_ONLY_KINDS:
+                try:
+                    data = to_data(root, chunk.where, first_line, shared=False)
+                except InputError:
                     break
-                self._write(self._edited(chunk, None, data, {}), chunk.raw)
+                # what the filter says of it (its errors too) is what it says of the document alone
+                self._write(self._edited(chunk, root, data, None, first_line), chunk.raw)
                 done += 1
-        except (YAMLError, InputError):
+        except YAMLError:
             pass
         finally:
             if roots is not None:
@@ -213,17 +213,19 @@ class Pipeline:
             self._note(chunk)
             return chunk.raw
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
-        return self._edited(chunk, root, data, memo)
+        return self._edited(chunk, root, data, memo, chunk.first_line)
 
-    def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Dict[int, Any]) -> bytes:
-        """The bytes to write for a candidate read as `data` (`root`, `memo`: its nodes, to splice
-        an edit; None only for an object the filter will not change)."""
+    def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Optional[Dict[int, Any]],
+                first_line: int) -> bytes:
+        """The bytes to write for a candidate read as `data` from the nodes `root`, whose lines count
+        from the stream line `first_line`. `memo` (node -> value) is None when the nodes were read
+        with other documents: an edit is then spliced into the document read again alone."""
         self.ledger.content = True
         if not isinstance(data, dict):
             return chunk.raw
         if HELM4_FILENAME in (dig(data, ("metadata", "annotations")) or {}):
             self.ledger.helm4 = True
-        edited = self.editor.edit(data, chunk.where, root, chunk.first_line)
+        edited = self.editor.edit(data, chunk.where, root, first_line)
         if edited.configmap is not None and not self.hold:
             self._seen(edited.configmap)
         if edited.pending:
@@ -233,6 +235,8 @@ class Pipeline:
             return b""
         if edited.value is None:
             return chunk.raw
+        if memo is None:
+            root, _, memo = parse(chunk.raw, chunk.where, chunk.first_line)
         return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
                                    chunk.first_line).encode("utf-8")
 
@@ -273,22 +277,16 @@ class Pipeline:
 
 
 _PLAIN = "plain"
-_READ = "read"
-READ_ONLY_KINDS = ("ConfigMap", "PersistentVolumeClaim")  # ... when the ConfigMap holds no pod template
+_COMPOSED = "composed"
 
 
 def _gathered(raw: bytes) -> Optional[str]:
     """Can this chunk be read together with its neighbours, and how? A small document with no
-    directive and few flow brackets that cannot be a target (_PLAIN: its syntax check is shared), or
-    that the filter only reads (_READ: it is composed by a shared parser); None when it is neither."""
+    directive and few flow brackets: one that cannot be a target shares its syntax check (_PLAIN),
+    a candidate its parser (_COMPOSED); None for any other."""
     if len(raw) > PLAIN_BYTES or raw[:1] == b"%" or b"\n%" in raw or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH // 2:
         return None
-    kind = candidate_kind(raw)
-    if kind is None:
-        return _PLAIN
-    if kind.decode() in READ_ONLY_KINDS and not may_hold_pod_template(raw):
-        return _READ
-    return None
+    return _PLAIN if not is_candidate(raw) else _COMPOSED
 
 
 def pieces(stream: Stream) -> Iterator[Piece]:

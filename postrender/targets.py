@@ -137,25 +137,13 @@ def template_site(configmap: Dict[str, Any], key: str, template: Any) -> Site:
                 _labels(dig(template, ("metadata", "labels"))), configmap=name, key=key)
 
 
-def candidate_kind(raw: bytes) -> Optional[bytes]:
-    """None when this document cannot be a ConfigMap, a workload, a claim or a ResourceList; else the
-    kind its one top-level `kind:` line names, or b"" when only reading it can tell."""
+def is_candidate(raw: bytes) -> bool:
+    """Could this document be a ConfigMap, a workload, a claim or a ResourceList?"""
     first = _FIRST_KIND.match(raw)
     kinds = ([first.group(1)] if first else []) + _TOP_KIND.findall(raw)
     if len(kinds) == 1:
-        return kinds[0] if _TOP_CANDIDATE.match(kinds[0]) is not None else None
-    return b"" if CANDIDATE_WORDS.search(raw) is not None else None  # flow style, JSON, or odd: look closer
-
-
-def is_candidate(raw: bytes) -> bool:
-    """Could this document be a ConfigMap, a workload, a claim or a ResourceList?"""
-    return candidate_kind(raw) is not None
-
-
-def may_hold_pod_template(raw: bytes) -> bool:
-    """Could a value of this document read as a worker pod template (`is_pod_template_text`)? Not
-    without the word in its text, nor an escape that could spell it."""
-    return b"Pod" in raw or b"\\" in raw
+        return _TOP_CANDIDATE.match(kinds[0]) is not None
+    return CANDIDATE_WORDS.search(raw) is not None  # flow style, JSON, or odd: look closer
 
 
 def is_pod_template_text(value: Any) -> bool:

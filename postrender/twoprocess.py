@@ -102,7 +102,8 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, L
             pipeline.absorb(part)
         else:  # the child broke down: do its part here (a bug then surfaces as it would without a child)
             pipeline.feed(pieces(held.stream(cut)), stream)
-        return pipeline.output, pipeline.close()
+        ledger = pipeline.close()  # an empty stream gets a new, empty Output there
+        return pipeline.output, ledger
     except BaseException:
         pipeline.output.close()
         raise
