@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import Node, ScalarNode
 
 from .claims import claim_documents
 from .edit import ConfigMapKey, Edited, Editor, Ledger
@@ -148,22 +148,20 @@ class Pipeline:
         done = 0
         first_line = group[0].first_line  # the nodes' lines count from there
         roots = compose_each(b"".join(chunk.raw for chunk in group))
-        try:
-            for chunk, root in zip(group, roots or ()):
-                top = first_line + root.start_mark.line
-                if not chunk.first_line <= top <= chunk.first_line + chunk.raw.count(b"\n"):
-                    break  # pragma: no cover - a chunk is one document: this would be a bug
-                try:
-                    data = to_data(root, chunk.where, first_line, shared=False)
-                except InputError:
-                    break
-                # what the filter says of it (its errors too) is what it says of the document alone
-                self._write(self._edited(chunk, root, data, None, first_line), chunk.raw)
-                done += 1
-        except YAMLError:
-            pass
-        finally:
-            if roots is not None:
+        if roots is not None:
+            try:
+                for chunk, root in _aligned(group, roots, first_line):
+                    if root is None:  # comments only
+                        self._write(chunk.raw, chunk.raw)
+                    else:
+                        try:
+                            data = to_data(root, chunk.where, first_line, shared=False)
+                        except InputError:
+                            break
+                        # what the filter says of it (its errors too) is what it says of the document alone
+                        self._write(self._edited(chunk, root, data, None, first_line), chunk.raw)
+                    done += 1
+            finally:
                 roots.close()
         for chunk in group[done:]:
             self._write(self.document(chunk), chunk.raw)
@@ -274,6 +272,33 @@ class Pipeline:
         text = waiting.text if new is None else self.editor.spliced(waiting.text, root, new, memo, where,
                                                                     chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
+
+
+def _aligned(group: List[Chunk], roots: Iterator[Node], first_line: int) -> Iterator[Tuple[Chunk, Optional[Node]]]:
+    """Each chunk of a group with the root libyaml composed of it (None for comments only), from the
+    start for as long as the two agree. A root is taken only once the parser has read on past its
+    document (what is wrong just after a document is that document's error); at the first error
+    or disagreement, stop: the rest is read alone."""
+    try:
+        ahead = next(roots, None)
+        for chunk in group:
+            if chunk.blank and not chunk.raw.startswith(b"---"):
+                yield chunk, None  # no document at all for libyaml
+                continue
+            root, ahead = ahead, next(roots, None)
+            if root is None:
+                return
+            if chunk.blank:  # a `---` and comments: an empty document
+                if not (isinstance(root, ScalarNode) and root.tag.endswith(":null") and root.value == ""):
+                    return
+                yield chunk, None
+                continue
+            top = first_line + root.start_mark.line
+            if not chunk.first_line <= top <= chunk.first_line + chunk.raw.count(b"\n"):
+                return  # pragma: no cover - a chunk is one document: this would be a bug
+            yield chunk, root
+    except YAMLError:
+        return
 
 
 _PLAIN = "plain"
