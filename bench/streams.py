@@ -59,10 +59,10 @@ def write_stream(render_path: Path, copies: int, out_dir: Path) -> Path:
 SHAPE_BYTES = 16_000_000  # just under the two-process path's limit (16 MiB)
 
 
-def _tiny_configmaps() -> Iterator[bytes]:
+def _numbered(template: bytes) -> Iterator[bytes]:
     index = 0
     while True:
-        yield b"---\nkind: ConfigMap\nmetadata: {name: c%d}\n" % index
+        yield template % index
         index += 1
 
 
@@ -93,13 +93,21 @@ SHAPES = {
     "empty": "`---\\n{}\\n` again and again",
     "a1": "`---\\na: 1\\n` again and again",
     "configmaps": "tiny ConfigMaps `---\\nkind: ConfigMap\\nmetadata: {name: cN}\\n`",
+    "deployments": "tiny Deployments `---\\nkind: Deployment\\nmetadata: {name: dN}\\n`",
+    "ended": "`---\\na: 1\\n...\\n`: documents with an end marker",
+    "pod-templates": "tiny ConfigMaps each with a pod template that the run edits (its output is 4x its input)",
 }
+_POD_TEMPLATE = b"---\nkind: ConfigMap\nmetadata: {name: p%d}\ndata:\n  pod_template_file.yaml: 'kind: Pod'\n"
 
 
 def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_BYTES) -> Path:
     """Write a stream of about `size` bytes of one shape (whole documents) and return its path."""
     pieces = {"helm": lambda: _helm(render_path), "empty": lambda: _repeat(b"---\n{}\n"),
-              "a1": lambda: _repeat(b"---\na: 1\n"), "configmaps": _tiny_configmaps}[shape]()
+              "a1": lambda: _repeat(b"---\na: 1\n"),
+              "configmaps": lambda: _numbered(b"---\nkind: ConfigMap\nmetadata: {name: c%d}\n"),
+              "deployments": lambda: _numbered(b"---\nkind: Deployment\nmetadata: {name: d%d}\n"),
+              "ended": lambda: _repeat(b"---\na: 1\n...\n"),
+              "pod-templates": lambda: _numbered(_POD_TEMPLATE)}[shape]()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"shape-{shape}.yaml"
     written = 0

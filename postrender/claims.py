@@ -13,10 +13,13 @@ does not take the logs with it. Under Helm 3 each gets a `# Source:` line (so
 uses to file the objects it gets back.
 
 Writers: the containers that mount a claim read-write, with the user and groups
-they run as (see `Writer` and `unshared_writers`).
+they run as (see `Writer` and `ClaimWriters`). Users: the sites that mount a claim
+(`ClaimUsers`). Both are kept per claim at a cost that does not grow with the
+stream: a warning names the first `SHOWN` sites and counts the rest, and the
+writers' rule is decided on a running summary, exactly.
 """
 import re
-from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .errors import Where
 from .findings import Finding
@@ -159,32 +162,100 @@ def writers(pod: str, pod_spec: Any, claim: str) -> List[Writer]:
     return found
 
 
-def unshared_writers(found: Sequence[Writer]) -> List[Writer]:
-    """The writers of one claim that cannot all be sure to write what the others wrote, or [] when
-    they can.
+SHOWN = 20  # the sites a warning names for one claim; it counts the others
+
+
+class ClaimUsers:
+    """The sites (`Deployment/x`, `ConfigMap/x key y`) that mount one claim: how many, and the
+    first `SHOWN` by name. A site met again is counted once while it is among those named."""
+
+    __slots__ = ("names", "count")
+
+    def __init__(self) -> None:
+        self.names: List[str] = []
+        self.count = 0
+
+    def add(self, site: str) -> None:
+        if site in self.names:
+            return
+        if len(self.names) < SHOWN:
+            self.names.append(site)
+        self.count += 1
+
+    def merge(self, later: "ClaimUsers") -> None:
+        for site in later.names:
+            self.add(site)
+        self.count += later.count - len(later.names)
+
+    @property
+    def shared(self) -> bool:
+        """Mounted by more than one pod at a time: two sites, or a worker pod template (every task)."""
+        return self.count > 1 or any(name.startswith("ConfigMap/") for name in self.names)
+
+    def describe(self) -> str:
+        more = self.count - len(self.names)
+        return ", ".join(sorted(self.names)) + (f" and {more} more" if more else "")
+
+
+class ClaimWriters:
+    """What is known of the writers of one claim: enough to decide the rule exactly, and the first
+    `SHOWN` of them to name.
 
     Only writers whose user is known count (an image default is not guessed at). They are a problem
     when they run as two or more different users and there is no shared owner group: no gid that
     is the fsGroup of one of their pods (Kubernetes makes the fsGroup own the volume, setgid, so
     that new files get that group) and that every one of them is in (as its runAsGroup, its pod's
     fsGroup or one of its pod's supplementalGroups). Same user everywhere, or such a group: fine.
+    So it keeps two of their users, the groups every one of them is in (which only shrink), and
+    the owner groups among those (an owner outside them can never become shared again).
     """
-    known = [w for w in found if w.uid is not None]
-    if len({w.uid for w in known}) < 2:
-        return []
-    owners = {w.fs_group for w in known if w.fs_group is not None}
-    if any(all(group in w.groups for w in known) for group in owners):
-        return []
-    return known
+
+    __slots__ = ("users", "common", "owners", "shown", "count")
+
+    def __init__(self) -> None:
+        self.users: Set[int] = set()  # at most two: all the rule asks is whether there are two
+        self.common: Optional[Set[int]] = None  # None: no writer yet
+        self.owners: Set[int] = set()
+        self.shown: List[Writer] = []
+        self.count = 0
+
+    @classmethod
+    def of(cls, found: Iterable[Writer]) -> "ClaimWriters":
+        record = cls()
+        for writer in found:
+            record.add(writer)
+        return record
+
+    def add(self, writer: Writer) -> None:
+        if writer.uid is None:
+            return
+        self._fold({writer.uid}, writer.groups, {writer.fs_group} - {None}, [writer], 1)
+
+    def merge(self, later: "ClaimWriters") -> None:
+        if later.common is not None:
+            self._fold(later.users, later.common, later.owners, later.shown, later.count)
+
+    def _fold(self, users: Set[int], groups: Set[int], owners: Set[Any], shown: List[Writer], count: int) -> None:
+        for user in users:
+            if len(self.users) < 2:
+                self.users.add(user)
+        self.common = set(groups) if self.common is None else self.common & groups
+        self.owners = (self.owners | owners) & self.common
+        self.shown.extend(shown[:SHOWN - len(self.shown)])
+        self.count += count
+
+    @property
+    def unshared(self) -> bool:
+        """The writers cannot all be sure to write what the others wrote."""
+        return len(self.users) > 1 and not self.owners
 
 
-def writability_warning(claim: str, found: Sequence[Writer]) -> Optional[str]:
-    """The warning for one claim's writers, or None (see `unshared_writers`)."""
-    trouble = unshared_writers(found)
-    if not trouble:
+def writability_warning(claim: str, record: ClaimWriters) -> Optional[str]:
+    """The warning for one claim's writers, or None (see `ClaimWriters`)."""
+    if not record.unshared:
         return None
     by_pod: Dict[str, List[Writer]] = {}
-    for writer in trouble:
+    for writer in record.shown:
         by_pod.setdefault(writer.pod, []).append(writer)
     parts = []
     for pod, pod_writers in by_pod.items():
@@ -193,6 +264,8 @@ def writability_warning(claim: str, found: Sequence[Writer]) -> Optional[str]:
             parts.append(f"{pod} ({identities[0]})")
         else:
             parts += [f"{pod} container {w.container} ({w.describe()})" for w in pod_writers]
+    if record.count > len(record.shown):
+        parts.append(f"and {record.count - len(record.shown)} more containers")
     return (f"claim {claim!r} is written by pods that run as different users and share no group that would own "
             f"it: {'; '.join(parts)}. Files one of them writes may not be writable by the others (task logs, "
             "log groomers): give all of them one fsGroup (or a supplementalGroup equal to the fsGroup), or the "

@@ -46,9 +46,10 @@ def _emit_warnings(warnings: List[Finding]) -> None:
         deliver_warning(text)  # under Helm 4, which drops stderr: the terminal and the log
 
 
-def _write_report(target: Optional[str], text: str) -> None:
+def _write_report(target: Optional[str], findings: List[Finding]) -> None:
     if target is None:
         return
+    text = report_json(findings)
     if target == "-":
         click.echo(text, err=True)
         return
@@ -123,6 +124,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
+    spec.report_changes = report is not None  # KRM results come from each item's own findings
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
     if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
@@ -138,13 +140,13 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
 
         text, ledger = diff_stream(stream, started, spec)
         _emit_warnings(ledger.warnings)
-        _write_report(report, report_json(ledger.findings))
+        _write_report(report, ledger.findings)
         click.echo(text, nl=False)
         return
     output, ledger = transform_maybe_in_two(stream, spec, started)
     try:
         _emit_warnings(ledger.warnings)
-        _write_report(report, report_json(ledger.findings))
+        _write_report(report, ledger.findings)
         output.copy_to(sys.stdout.buffer)
     finally:
         output.close()

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from .claims import Writer, claims_needed, writability_warning, writers
+from .claims import ClaimUsers, ClaimWriters, claims_needed, writability_warning, writers
 from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
@@ -36,6 +36,7 @@ from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KIND
 from .yamlio import parse
 
 ROLL_ANNOTATION = "checksum/postrender"
+COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
 
 ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
 Hashes = Tuple[str, ...]  # of the pod templates an occurrence of a ConfigMap changed
@@ -49,34 +50,44 @@ class ConfigMapsSeen:
     costs one small dict entry (its name alone is the key when it has no namespace) that keeps the
     document of its first occurrence. Only a ConfigMap that changed a template keeps a list of its
     occurrences; its unchanged ones before the first change count as that first one (a workload
-    before the change gets no hash either way)."""
+    before the change gets no hash either way). Equal hashes are kept once: copies of one
+    template cost no more than their list."""
 
     def __init__(self) -> None:
         self.unchanged: Dict[Union[str, ConfigMapKey], int] = {}
-        self.changed: Dict[ConfigMapKey, List[Tuple[int, Hashes]]] = {}
+        self.changed: Dict[Union[str, ConfigMapKey], List[Tuple[int, Hashes]]] = {}
+        self._hashes: Dict[Hashes, Hashes] = {}
 
     @staticmethod
     def _key(ref: ConfigMapKey) -> Union[str, ConfigMapKey]:
         return ref[1] if ref[0] is None else ref
 
+    @staticmethod
+    def _ref(key: Union[str, ConfigMapKey]) -> ConfigMapKey:
+        return key if isinstance(key, tuple) else (None, key)
+
     def add(self, ref: ConfigMapKey, document: int, hashes: Hashes) -> None:
         """Note an occurrence (occurrences come in stream order)."""
-        occurrences = self.changed.get(ref)
+        key = self._key(ref)
+        if hashes:
+            hashes = self._hashes.setdefault(hashes, hashes)
+        occurrences = self.changed.get(key)
         if occurrences is not None:
             occurrences.append((document, hashes))
         elif not hashes:
-            self.unchanged.setdefault(self._key(ref), document)
+            self.unchanged.setdefault(key, document)
         else:
-            first = self.unchanged.pop(self._key(ref), None)
-            self.changed[ref] = ([] if first is None else [(first, ())]) + [(document, hashes)]
+            first = self.unchanged.pop(key, None)
+            self.changed[key] = [(document, hashes)] if first is None else [(first, ()), (document, hashes)]
 
     def __contains__(self, ref: ConfigMapKey) -> bool:
-        return self._key(ref) in self.unchanged or ref in self.changed
+        key = self._key(ref)
+        return key in self.unchanged or key in self.changed
 
     def hashes_for(self, ref: ConfigMapKey, document: int) -> Hashes:
         """The hashes of the ConfigMap a workload at `document` mounts: its last occurrence up to
         that document, else its first one after (a ConfigMap further down)."""
-        occurrences = self.changed.get(ref)
+        occurrences = self.changed.get(self._key(ref))
         if occurrences is None:
             return ()
         before = [hashes for at, hashes in occurrences if at <= document]
@@ -85,10 +96,10 @@ class ConfigMapsSeen:
     def merge(self, later: "ConfigMapsSeen") -> None:
         """Fold in the ConfigMaps of the part of the stream that follows."""
         for key, document in later.unchanged.items():
-            self.add(key if isinstance(key, tuple) else (None, key), document, ())
-        for ref, occurrences in later.changed.items():
+            self.add(self._ref(key), document, ())
+        for key, occurrences in later.changed.items():
             for document, hashes in occurrences:
-                self.add(ref, document, hashes)
+                self.add(self._ref(key), document, hashes)
 
 
 @dataclass
@@ -99,7 +110,7 @@ class Ledger:
     findings: List[Finding] = field(default_factory=list)
     configmaps: ConfigMapsSeen = field(default_factory=ConfigMapsSeen)  # and their changed templates
     matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
-    claim_users: Dict[str, Set[str]] = field(default_factory=dict)  # claim -> sites using it
+    claim_users: Dict[str, ClaimUsers] = field(default_factory=dict)  # claim -> sites using it
     # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
     declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
     templates: int = 0  # embedded pod templates seen
@@ -111,7 +122,7 @@ class Ledger:
     plain: bool = False  # the stream holds an object that is not a Helm hook
     content: bool = False  # the stream holds a document that is more than comments and blank lines
     logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
-    writers: Dict[str, List[Writer]] = field(default_factory=dict)  # claim -> who mounts it read-write
+    writers: Dict[str, ClaimWriters] = field(default_factory=dict)  # claim -> who mounts it read-write
 
     def merge(self, later: "Ledger") -> None:
         for spec in fields(self):
@@ -128,10 +139,9 @@ class Ledger:
                 mine.merge(theirs)
             elif spec.metadata.get("merge") == "replace":
                 mine.update(theirs)
-            else:  # dicts of lists or sets: per key
+            else:  # dicts of records that merge: per key
                 for key, value in theirs.items():
-                    slot = mine.setdefault(key, type(value)())
-                    slot.update(value) if isinstance(slot, set) else slot.extend(value)
+                    mine.setdefault(key, type(value)()).merge(value)
 
     def claims_to_create(self, volumes: List[VolumeSpec]) -> List[VolumeSpec]:
         """The volumes whose claim `create:` emits (see `claims.claims_needed`)."""
@@ -223,7 +233,8 @@ class Editor:
         self._found: List[Finding] = []  # the findings of the object being edited
 
     def _note(self, finding: Finding) -> None:
-        self.ledger.findings.append(finding)
+        if finding.is_warning or self.spec.report_changes:
+            self.ledger.findings.append(finding)
         self._found.append(finding)
 
     def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0) -> Edited:
@@ -337,7 +348,8 @@ class Editor:
         """The workload with its volumes injected (None when unchanged), and its site."""
         site = workload_site(data)
         assert site is not None
-        self.ledger.components.update(components(site))
+        if len(self.ledger.components) < COMPONENTS_KEPT:
+            self.ledger.components.update(components(site))
         if not self.ledger.airflow and is_airflow(site):
             self.ledger.airflow = True
         path = POD_SPEC_PATHS[site.kind]
@@ -381,20 +393,19 @@ class Editor:
         """Note what the volumes did at one site (`pod`: its pod spec as it now is)."""
         label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
         ledger = self.ledger
+        claims = set()
         for volume in volumes:
             ledger.matched.add(volume.name)
             ledger.matched_targets.update((volume.name, i) for i, t in enumerate(volume.targets)
                                           if target_matches(t, site))
             if volume.origin == LOGS_CLAIM:
                 ledger.logs_found = True
-            if volume.claim not in ledger.claim_users:
-                ledger.claim_users[volume.claim] = set()
-            elif site.label in ledger.claim_users[volume.claim]:
+            if volume.claim in claims:
                 continue  # two volumes on one claim: its writers are noted once
-            ledger.claim_users[volume.claim].add(site.label)
-            found = writers(site.label, pod, volume.claim)
-            if found:
-                ledger.writers.setdefault(volume.claim, []).extend(found)
+            claims.add(volume.claim)
+            ledger.claim_users.setdefault(volume.claim, ClaimUsers()).add(site.label)
+            for writer in writers(site.label, pod, volume.claim):
+                ledger.writers.setdefault(volume.claim, ClaimWriters()).add(writer)
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
@@ -432,13 +443,12 @@ class Editor:
                 modes.setdefault(volume.claim, list(volume.create.access_modes))
         for claim, users in sorted(self.ledger.claim_users.items()):
             access = modes.get(claim, [])
-            shared = len(users) > 1 or any(u.startswith("ConfigMap/") for u in users)
             single = [m for m in ("ReadWriteOncePod", "ReadWriteOnce") if m in access]
-            if single and "ReadWriteMany" not in access and shared:
+            if single and "ReadWriteMany" not in access and users.shared:
                 why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
                        else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
                 self._note(Finding.warning(
-                    f"claim {claim!r} is {single[0]} but is mounted by {', '.join(sorted(users))}: {why}; "
+                    f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; "
                     "use ReadWriteMany"))
         return self._found
 

@@ -4,7 +4,7 @@ The CLI turns these into one to a few lines on stderr and an exit code
 (1: the input cannot be transformed, 2: bad usage or bad spec). Nothing else
 in the package prints or exits.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 
@@ -21,7 +21,12 @@ class Where:
     container: Optional[str] = None
 
     def but(self, **changes) -> "Where":
-        return replace(self, **changes)
+        # what dataclasses.replace does, at a tenth of its cost: one call per object of the stream
+        if not changes.keys() <= vars(self).keys():
+            raise TypeError(f"Where has no field {sorted(changes.keys() - vars(self).keys())}")
+        new = object.__new__(Where)
+        vars(new).update(vars(self), **changes)
+        return new
 
     def __str__(self) -> str:
         parts = []

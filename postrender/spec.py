@@ -194,6 +194,9 @@ class _ContainerMatcher:
 class Spec:
     volumes: List[VolumeSpec] = field(default_factory=list)
     logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see select.logs_volume
+    # every change goes into the run's findings (for --report); False keeps the warnings only, so
+    # that a run's memory does not grow with the number of objects it edits
+    report_changes: bool = True
 
     @property
     def empty(self) -> bool:

@@ -1,6 +1,7 @@
 """The editing filter without a stream: one object in, its new value and findings out."""
 import pickle
 
+from postrender.claims import ClaimUsers
 from postrender.edit import ROLL_ANNOTATION, Editor, Ledger
 from postrender.errors import Where
 from postrender.findings import Finding
@@ -99,8 +100,11 @@ def test_ledgers_merge_field_by_field():
     second.findings.append(Finding.warning("b"))
     first.configmaps.add((None, "x"), 1, ("h1",))
     second.configmaps.add((None, "x"), 5, ("h2",))
-    first.claim_users["c"] = {"Deployment/a"}
-    second.claim_users["c"] = {"Deployment/b"}
+    first.claim_users["c"] = ClaimUsers()
+    first.claim_users["c"].add("Deployment/a")
+    second.claim_users["c"] = ClaimUsers()
+    for site in ("Deployment/b", "Deployment/a"):
+        second.claim_users["c"].add(site)
     first.declared_modes["c"] = ["ReadWriteOnce"]
     second.declared_modes["c"] = ["ReadWriteMany"]
     second.matched.add("logs")
@@ -108,7 +112,7 @@ def test_ledgers_merge_field_by_field():
     second.helm4 = True
     first.merge(pickle.loads(pickle.dumps(second)))  # as it comes from the forked child
     assert [f.message for f in first.findings] == ["a", "b"]
-    assert first.configmaps.changed == {(None, "x"): [(1, ("h1",)), (5, ("h2",))]}
-    assert first.claim_users == {"c": {"Deployment/a", "Deployment/b"}}
+    assert first.configmaps.changed == {"x": [(1, ("h1",)), (5, ("h2",))]}
+    assert first.claim_users["c"].describe() == "Deployment/a, Deployment/b"  # a site met twice counts once
     assert first.declared_modes == {"c": ["ReadWriteMany"]}  # a later declaration wins
     assert first.matched == {"logs"} and first.templates == 3 and first.helm4

@@ -1,7 +1,7 @@
 """Can every pod write to a shared claim? (issue 13)
 
 A read-write claim mounted into pods whose users differ, and that share no group that would own
-the volume, is a warning naming the pods and their uid/gid/fsGroup. The rule (`claims.unshared_writers`):
+the volume, is a warning naming the pods and their uid/gid/fsGroup. The rule (`claims.ClaimWriters`):
 only writers whose user is known count; they are fine when they all run as one user, or when some
 pod's fsGroup is a group every one of them is in (its runAsGroup, its pod's fsGroup or
 supplementalGroups). Read-only mounts and read-only volumes write nothing. `--inspect` shows who
@@ -13,11 +13,14 @@ that sets its user on the container.
 """
 import io
 import json
+import pickle
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, load_all, pod_templates, run_cli, validate_k8s, write_spec
-from postrender.claims import Writer, run_as, unshared_writers, writability_warning, writers
+from postrender.claims import SHOWN, ClaimWriters, Writer, run_as, writability_warning, writers
 from postrender.pipeline import transform_in_one_process
 from postrender.spec import Spec, parse_spec_text
 
@@ -138,19 +141,52 @@ def test_writers_follow_the_claim_through_volumes_and_mounts():
     assert writers("Deployment/x", pod, "other-claim") == [] and writers("x", None, "c") == []
 
 
+def unshared(found):
+    return ClaimWriters.of(found).unshared
+
+
 def test_unshared_writers_rule():
     a = Writer("A", "a", 50000, 0, 0)
     b = Writer("B", "b", 1000, 1000, None)
-    assert unshared_writers([a, b]) == [a, b]
-    assert unshared_writers([a, b._replace(supplemental=(0,))]) == []
-    assert unshared_writers([a, b._replace(gid=0)]) == []
-    assert unshared_writers([a, b._replace(uid=50000)]) == []
-    assert unshared_writers([a, b._replace(uid=None)]) == []  # the image's default user: unknown
-    assert unshared_writers([a._replace(fs_group=None), b._replace(gid=0)]) == [a._replace(fs_group=None),
-                                                                                   b._replace(gid=0)]
-    assert writability_warning("c", [a]) is None
-    text = writability_warning("c", [a, b, Writer("A", "sidecar", 1, None, 0)])
+    assert unshared([a, b])
+    assert not unshared([a, b._replace(supplemental=(0,))])
+    assert not unshared([a, b._replace(gid=0)])
+    assert not unshared([a, b._replace(uid=50000)])
+    assert not unshared([a, b._replace(uid=None)])  # the image's default user: unknown
+    assert unshared([a._replace(fs_group=None), b._replace(gid=0)])  # a shared group that owns nothing
+    assert writability_warning("c", ClaimWriters.of([a])) is None
+    text = writability_warning("c", ClaimWriters.of([a, b, Writer("A", "sidecar", 1, None, 0)]))
     assert "A container a (uid 50000, gid 0, fsGroup 0); A container sidecar (uid 1, gid image default" in text
+
+
+def rule_on_the_whole_list(found):
+    """The rule as ClaimWriters' docstring states it, on every writer at once."""
+    known = [w for w in found if w.uid is not None]
+    if len({w.uid for w in known}) < 2:
+        return False
+    owners = {w.fs_group for w in known if w.fs_group is not None}
+    return not any(all(group in w.groups for w in known) for group in owners)
+
+
+small_ids = st.one_of(st.none(), st.integers(0, 3))
+some_writers = st.lists(st.builds(Writer, st.just("P"), st.just("c"), small_ids, small_ids, small_ids,
+                                  st.lists(st.integers(0, 3), max_size=2).map(tuple)), max_size=8)
+
+
+@given(some_writers, some_writers)
+def test_running_summary_decides_as_the_whole_list_does_also_when_merged(first, second):
+    assert unshared(first + second) == rule_on_the_whole_list(first + second)
+    merged = ClaimWriters.of(first)
+    merged.merge(pickle.loads(pickle.dumps(ClaimWriters.of(second))))  # as from the forked child
+    assert merged.unshared == rule_on_the_whole_list(first + second)
+
+
+def test_a_claim_with_many_writers_names_the_first_and_counts_the_rest():
+    record = ClaimWriters.of(Writer(f"Deployment/d{i}", "c", i, i, None) for i in range(10_000))
+    assert len(record.shown) == SHOWN and record.count == 10_000
+    text = writability_warning("c", record)
+    assert "Deployment/d0 (uid 0" in text and "Deployment/d25 " not in text
+    assert f"and {10_000 - SHOWN} more containers" in text
 
 
 # -- --inspect ----------------------------------------------------------------------------------------
