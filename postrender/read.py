@@ -31,10 +31,12 @@ _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$
 # Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
 _ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
-# What ends a run of documents besides a word that may make a document a target: a directive or a
-# `...` line and a `---` that starts no document (the run's documents are counted by their `---`
-# lines), and the line breaks that make a seemingly blank document hold content (see `blank`).
-_RUN_STOP = rb"\n%|\n\.\.\.(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern
+# What ends a run of documents besides a word that may make a document a target: a directive, a
+# `---` that starts no document, and a `...` line that the next document's `---` does not follow
+# at once (the run's documents are counted by their `---` lines; what follows a `...` before the
+# next `---` is a document of its own), and the line breaks that make a seemingly blank document
+# hold content (see `blank`).
+_RUN_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern)
 _RUN_STOPS: Dict[bytes, Pattern[bytes]] = {}
 
 
@@ -96,7 +98,7 @@ class Chunk:
 @dataclass
 class Run:
     """Whole documents in a row, valid UTF-8, none of which holds a word of the pattern given to
-    `Stream.pieces` (so none can be a target), nor a directive or a `...` line."""
+    `Stream.pieces` (so none can be a target), nor a directive; a `...` line only right before a `---`."""
 
     __slots__ = ("index", "first_line", "raw", "count")
     index: int  # 1-based number of its first document

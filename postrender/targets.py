@@ -236,6 +236,8 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
     mounts it too, where it does not yet; no other container (user extraContainers) gains a mount.
     """
     regular = _containers(pod_spec, "containers")
+    if not regular:
+        return None  # no container mounts logs, and none reads them
     init = _containers(pod_spec, "initContainers")
     main = _main_container(site, regular)
     paths = log_paths(pod_spec, [main] if main is not None else [])

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postrender import read
+from postrender.pipeline import pieces
 from postrender.read import Stream
 
 BOM = b"\xef\xbb\xbf"
@@ -85,3 +86,33 @@ def test_splits_documents_as_the_line_model_for_any_block_size_and_short_reads(b
 def test_a_line_longer_than_many_blocks_stays_in_its_document(monkeypatch):
     data = b"---\na: " + b"x" * 10_000 + b"\n---\nb: 1\n"
     assert chunks_of(io.BytesIO(data), monkeypatch, 64) == model(data)
+
+
+def numbered(chunks):
+    return [(index, first, raw) for index, (first, raw) in enumerate(chunks, 1)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LINES + [b"kind: Deployment\n", b"... \n", b"...\r\n"]), max_size=40),
+       st.integers(8, 64))
+def test_runs_hold_the_documents_the_line_model_finds_numbered_as_in_the_stream(lines, block):
+    data = b"".join(lines)
+    _, expected = model(data)
+    found = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(read, "_BLOCK", block)
+        for piece in pieces(Stream(io.BytesIO(data))):
+            if isinstance(piece, read.Run):
+                inner = [(c.index, c.first_line, c.raw) for c in piece.chunks()]
+                assert len(inner) == piece.count and b"".join(r for _, _, r in inner) == piece.raw
+                assert b"Deployment" not in piece.raw
+                found += inner
+            else:
+                found.append((piece.index, piece.first_line, piece.raw))
+    assert found == numbered(expected)
+
+
+def test_documents_that_end_with_a_marker_before_the_next_one_make_one_run():
+    data = b"---\na: 1\n...\n" * 1000 + b"---\nb: 2\n"
+    first = next(iter(pieces(Stream(io.BytesIO(data)))))
+    assert isinstance(first, read.Run) and first.count == 1000
