@@ -504,9 +504,10 @@ def shapes(args: argparse.Namespace) -> int:
         path = paths[shape]
         documents = path.read_bytes().count(b"---\n")
         time_ratio, rss_ratio = cell.median / helm.median, cell.peak_mib / helm.peak_mib
-        if time_ratio > SHAPE_TIME_LIMIT or rss_ratio > SHAPE_RSS_LIMIT:
+        edited = shape in streams.EDITED_SHAPES
+        if not edited and (time_ratio > SHAPE_TIME_LIMIT or rss_ratio > SHAPE_RSS_LIMIT):
             over.append(shape)
-        lines.append(f"| {shape} | {path.stat().st_size / 1e6:.1f} | {documents:,} | {cell.median:.2f} | "
+        lines.append(f"| {shape}{' (edited)' if edited else ''} | {path.stat().st_size / 1e6:.1f} | {documents:,} | {cell.median:.2f} | "
                      f"{cell.peak_mib:.0f} | {time_ratio:.2f}× | {rss_ratio:.2f}× |")
         report["shapes"][shape] = {"documents": documents, "what": streams.SHAPES[shape], **cell_json(cell),
                                    "time_ratio": time_ratio, "rss_ratio": rss_ratio}
@@ -515,6 +516,7 @@ def shapes(args: argparse.Namespace) -> int:
         print(f"postrender {tool.note}")
     print("\n".join(lines))
     print(machine_line(report["machine"]) + f", median of {args.runs}")
+    print("(edited): every document is edited; reported, not held to the limits")
     if over:
         print(f"OVER: {', '.join(over)} past {SHAPE_TIME_LIMIT:g}x the time or {SHAPE_RSS_LIMIT:g}x the peak RSS "
               "of the Helm-shaped stream")

@@ -116,3 +116,14 @@ def test_ledgers_merge_field_by_field():
     assert first.claim_users["c"].describe() == "Deployment/a, Deployment/b"  # a site met twice counts once
     assert first.declared_modes == {"c": ["ReadWriteMany"]}  # a later declaration wins
     assert first.matched == {"logs"} and first.templates == 3 and first.helm4
+
+
+def test_without_a_report_the_ledger_keeps_the_warnings_and_each_edit_its_own_changes():
+    quiet = Editor(Spec(logs_claim="airflow-log-pvc", report_changes=False))
+    for document in range(1, 1001):
+        edited = quiet.edit({**CONFIGMAP, "metadata": {"name": f"c{document}"}}, Where(document=document))
+        assert edited.value is not None and [f.action for f in edited.findings if not f.is_warning]
+    assert quiet.ledger.changes == []
+    users = quiet.ledger.claim_users["airflow-log-pvc"]
+    assert users.count == 1000 and len(users.names) == 20  # the warnings name 20 and count the rest
+    assert "and 980 more" in users.describe()
