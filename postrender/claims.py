@@ -24,6 +24,7 @@ from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, 
 from .errors import Where
 from .findings import Finding
 from .spec import VolumeSpec
+from .targets import dig
 from .yamlio import Plain, dump_block
 
 _DECIMAL = re.compile(r"[-+]?[0-9]{1,19}")
@@ -72,8 +73,9 @@ def created(volume: VolumeSpec, document: int = 0, detail: Any = None) -> Findin
                           volume.name, detail)
 
 
-def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last_byte: bytes) -> Tuple[bytes, List[Finding]]:
-    """The YAML text of the claims to append (b'' when none), and the changes to report."""
+def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last: bytes) -> Tuple[bytes, List[Finding]]:
+    """The YAML text of the claims to append (b'' when none), and the changes to report. `last`: the
+    stream's last bytes; the claims' lines end as its last line did (CRLF or LF)."""
     docs: List[str] = []
     for volume in volumes:
         manifest = claim_manifest(volume.claim, volume.create, helm4)
@@ -81,14 +83,16 @@ def claim_documents(volumes: Sequence[VolumeSpec], helm4: bool, last_byte: bytes
         docs.append(header + "\n".join(dump_block(manifest, indent_sequences=False)) + "\n")
     if not docs:
         return b"", []
-    lead = "" if last_byte in (b"\n", b"") else "\n"
-    return (lead + "".join(docs)).encode("utf-8"), [created(volume) for volume in volumes]
+    newline = "\r\n" if last.endswith(b"\r\n") else "\n"
+    lead = "" if last.endswith(b"\n") or not last else "\n"
+    text = lead + "".join(docs)
+    return text.replace("\n", newline).encode("utf-8"), [created(volume) for volume in volumes]
 
 
 # -- who writes to a claim --------------------------------------------------------------------------
 def _id(value: Any) -> Optional[int]:
-    """A uid or gid as Kubernetes takes it (a decimal int64, read from its text: yamlio keeps numbers
-    as `Plain` text), else None."""
+    """A uid, gid or count as Kubernetes takes it (a decimal int64, read from its text: yamlio keeps
+    numbers as `Plain` text), else None."""
     if isinstance(value, Plain) and _DECIMAL.fullmatch(value.text):
         return int(value.text, 10)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -114,6 +118,21 @@ def pod_groups(pod_spec: Any) -> Tuple[Optional[int], Tuple[int, ...]]:
     extra = pod.get("supplementalGroups")
     groups = (_id(g) for g in (extra if isinstance(extra, list) else []))
     return _id(pod.get("fsGroup")), tuple(g for g in groups if g is not None)
+
+
+# The field that says how many pods of a workload run at once (absent: one).
+_POD_COUNT = {"Deployment": ("spec", "replicas"), "ReplicaSet": ("spec", "replicas"),
+              "StatefulSet": ("spec", "replicas"), "Job": ("spec", "parallelism")}
+
+
+def several_pods(kind: Optional[str], workload: Any) -> Optional[str]:
+    """Why a workload runs more than one pod at a time (`replicas: 3`, a DaemonSet's pod per node),
+    or None: a claim only one pod may use is then used by several."""
+    if kind == "DaemonSet":
+        return "a pod per node"
+    path = _POD_COUNT.get(kind or "")
+    count = _id(dig(workload, path)) if path is not None else None
+    return f"{path[-1]}: {count}" if path is not None and count is not None and count > 1 else None
 
 
 class Writer(NamedTuple):
@@ -169,13 +188,18 @@ class ClaimUsers:
     """The sites (`Deployment/x`, `ConfigMap/x key y`) that mount one claim: how many, and the
     first `SHOWN` by name. A site met again is counted once while it is among those named."""
 
-    __slots__ = ("names", "count")
+    __slots__ = ("names", "count", "several")
 
     def __init__(self) -> None:
         self.names: List[str] = []
         self.count = 0
+        self.several = False  # one of them runs several pods at once (see `several_pods`)
 
-    def add(self, site: str) -> None:
+    def add(self, site: str, several: Optional[str] = None) -> None:
+        """Note a site (`several`: why it runs several pods at once, if it does)."""
+        if several is not None:
+            self.several = True
+            site = f"{site} ({several})"
         if site in self.names:
             return
         if len(self.names) < SHOWN:
@@ -186,11 +210,13 @@ class ClaimUsers:
         for site in later.names:
             self.add(site)
         self.count += later.count - len(later.names)
+        self.several = self.several or later.several
 
     @property
     def shared(self) -> bool:
-        """Mounted by more than one pod at a time: two sites, or a worker pod template (every task)."""
-        return self.count > 1 or any(name.startswith("ConfigMap/") for name in self.names)
+        """Mounted by more than one pod at a time: two sites, a site that runs several pods, or a
+        worker pod template (a pod per task)."""
+        return self.count > 1 or self.several or any(name.startswith("ConfigMap/") for name in self.names)
 
     def describe(self) -> str:
         more = self.count - len(self.names)

@@ -21,12 +21,12 @@ from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
 from .findings import Finding, report_json
-from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_option
+from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
 
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
     files = [load_spec_file(path) for path in config_paths(configs)]
-    spec = Spec(volumes=layer(files + [[parse_volume_option(v) for v in volumes]]))
+    spec = Spec(volumes=layer(files + [parse_volume_options(volumes)]))
     if logs_claim is not None:
         spec.logs_claim = parse_claim_option(logs_claim)
     return spec

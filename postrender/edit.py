@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from .claims import ClaimUsers, ClaimWriters, claims_needed, writability_warning, writers
+from .claims import ClaimUsers, ClaimWriters, claims_needed, several_pods, writability_warning, writers
 from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
@@ -362,7 +362,7 @@ class Editor:
         if not volumes:
             return None, site
         new_pod, new_templates, changes = inject_pod_spec(pod, volumes, where, templates)
-        self._account(site, volumes, changes, where, new_pod)
+        self._account(site, volumes, changes, where, new_pod, several_pods(site.kind, data))
         if not changes:
             return None, site
         new_data = _replaced(data, path, new_pod)
@@ -389,8 +389,9 @@ class Editor:
 
     # -- bookkeeping for the report and the warnings ------------------------------------------------
     def _account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], where: Where,
-                 pod: Any) -> None:
-        """Note what the volumes did at one site (`pod`: its pod spec as it now is)."""
+                 pod: Any, several: Optional[str] = None) -> None:
+        """Note what the volumes did at one site (`pod`: its pod spec as it now is; `several`: why
+        the site runs several pods at once, if it does)."""
         label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
         ledger = self.ledger
         claims = set()
@@ -403,7 +404,7 @@ class Editor:
             if volume.claim in claims:
                 continue  # two volumes on one claim: its writers are noted once
             claims.add(volume.claim)
-            ledger.claim_users.setdefault(volume.claim, ClaimUsers()).add(site.label)
+            ledger.claim_users.setdefault(volume.claim, ClaimUsers()).add(site.label, several)
             for writer in writers(site.label, pod, volume.claim):
                 ledger.writers.setdefault(volume.claim, ClaimWriters()).add(writer)
         place = Where(document=where.document or 0, obj=label, key=site.key)

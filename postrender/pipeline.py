@@ -64,7 +64,7 @@ class Pipeline:
         self.output = Output()
         self.hold = hold
         self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
-        self.last = b""  # the last byte written from the input
+        self.last = b""  # the last two bytes written from the input (how its last line ended)
 
     @property
     def ledger(self) -> Ledger:
@@ -116,7 +116,7 @@ class Pipeline:
     def _write(self, data: bytes, raw: bytes) -> None:
         """Write what became of a piece whose input bytes were `raw`."""
         self.output.write(data)
-        self.last = raw[-1:] or self.last
+        self.last = (self.last + raw)[-2:] if len(raw) < 2 else raw[-2:]
 
     def _flush(self, group: List[Chunk], kind: Optional[str]) -> None:
         if group:

@@ -521,12 +521,26 @@ def parse_volume_option(text: str) -> VolumeSpec:
     if path.endswith(":ro") or path.endswith(":rw"):
         read_only = path.endswith(":ro")
         path = path[:-3]
+    if ":" in path:  # `:RO`, `:ro:x`: a typo would otherwise become part of the path
+        raise SpecError(f"--volume {text!r}: the mount path {path!r} holds ':'; only `:ro` or `:rw` may follow "
+                        f"it ({usage})")
     where = Where(source=f"--volume {text}")
     source = f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n  readOnly: {str(read_only).lower()}\n"
     try:
         return parse_spec_text(source, f"--volume {text}")[0]
     except SpecError as exc:
         raise SpecError(exc.message, where, exc.hint) from None
+
+
+def parse_volume_options(texts: Sequence[str]) -> List[VolumeSpec]:
+    """Every `--volume`; a name given twice is an error, as a name repeated within one spec file."""
+    volumes = [parse_volume_option(text) for text in texts]
+    seen: Dict[str, str] = {}
+    for text, volume in zip(texts, volumes):
+        if volume.name in seen:
+            raise SpecError(f"--volume {text!r}: volume {volume.name!r} is already given by --volume {seen[volume.name]!r}")
+        seen[volume.name] = text
+    return volumes
 
 
 def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:

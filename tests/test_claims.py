@@ -19,13 +19,20 @@ def test_one_claim_per_name_only_if_used_and_none_the_stream_declares():
 
 
 def test_helm3_claims_get_a_source_line_and_helm4_claims_the_filename_annotation():
-    text, found = claim_documents([volume("a", "logs-pvc")], helm4=False, last_byte=b"x")
+    text, found = claim_documents([volume("a", "logs-pvc")], helm4=False, last=b"x")
     assert text.startswith(b"\n---\n# Source: postrender/claims/logs-pvc.yaml\n")  # after a last line without end
     [claim] = load_all(text)
     assert claim["spec"] == {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "50Gi"}}}
     assert [(f.action, f.where.obj) for f in found] == [("created", "PersistentVolumeClaim/logs-pvc")]
-    text, _ = claim_documents([volume("a", "logs-pvc")], helm4=True, last_byte=b"\n")
+    text, _ = claim_documents([volume("a", "logs-pvc")], helm4=True, last=b"\n")
     [claim] = load_all(text)
     assert claim["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"] == \
         "postrender/claims/logs-pvc.yaml"
-    assert claim_documents([], helm4=True, last_byte=b"\n") == (b"", [])
+    assert claim_documents([], helm4=True, last=b"\n") == (b"", [])
+
+
+def test_created_claims_end_their_lines_as_the_streams_last_line_does():
+    crlf, _ = claim_documents([volume("a", "logs-pvc")], helm4=True, last=b"x\r\n")
+    assert crlf.count(b"\r\n") == crlf.count(b"\n") > 5
+    unended, _ = claim_documents([volume("a", "logs-pvc")], helm4=True, last=b"x}")
+    assert unended.startswith(b"\n---\n") and b"\r" not in unended

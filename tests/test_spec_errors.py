@@ -254,9 +254,14 @@ def test_a_missing_or_unreadable_spec_file(tmp_path):
 
 
 @pytest.mark.parametrize("option", ["logs", "logs=claim", "logs=claim:", "=claim:/x", "Logs=claim:/x",
-                                    "logs=Claim:/x", "logs=claim:relative"])
+                                    "logs=Claim:/x", "logs=claim:relative", "logs=claim:/x:RO", "logs=claim:/x:ro:y"])
 def test_bad_volume_option(tmp_path, option):
     assert_fails(run_cli(["--volume", option], STREAM, timeout=60), 2, "--volume")
+
+
+def test_a_volume_option_given_twice_for_one_name_is_a_usage_error(tmp_path):
+    result = run_cli(["--volume", "data=a:/a", "--volume", "data=b:/b"], STREAM, timeout=60)
+    assert_fails(result, 2, "volume 'data' is already given by --volume 'data=a:/a'")
 
 
 def test_bad_option_is_a_usage_error(tmp_path):

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, load_all, pod_templates, run_cli, validate_k8s, write_spec
-from postrender.claims import SHOWN, ClaimWriters, Writer, run_as, writability_warning, writers
+from postrender.claims import SHOWN, ClaimWriters, Writer, run_as, several_pods, writability_warning, writers
 from postrender.pipeline import transform_in_one_process
 from postrender.spec import Spec, parse_spec_text
 
@@ -213,3 +213,44 @@ def test_inspect_names_a_container_that_runs_as_someone_else():
                                      "          securityContext:\n            runAsUser: 1\n            runAsGroup: 2\n")
     table = run_cli(["--inspect"], text.encode()).stdout.decode()
     assert "    runs as user 50000, group image default, fsGroup 0; sidecar: user 1, group 2" in table.splitlines()
+
+
+# -- a claim only one pod may use, on a workload that runs several ------------------------------------
+SEVERAL_PODS = FIXTURES / "edges" / "several-pods-helm4.yaml"  # replicas: 2, replicas: 1, a DaemonSet
+
+
+@pytest.mark.parametrize("target, warned", [
+    ("scheduler", "Deployment/demo-scheduler (replicas: 2)"),
+    ("log-shipper", "DaemonSet/demo-log-shipper (a pod per node)"),
+    ("triggerer", None),  # one replica: one pod
+])
+def test_a_readwriteonce_claim_on_a_workload_of_several_pods_is_a_warning(tmp_path, target, warned):
+    spec = write_spec(tmp_path, f"""\
+volumes:
+  - name: data
+    claimName: data
+    mountPath: /data
+    targets: [{target}]
+    create: {{storage: 1Gi, accessModes: [ReadWriteOnce]}}
+""")
+    result = run_cli(["-c", spec], SEVERAL_PODS.read_bytes())
+    assert result.returncode == 0, result.stderr.decode()
+    stderr = result.stderr.decode()
+    if warned is None:
+        assert "ReadWriteOnce" not in stderr
+    else:
+        assert f"claim 'data' is ReadWriteOnce but is mounted by {warned}: pods on different nodes" in stderr
+    for doc in load_all(result.stdout):
+        validate_k8s(doc)
+
+
+def test_several_pods_reads_the_pod_count_as_text_and_knows_a_daemonset():
+    from postrender.yamlio import load
+    deployment = load("spec: {replicas: 3}")
+    assert several_pods("Deployment", deployment) == "replicas: 3"
+    assert several_pods("Deployment", load("spec: {replicas: 1}")) is None
+    assert several_pods("Deployment", load("spec: {}")) is None  # absent: one
+    assert several_pods("StatefulSet", load("spec: {replicas: '3'}")) is None  # a string is not a count
+    assert several_pods("Job", load("spec: {parallelism: 4}")) == "parallelism: 4"
+    assert several_pods("DaemonSet", {}) == "a pod per node"
+    assert several_pods("CronJob", load("spec: {replicas: 3}")) is None
