@@ -507,7 +507,22 @@ def layer(files: Sequence[List[VolumeSpec]]) -> List[VolumeSpec]:
         for volume in volumes:
             merged.pop(volume.name, None)
             merged[volume.name] = volume
-    return list(merged.values())
+    result = list(merged.values())
+    _one_create_per_claim(result)
+    return result
+
+
+def _one_create_per_claim(volumes: Sequence[VolumeSpec]) -> None:
+    """Two volumes on one claim may both say `create:`, but not two different claims to create."""
+    first: Dict[str, VolumeSpec] = {}
+    for volume in volumes:
+        if volume.create is None:
+            continue
+        other = first.setdefault(volume.claim, volume)
+        if other.create != volume.create:
+            raise SpecError(f"volumes {other.name!r} ({other.origin}) and {volume.name!r} ({volume.origin}) both "
+                            f"create claim {volume.claim!r}, differently",
+                            hint="give `create:` to one of them only, or the same to both")
 
 
 def parse_volume_option(text: str) -> VolumeSpec:

@@ -190,6 +190,16 @@ def test_the_same_name_in_two_files_is_layering_not_an_error(tmp_path):
     assert b"claimName: second" in result.stdout and b"claimName: first" not in result.stdout
 
 
+def test_two_volumes_that_create_one_claim_differently(tmp_path):
+    two = ("volumes:\n"
+           "  - {name: a, claimName: shared, mountPath: /a, create: {storage: 1Gi}}\n"
+           "  - {name: b, claimName: shared, mountPath: /b, create: {storage: %s}}\n")
+    assert_fails(run(tmp_path, two % "5Gi"), 2, "volumes 'a'", "'b'", "create claim 'shared', differently")
+    same = run_cli(["-c", write_spec(tmp_path, two % "1Gi", "same.yaml")], STREAM, timeout=60)
+    assert same.returncode == 0, same.stderr.decode()
+    assert same.stdout.count(b"kind: PersistentVolumeClaim") == 1
+
+
 def test_duplicate_key_inside_a_volume(tmp_path):
     text = volume() + "    name: other\n"
     assert_fails(run(tmp_path, text), 2, "spec.yaml", "line 5", "duplicate key 'name'")
