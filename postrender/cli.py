@@ -128,6 +128,10 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
     if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
+        if spec_error is None and (show_diff or report is not None):  # never silently ignored
+            flag = "--diff" if show_diff else "--report"
+            spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
+                                   hint="the ResourceList's `results` say what changed; run without " + flag)
         _run_krm(first, started, spec, spec_error)
         return
     if spec_error is not None:

@@ -434,3 +434,9 @@ results:
     assert "from an earlier function" not in out_text
     namespaces = {r["resourceRef"].get("namespace") for r in out["results"] if r["severity"] == "info"}
     assert namespaces == {"team-a", "team-b"}
+
+
+@pytest.mark.parametrize("flag", [["--diff"], ["--report", "-"]])
+def test_diff_and_report_are_not_silently_ignored_on_a_resource_list(flag):
+    _, result = failed(postrender(dump(resource_list(airflow_items())), *flag), code=2)
+    assert f"{flag[0]} does not go with a ResourceList" in result["message"]
