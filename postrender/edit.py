@@ -33,7 +33,7 @@ from .spec import Spec, VolumeSpec
 from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, WEB_COMPONENTS, Site, Target,
                       components, dig, is_airflow, is_hook, is_pod_template_text, object_identity, target_matches,
                       template_site, volumes_for, workload_site)
-from .yamlio import parse
+from .yamlio import node_of, parse
 
 ROLL_ANNOTATION = "checksum/postrender"
 COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
@@ -201,6 +201,15 @@ def configmap_refs(pod_spec: Any, namespace: Optional[str]) -> Set[ConfigMapKey]
     return refs
 
 
+def _located(error: InputError, root: Optional[Node], memo: Optional[Dict[int, Any]], first_line: int) -> InputError:
+    """The error with the stream line of the value it is about (its `subject`), where the nodes
+    the object was read from (`root`, `memo`, lines counted from `first_line`) say."""
+    node = node_of(root, memo, error.subject) if error.subject is not None and root is not None and memo else None
+    if node is not None:
+        error.where = error.where.but(line=first_line + node.start_mark.line + 1, column=None)
+    return error
+
+
 def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
     """Value nodes of the mapping at root[key], by key (for line numbers); a repeated key: the last."""
     for key_node, value_node in reversed(getattr(root, "value", None) or []):
@@ -237,8 +246,10 @@ class Editor:
             self.ledger.findings.append(finding)
         self._found.append(finding)
 
-    def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0) -> Edited:
-        """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in messages)."""
+    def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0,
+             memo: Optional[Dict[int, Any]] = None) -> Edited:
+        """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in
+        messages; `memo`: the value of each node, to say on which line a conflict stands)."""
         self._found = []
         if not self.ledger.plain and not is_hook(data):
             self.ledger.plain = True
@@ -254,7 +265,10 @@ class Editor:
             return Edited(None, where, self._found)
         if kind not in POD_SPEC_PATHS:
             return Edited(None, where, self._found)
-        new, site = self._workload(data, where)
+        try:
+            new, site = self._workload(data, where)
+        except InputError as exc:
+            raise _located(exc, root, memo, first_line) from None
         current = new if new is not None else data
         refs = configmap_refs(dig(current, POD_SPEC_PATHS[site.kind]), site.namespace) \
             if site.kind in ROLLED_KINDS else set()
@@ -333,8 +347,14 @@ class Editor:
         volumes = volumes_for(site, template.get("spec"), self.spec)
         if not volumes:
             return None
-        new_pod, changes = inject_pod_template(template.get("spec"), volumes,
-                                               where.but(obj=f"ConfigMap/{site.configmap}"))
+        try:
+            new_pod, changes = inject_pod_template(template.get("spec"), volumes,
+                                                   where.but(obj=f"ConfigMap/{site.configmap}"))
+        except InputError as exc:
+            if not block:  # a quoted template's own lines are not the stream's: the key's line
+                exc.where = exc.where.but(line=first_line + 1)
+                raise
+            raise _located(exc, root, memo, first_line) from None
         self._account(site, volumes, changes, where, new_pod)
         if not any(change.edit for change in changes):
             return None

@@ -5,7 +5,7 @@ The CLI turns these into one to a few lines on stderr and an exit code
 in the package prints or exits.
 """
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,15 @@ class PostrenderError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, where: Optional[Where] = None, hint: Optional[str] = None):
+    def __init__(self, message: str, where: Optional[Where] = None, hint: Optional[str] = None,
+                 subject: Any = None):
         super().__init__(message)
         self.message = message
         self.where = where or Where()
         self.hint = hint
+        # the input value it is about (a volume, a mount, a container): whoever holds the nodes
+        # the value was read from can say on which line it stands
+        self.subject = subject
 
     def located(self, where: Where) -> "PostrenderError":
         """Fill in the parts of the place this error does not know yet."""

@@ -65,14 +65,14 @@ def _list(parent: Dict[str, Any], key: str, where: Where) -> List[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f"`{key}` must be a list, not {type(value).__name__}", where)
+        raise InputError(f"`{key}` must be a list, not {type(value).__name__}", where, subject=value)
     return value
 
 
 def _named(items: List[Any], where: Where, what: str) -> None:
     for item in items:
         if not isinstance(item, dict):
-            raise InputError(f"every item of {what} must be a mapping", where)
+            raise InputError(f"every item of {what} must be a mapping", where, subject=item)
 
 
 def inject_pod_spec(
@@ -182,7 +182,8 @@ def _inject_volume(pod: Dict[str, Any], spec: VolumeSpec, where: Where, changes:
         current = ", ".join(k for k in volumes[first] if k != "name") or "nothing"
         raise InputError(
             f"volume {spec.name!r} already exists backed by {current}",
-            where, hint=f"set `replace: true` on volume {spec.name!r} to put it on claim {spec.claim}")
+            where, hint=f"set `replace: true` on volume {spec.name!r} to put it on claim {spec.claim}",
+            subject=volumes[first])
     # keep the volume's place and its other keys' order: name first, as the chart writes it
     volumes[first] = wanted
     for index in reversed(same_name[1:]):
@@ -195,11 +196,13 @@ def _drop_claim_template(templates: List[Any], spec: VolumeSpec, where: Where, c
     def named(t: Any) -> bool:
         return isinstance(t, dict) and isinstance(t.get("metadata"), dict) and t["metadata"].get("name") == spec.name
 
-    if not any(named(t) for t in templates):
+    defined = next((t for t in templates if named(t)), None)
+    if defined is None:
         return templates
     if not spec.replace:
         raise InputError(f"volumeClaimTemplates already define {spec.name!r}", where,
-                         hint=f"set `replace: true` on volume {spec.name!r} to use claim {spec.claim} instead")
+                         hint=f"set `replace: true` on volume {spec.name!r} to use claim {spec.claim} instead",
+                         subject=defined)
     changes.append(Change("removed-claim-template", spec.name, detail=f"now on claim {spec.claim}"))
     return [t for t in templates if not named(t)]
 
@@ -219,12 +222,13 @@ def _mount(container: Dict[str, Any], spec: VolumeSpec, where: Where, changes: L
         changes.append(Change("added-mount", spec.name, where.container, spec.mount_path))
         return
     for index in at_path:
-        mount = mounts[index] = dict(mounts[index])
+        original = mounts[index]
+        mount = mounts[index] = dict(original)
         repoint = mount.get("name") != spec.name
         if repoint and not spec.replace:
             raise InputError(
                 f"volume {mount.get('name')!r} is already mounted at {spec.mount_path}", where,
-                hint=f"set `replace: true` on volume {spec.name!r} to mount it there instead")
+                hint=f"set `replace: true` on volume {spec.name!r} to mount it there instead", subject=original)
         before = dict(mount)
         mount["name"] = spec.name
         _set_or_drop(mount, "readOnly", True if spec.read_only else None, keep_false=not spec.read_only)

@@ -154,12 +154,13 @@ class Pipeline:
                     if root is None:  # comments only
                         self._write(chunk.raw, chunk.raw)
                     else:
+                        memo: Dict[int, Any] = {}
                         try:
-                            data = to_data(root, chunk.where, first_line, shared=False)
+                            data = to_data(root, chunk.where, first_line, memo, shared=False)
                         except InputError:
                             break
                         # what the filter says of it (its errors too) is what it says of the document alone
-                        self._write(self._edited(chunk, root, data, None, first_line), chunk.raw)
+                        self._write(self._edited(chunk, root, data, memo, first_line, alone=False), chunk.raw)
                     done += 1
             finally:
                 roots.close()
@@ -213,17 +214,17 @@ class Pipeline:
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         return self._edited(chunk, root, data, memo, chunk.first_line)
 
-    def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Optional[Dict[int, Any]],
-                first_line: int) -> bytes:
-        """The bytes to write for a candidate read as `data` from the nodes `root`, whose lines count
-        from the stream line `first_line`. `memo` (node -> value) is None when the nodes were read
-        with other documents: an edit is then spliced into the document read again alone."""
+    def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Dict[int, Any], first_line: int,
+                alone: bool = True) -> bytes:
+        """The bytes to write for a candidate read as `data` from the nodes `root` (`memo`: node ->
+        value), whose lines count from the stream line `first_line`. Not `alone`: the nodes were
+        read with other documents, so an edit is spliced into the document read again alone."""
         self.ledger.content = True
         if not isinstance(data, dict):
             return chunk.raw
         if HELM4_FILENAME in (dig(data, ("metadata", "annotations")) or {}):
             self.ledger.helm4 = True
-        edited = self.editor.edit(data, chunk.where, root, first_line)
+        edited = self.editor.edit(data, chunk.where, root, first_line, memo)
         if edited.configmap is not None and not self.hold:
             self._seen(edited.configmap)
         if edited.pending:
@@ -233,7 +234,7 @@ class Pipeline:
             return b""
         if edited.value is None:
             return chunk.raw
-        if memo is None:
+        if not alone:
             root, _, memo = parse(chunk.raw, chunk.where, chunk.first_line)
         return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
                                    chunk.first_line).encode("utf-8")

@@ -3,12 +3,13 @@
 On every failure stdout stays empty, and stderr says in a few lines which file, line and
 volume is wrong — never a traceback.
 """
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import STREAMS, run_cli, write_spec
+from conftest import FIXTURES, STREAMS, run_cli, write_spec
 
 STREAM = (STREAMS / "worker-pod-template.yaml").read_bytes() + b"""\
 ---
@@ -306,3 +307,36 @@ def test_conflicts_resolve_with_replace(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     assert b"volumeClaimTemplates" not in result.stdout
     assert b"emptyDir" not in result.stdout
+
+
+# the lines of tests/fixtures/edges/conflicts-helm3.yaml / -helm4.yaml that each conflict is about
+CONFLICTS = FIXTURES / "edges"
+
+
+@pytest.mark.parametrize("stream, spec, where", [
+    # a same-named volume: the line of that volume
+    ("conflicts-helm3.yaml", "{name: logs, claimName: c, mountPath: /logs, targets: [scheduler]}",
+     "document 2, line 42, Deployment/demo-scheduler"),
+    ("conflicts-helm3.yaml", "{name: logs, claimName: c, mountPath: /logs, targets: [pod-template]}",
+     "document 1, line 21, ConfigMap/demo-config, key pod_template_file.yaml"),
+    # another volume's mount at the path: the line of that mount
+    ("conflicts-helm3.yaml", "{name: data, claimName: c, mountPath: /opt/airflow/logs, targets: [scheduler]}",
+     "document 2, line 39, Deployment/demo-scheduler, container scheduler"),
+    ("conflicts-helm3.yaml", "{name: data, claimName: c, mountPath: /opt/airflow/logs, targets: [pod-template]}",
+     "document 1, line 18, ConfigMap/demo-config, key pod_template_file.yaml, container base"),
+    # a claim template of that name: its line
+    ("conflicts-helm3.yaml", "{name: logs, claimName: c, mountPath: /logs, targets: [triggerer]}",
+     "document 3, line 60, StatefulSet/demo-triggerer"),
+    # a quoted template's own lines are not the stream's: the line of its key
+    ("conflicts-helm4.yaml", "{name: logs, claimName: c, mountPath: /logs, targets: [pod-template]}",
+     "document 1, line 9, ConfigMap/demo-config, key pod_template_file.yaml"),
+])
+def test_a_conflict_names_the_line_of_what_it_conflicts_with(tmp_path, stream, spec, where):
+    path = write_spec(tmp_path, f"volumes:\n  - {spec}\n")
+    data = (CONFLICTS / stream).read_bytes()
+    assert_fails(run_cli(["-c", path], data, timeout=60), 1, where)
+    # the same among tiny documents read together, and with CRLF line ends
+    padded = b"---\na: 1\n" * 3 + data.replace(b"\n", b"\r\n")
+    shifted = re.sub(r"document (\d+), line (\d+)",
+                     lambda m: f"document {int(m[1]) + 3}, line {int(m[2]) + 6}", where)
+    assert_fails(run_cli(["-c", path], padded, timeout=60), 1, shifted)

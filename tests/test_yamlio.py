@@ -119,3 +119,12 @@ def test_a_float_without_a_dot_draws_no_library_warning_on_stderr():
     # only our own word: this Deployment has no Airflow logs volume for --logs-claim to find
     assert [line for line in proc.stderr.decode().splitlines()
             if not line.startswith("postrender: warning: --logs-claim c: found no Airflow logs volume")] == []
+
+
+def test_node_of_finds_the_line_of_a_value_by_identity():
+    from postrender.yamlio import node_of, parse
+
+    root, data, memo = parse("a:\n  b:\n    - {x: 1}\n    - {x: 1}\n", Where(), 0)
+    second = data["a"]["b"][1]
+    assert node_of(root, memo, second).start_mark.line == 3  # the equal first one is not it
+    assert node_of(root, memo, {"x": 1}) is None

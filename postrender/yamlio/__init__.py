@@ -21,10 +21,10 @@ from .emit import dump_block, dump_scalar
 from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
 from .loader import MAP, SEQ, STR, Text
 from .marks import yaml_error
-from .values import Plain, load, node_identity, parse, to_data
+from .values import Plain, load, node_identity, node_of, parse, to_data
 
 __all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
-           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity", "parse",
+           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity", "node_of", "parse",
            "parses_cleanly", "scan", "to_data", "yaml_error"]
 
 

@@ -222,3 +222,21 @@ def node_identity(root: Optional[Node]) -> Optional[str]:
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
     """Plain values of a single-document text."""
     return to_data(compose(text, where, first_line), where, first_line)
+
+
+def node_of(root: Node, memo: Dict[int, Any], subject: Any) -> Optional[Node]:
+    """The node of the tree `root` whose value (by `memo`, as `to_data` filled it) is `subject`
+    itself, or None: where in the text a value an error is about stands."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if memo.get(id(node)) is subject:
+            return node
+        if isinstance(node, MappingNode):
+            stack.extend(value for _, value in node.value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
