@@ -51,16 +51,18 @@ _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.
 _parsed: Dict[str, Any] = {}
 
 
-def _parse(chunk: Chunk) -> Tuple[Optional[Node], Any]:
-    """(root node, plain data) of a chunk; raises PostrenderError on bad YAML or bad UTF-8."""
+def _parse(chunk: Chunk) -> Tuple[Optional[Node], Any, Dict[int, Any]]:
+    """(root node, plain data, node -> value memo) of a chunk; raises PostrenderError on bad YAML or
+    bad UTF-8."""
     if _parsed.get("raw") is chunk.raw:
-        return _parsed["root"], _parsed["data"]
+        return _parsed["root"], _parsed["data"], _parsed["memo"]
     text = chunk.text()
     root = compose(text, chunk.where, chunk.first_line)
-    data = to_data(root, chunk.where, chunk.first_line)
+    memo: Dict[int, Any] = {}
+    data = to_data(root, chunk.where, chunk.first_line, memo)
     _parsed.clear()
-    _parsed.update(raw=chunk.raw, root=root, data=data)
-    return root, data
+    _parsed.update(raw=chunk.raw, root=root, data=data, memo=memo)
+    return root, data, memo
 
 
 def is_resource_list(chunk: Chunk) -> bool:
@@ -68,7 +70,7 @@ def is_resource_list(chunk: Chunk) -> bool:
     if b"ResourceList" not in chunk.raw:
         return False
     try:
-        _, data = _parse(chunk)
+        _, data, _ = _parse(chunk)
     except PostrenderError:
         # unreadable: a KRM input only if it says so on a top-level line (then run_krm reports why)
         return _KIND_LINE.search(chunk.raw) is not None
@@ -100,7 +102,7 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
     api_version = API_VERSIONS[0]
     item: Any = None
     try:
-        root, data = _parse(chunk)
+        root, data, memo = _parse(chunk)
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise InputError("expected a ResourceList (a mapping with `kind: ResourceList`)", chunk.where)
         if data.get("apiVersion") not in API_VERSIONS:
@@ -115,7 +117,7 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
         spec = _spec(root, cli_spec, chunk)
         editor = Editor(spec)
         try:
-            new_items, found = _edit(editor, items, _child(root, "items"), chunk)
+            new_items, found = _edit(editor, items, _child(root, "items"), chunk, memo)
         except _ItemFailure as failure:
             item = failure.item
             raise failure.error from None
@@ -221,9 +223,10 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
 
 
 # -- the items -------------------------------------------------------------------------------------
-def _edit(editor: Editor, items: List[Any], items_node: Optional[Node],
-          chunk: Chunk) -> Tuple[List[Any], List[List[Finding]]]:
-    """The new items (created claims appended) and, for each item, what its edit found."""
+def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: Chunk,
+          memo: Dict[int, Any]) -> Tuple[List[Any], List[List[Finding]]]:
+    """The new items (created claims appended) and, for each item, what its edit found (`memo`:
+    the value of each node, for the line of a conflict)."""
     nodes = list(getattr(items_node, "value", None) or [])
     new_items = list(items)
     found: List[List[Finding]] = [[] for _ in items]
@@ -234,7 +237,7 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node],
             continue
         node = nodes[index] if index < len(nodes) else None
         try:
-            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line)
+            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line, memo)
             if edited.pending:  # a ConfigMap that is not among the items: none of its templates changed
                 edited.value = editor.roll(item, edited)
         except PostrenderError as exc:

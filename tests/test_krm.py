@@ -440,3 +440,25 @@ results:
 def test_diff_and_report_are_not_silently_ignored_on_a_resource_list(flag):
     _, result = failed(postrender(dump(resource_list(airflow_items())), *flag), code=2)
     assert f"{flag[0]} does not go with a ResourceList" in result["message"]
+
+
+def test_a_conflict_in_an_item_names_the_line_of_what_it_conflicts_with():
+    items = "\n".join([
+        "apiVersion: config.kubernetes.io/v1",
+        "kind: ResourceList",
+        "items:",
+        "- apiVersion: apps/v1",
+        "  kind: Deployment",
+        "  metadata: {name: s, labels: {component: scheduler}}",
+        "  spec:",
+        "    template:",
+        "      spec:",
+        "        containers: [{name: scheduler, image: x}]",
+        "        volumes:",
+        "        - name: logs",  # line 12
+        "          emptyDir: {}",
+        "functionConfig:",
+        "  volumes: [{name: logs, claimName: c, mountPath: /logs, targets: [scheduler]}]",
+    ]) + "\n"
+    _, result = failed(postrender(items), code=1)
+    assert result["message"].startswith("document 1, line 12, Deployment/s: volume 'logs' already exists")
