@@ -16,7 +16,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from conftest import CAPTURES, needs_captures, run_cli
 from postrender.errors import InputError, Where
 from postrender.read import Stream
-from postrender import yamlio
+from postrender.yamlio import slimnodes
 from postrender.yamlio import compose, to_data
 from test_fuzz import yamlish
 
@@ -70,7 +70,7 @@ def assert_same_as_stock(text: Any) -> None:
 
 def test_the_fast_composer_is_in_use():
     # it falls back to the stock path silently when the clib does not take the slim nodes
-    assert yamlio._FAST_MODULE is not None
+    assert slimnodes.binding() is not None
     assert type(compose("a: [b]\n", Where())).__name__ == "_Mapping"
 
 

@@ -3,8 +3,9 @@
 `to_data` turns a node into dicts, lists and scalars, refusing what it will not
 construct (foreign tags, merge keys) and documents that aliases expand past
 MAX_EXPANDED_NODES. A key repeated in a mapping is read as Helm 3 and kubectl read it
-(sigs.k8s.io/yaml, non-strict): the last occurrence wins; spec files, which the user
-writes by hand, may refuse it (`strict_keys`). `parse` gives the tree, the value and a
+(sigs.k8s.io/yaml, non-strict): the last occurrence wins, here and wherever a node is
+looked up by key (`entry`, `entries`); spec files, which the user writes by hand, may
+refuse it (`strict_keys`). `parse` gives the tree, the value and a
 node → value memo at once, which the patcher uses to compare old with new.
 """
 import warnings
@@ -210,13 +211,28 @@ def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node]
 
 def node_identity(root: Optional[Node]) -> Optional[str]:
     """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
-    entries = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)} if isinstance(root, MappingNode) else {}
-    kind, metadata = entries.get("kind"), entries.get("metadata")
+    kind, name = entry(root, "kind")[1], entry(entry(root, "metadata")[1], "name")[1]
     if not isinstance(kind, ScalarNode):
         return None
-    names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
-             if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
-    return f"{kind.value}/{names[-1] if names else ''}"  # a repeated key: the last one wins
+    return f"{kind.value}/{name.value if isinstance(name, ScalarNode) else ''}"
+
+
+def entry(node: Optional[Node], key: str) -> Tuple[Optional[Node], Optional[Node]]:
+    """(key node, value node) of `key` in a mapping node, (None, None) where there is none. A
+    repeated key: its last occurrence, the one that wins (as in `to_data`, and for Helm and kubectl)."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in reversed(node.value):
+            if isinstance(key_node, ScalarNode) and key_node.value == key:
+                return key_node, value_node
+    return None, None
+
+
+def entries(node: Optional[Node]) -> Dict[Any, Node]:
+    """The value nodes of a mapping node by the text of their (scalar) keys, as `entry` finds each
+    (a repeated key: the last); empty for anything else."""
+    if not isinstance(node, MappingNode):
+        return {}
+    return {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
 
 
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
