@@ -24,7 +24,7 @@ from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, 
 from .errors import Where
 from .findings import Finding
 from .spec import VolumeSpec
-from .targets import dig
+from .targets import HELM4_FILENAME, dig
 from .yamlio import Plain, dump_block
 
 _DECIMAL = re.compile(r"[-+]?[0-9]{1,19}")
@@ -37,7 +37,7 @@ def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     metadata: Dict[str, Any] = {"name": claim, "labels": {"app.kubernetes.io/managed-by": "postrender"}}
     annotations: Dict[str, str] = {}
     if helm4:
-        annotations["postrenderer.helm.sh/postrender-filename"] = f"{SOURCE_PREFIX}/{claim}.yaml"
+        annotations[HELM4_FILENAME] = f"{SOURCE_PREFIX}/{claim}.yaml"
     if getattr(create, "keep", True):
         annotations[RESOURCE_POLICY] = "keep"
     if annotations:

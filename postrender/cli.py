@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .errors import InputError, PostrenderError, SpecError
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
-from .krm import KrmFailure, failure_output, is_resource_list, run_krm
+from .krm import KrmFailure, KrmInput, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
@@ -124,15 +124,15 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
-    spec.report_changes = report is not None  # KRM results come from each item's own findings
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
-    if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
+    resource_list = is_resource_list(first) if isinstance(first, Chunk) else None  # a Batch holds none
+    if resource_list is not None:
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
             flag = "--diff" if show_diff else "--report"
             spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
                                    hint="the ResourceList's `results` say what changed; run without " + flag)
-        _run_krm(first, started, spec, spec_error)
+        _run_krm(resource_list, started, spec, spec_error)
         return
     if spec_error is not None:
         raise spec_error
@@ -142,12 +142,12 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     if show_diff:
         from .review import diff_stream
 
-        text, ledger = diff_stream(stream, started, spec)
+        text, ledger = diff_stream(stream, started, spec, report_changes=report is not None)
         _emit_warnings(ledger.warnings)
         _write_report(report, ledger.findings)
         click.echo(text, nl=False)
         return
-    output, ledger = transform_maybe_in_two(stream, spec, started)
+    output, ledger = transform_maybe_in_two(stream, spec, started, report_changes=report is not None)
     try:
         _emit_warnings(ledger.warnings)
         _write_report(report, ledger.findings)
@@ -156,7 +156,8 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.close()
 
 
-def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+    first = found.chunk
     error: Optional[PostrenderError] = spec_error
     if error is None and any(not piece.blank for piece in started if piece is not first):
         error = InputError("a ResourceList must be the only document on stdin", first.where)
@@ -165,7 +166,7 @@ def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Opt
         sys.stdout.buffer.flush()
         raise error
     try:
-        out = run_krm(first, spec)
+        out = run_krm(found, spec)
     except KrmFailure as failure:
         sys.stdout.buffer.write(failure.output)
         sys.stdout.buffer.flush()

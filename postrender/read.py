@@ -6,7 +6,7 @@ or after a `...` end marker. Each chunk keeps its exact bytes, so untouched
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
-`Stream.pieces` also hands out `Run`s: documents in a row that hold none of the
+`Stream.pieces` also hands out `Batch`es: documents in a row that hold none of the
 words that could make one a target, found with a few regex searches over a
 block and kept as one piece of bytes. A stream of millions of tiny documents
 then costs no Python object (and no Python step) per document.
@@ -31,13 +31,13 @@ _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$
 # Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
 _ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
-# What ends a run of documents besides a word that may make a document a target: a directive, a
+# What ends a batch of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
-# at once (the run's documents are counted by their `---` lines; what follows a `...` before the
+# at once (the batch's documents are counted by their `---` lines; what follows a `...` before the
 # next `---` is a document of its own), and the line breaks that make a seemingly blank document
 # hold content (see `blank`).
-_RUN_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern)
-_RUN_STOPS: Dict[bytes, Pattern[bytes]] = {}
+_BATCH_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern)
+_BATCH_STOPS: Dict[bytes, Pattern[bytes]] = {}
 
 
 def invalid_utf8(raw: bytes) -> Optional[int]:
@@ -78,7 +78,7 @@ class Chunk:
     index: int  # 1-based document number
     first_line: int  # 0-based stream line of the chunk's first line
     raw: bytes
-    count: ClassVar[int] = 1  # documents in it (as a Run's)
+    count: ClassVar[int] = 1  # documents in it (as a Batch's)
 
     @property
     def where(self) -> Where:
@@ -96,7 +96,7 @@ class Chunk:
 
 
 @dataclass
-class Run:
+class Batch:
     """Whole documents in a row, valid UTF-8, none of which holds a word of the pattern given to
     `Stream.pieces` (so none can be a target), nor a directive; a `...` line only right before a `---`."""
 
@@ -119,7 +119,7 @@ class Run:
         return iter(Stream(_Reader(memoryview(self.raw)), resume=(self.index - 1, self.first_line)))
 
 
-Piece = Union[Chunk, Run]
+Piece = Union[Chunk, Batch]
 
 
 class Stream:
@@ -169,10 +169,10 @@ class Stream:
         return self._split(None)  # type: ignore[return-value]
 
     def pieces(self, candidate: Pattern[bytes]) -> Iterator[Piece]:
-        """Chunks and Runs in stream order: documents where no `candidate` match stands come in Runs."""
-        stop = _RUN_STOPS.get(candidate.pattern)
+        """Chunks and Batches in stream order: documents where no `candidate` match stands come in Batches."""
+        stop = _BATCH_STOPS.get(candidate.pattern)
         if stop is None:
-            stop = _RUN_STOPS[candidate.pattern] = re.compile(_RUN_STOP + b"|" + candidate.pattern)
+            stop = _BATCH_STOPS[candidate.pattern] = re.compile(_BATCH_STOP + b"|" + candidate.pattern)
         return self._split(stop)
 
     def _split(self, stop: Optional[Pattern[bytes]]) -> Iterator[Piece]:
@@ -190,12 +190,12 @@ class Stream:
                     continue
                 if marker == b"-":
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
-                        run = _run(block, line_start, stop, index, first_line) if stop is not None else None
-                        if run is not None:  # the `---` at its end opens the next chunk
-                            yield run
-                            index += run.count
-                            first_line += run.raw.count(b"\n")
-                            start = line_start = line_start + len(run.raw)
+                        batch = _batch(block, line_start, stop, index, first_line) if stop is not None else None
+                        if batch is not None:  # the `---` at its end opens the next chunk
+                            yield batch
+                            index += batch.count
+                            first_line += batch.raw.count(b"\n")
+                            start = line_start = line_start + len(batch.raw)
                         line_start = _next_mark(block, line_start)
                         continue
                     if directive and _only_directives(parts + [block[start:line_start]]):
@@ -224,8 +224,8 @@ def _next_mark(block: bytes, line_start: int) -> Optional[int]:
     return found.end() if found is not None else None
 
 
-def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Run]:
-    """The Run of whole documents that starts at the `---` line at `at`: up to the `---` of the
+def _batch(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Batch]:
+    """The Batch of whole documents that starts at the `---` line at `at`: up to the `---` of the
     first document that holds a `stop` match (or of the block's last document, which may go on in
     the next block). None when that leaves no document, or when they are not all UTF-8."""
     found = stop.search(block, at)
@@ -235,8 +235,8 @@ def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: in
     raw = block[at:last + 1]
     if invalid_utf8(raw) is not None:
         return None  # the chunks say where
-    # every `---` at a line start before `stop` starts a document (one that does not stops the run)
-    return Run(index + 1, first_line, raw, 1 + raw.count(b"\n---"))
+    # every `---` at a line start before `stop` starts a document (one that does not stops the batch)
+    return Batch(index + 1, first_line, raw, 1 + raw.count(b"\n---"))
 
 
 class _Reader:

@@ -29,8 +29,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where
 from .pipeline import transform_in_one_process
-from .read import Chunk, Piece, Run, Stream
-from .edit import Ledger
+from .read import Batch, Chunk, Piece, Stream
+from .ledger import Ledger
 from .targets import is_pod_template_text, object_identity
 from .spec import Spec
 from .yamlio import load
@@ -83,7 +83,7 @@ def _decode(chunk: Chunk) -> _Doc:
 def _kept(pieces: Iterable[Piece], into: List[Chunk]) -> Iterator[Piece]:
     """Pass the pieces on to the pipeline, keeping each document for the diff."""
     for piece in pieces:
-        into.extend(piece.chunks() if isinstance(piece, Run) else (piece,))
+        into.extend(piece.chunks() if isinstance(piece, Batch) else (piece,))
         yield piece
 
 
@@ -196,13 +196,13 @@ def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
 
 
 def diff_stream(stream: Stream, started: Iterable[Piece], spec: Spec,
-                color: Optional[bool] = None) -> Tuple[str, Ledger]:
+                color: Optional[bool] = None, report_changes: bool = True) -> Tuple[str, Ledger]:
     """(the diff text, the run's Ledger); '' when the run changes nothing.
 
-    `color`: None decides from stdout and NO_COLOR.
+    `color`: None decides from stdout and NO_COLOR; `report_changes`: see `pipeline.Pipeline`.
     """
     kept: List[Chunk] = []
-    output, ledger = transform_in_one_process(stream, spec, _kept(started, kept))
+    output, ledger = transform_in_one_process(stream, spec, _kept(started, kept), report_changes=report_changes)
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)

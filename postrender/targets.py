@@ -37,6 +37,8 @@ AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server", "
 # One role, three names: a target that misses one of them suggests the one the stream has.
 WEB_COMPONENTS = ("api-server", "webserver", "web")
 HOOK_ANNOTATION = "helm.sh/hook"
+# Helm 4 files each object it hands a post-renderer under this annotation, and regroups the output by it.
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Components that serve task logs in the UI: the chart mounts the logs claim there too.
 LOG_READING_COMPONENTS = ("api-server", "webserver", "web")
 # Where Airflow writes task logs when nothing says otherwise ($AIRFLOW_HOME/logs of the images).

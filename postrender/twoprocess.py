@@ -25,7 +25,7 @@ import os
 import signal
 from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
-from .edit import Ledger
+from .ledger import Ledger
 from .errors import PostrenderError
 from .output import Output
 from .pipeline import Part, Pipeline, pieces, transform_in_one_process
@@ -44,17 +44,19 @@ def usable_cpus() -> int:
 
 
 def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, started: Optional[Iterable[Piece]] = None,
-                           workers: Optional[int] = None) -> Tuple[Output, Ledger]:
+                           workers: Optional[int] = None, report_changes: bool = True) -> Tuple[Output, Ledger]:
     """The stream transformed, in two processes when that pays off (`workers`: None decides, 1 or 2
-    force); `started`: the stream's pieces, when the caller has begun reading them."""
+    force); `started`: the stream's pieces, when the caller has begun reading them; `report_changes`:
+    see `pipeline.Pipeline`."""
     stream = source if isinstance(source, Stream) else Stream(source)
     items = iter(started if started is not None else pieces(stream))
     if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
-        return transform_in_one_process(stream, spec, items)
+        return transform_in_one_process(stream, spec, items, report_changes=report_changes)
     held, rest = _hold(items)
     if rest is not None or len(held) < 2 or (workers is None and held.size < MIN_BYTES):
-        return transform_in_one_process(stream, spec, itertools.chain(pieces(held.stream()), rest or ()))
-    return _in_two(stream, held, _split(held), spec)
+        return transform_in_one_process(stream, spec, itertools.chain(pieces(held.stream()), rest or ()),
+                                        report_changes=report_changes)
+    return _in_two(stream, held, _split(held), spec, report_changes)
 
 
 def _hold(items: Iterator[Piece]) -> Tuple[Held, Optional[Iterator[Piece]]]:
@@ -76,7 +78,7 @@ def _split(held: Held) -> int:
     return min(cuts)[1] if cuts else len(held) // 2
 
 
-def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
+def _in_two(stream: Stream, held: Held, cut: int, spec: Spec, report_changes: bool) -> Tuple[Output, Ledger]:
     """The held stream, its documents from number `cut` on transformed in a child."""
     first, second = pieces(held.stream(0, cut)), pieces(held.stream(cut))
     read_end, write_end = os.pipe()
@@ -85,10 +87,10 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, L
     if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
         os.close(read_end)
         _die_with(parent)
-        _child(write_end, second, spec)
+        _child(write_end, second, spec, report_changes)
     os.close(write_end)
     previous = _on_sigterm_kill(pid)
-    pipeline = Pipeline(spec, hold=True)
+    pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
     try:
         try:
             pipeline.feed(first, stream)
@@ -162,7 +164,7 @@ def _reap(pid: int, kill: bool) -> None:
         pass
 
 
-def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragma: no cover - runs in the child
+def _child(write_end: int, items: Iterable[Piece], spec: Spec, report_changes: bool) -> None:  # pragma: no cover - runs in the child
     """Transform `items`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 
@@ -170,7 +172,7 @@ def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragm
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         try:
-            pipeline = Pipeline(spec, hold=True)
+            pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
             pipeline.feed(items)
             payload: object = pipeline.part()
         except PostrenderError as exc:

@@ -358,8 +358,9 @@ def chunk(text):
     return Chunk(1, 0, text.encode("utf-8"))
 
 
-def test_detection():
-    assert is_resource_list(chunk((FIXTURES / "kind-last.yaml").read_text()))
+def test_detection_reads_the_resource_list_once():
+    found = is_resource_list(chunk((FIXTURES / "kind-last.yaml").read_text()))
+    assert found is not None and found.data["kind"] == "ResourceList" and found.root is not None
     assert is_resource_list(chunk(dump(resource_list([], None, "config.kubernetes.io/v1beta1"))))
     assert not is_resource_list(chunk("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
                                       "data: {note: 'kind: ResourceList'}\n"))
@@ -372,7 +373,7 @@ def test_run_krm_raises_krm_failure_with_the_error_list():
     config = copy.deepcopy(SPEC)
     config["volumes"][0]["mountPath"] = "relative/path"
     with pytest.raises(KrmFailure) as info:
-        run_krm(chunk(dump(resource_list(airflow_items(), config))), Spec())
+        run_krm(is_resource_list(chunk(dump(resource_list(airflow_items(), config)))), Spec())
     out = load(info.value.output.decode())
     assert out["results"][0]["severity"] == "error" and "mountPath" in out["results"][0]["message"]
     assert info.value.error.exit_code == 2

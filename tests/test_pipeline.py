@@ -1,14 +1,13 @@
 """The pipeline's shortcuts for many small documents (issue 14) change nothing but the cost.
 
-The reader hands out Runs (documents that cannot be targets, checked in one pass) and the
+The reader hands out Batches (documents that cannot be targets, checked in one pass) and the
 pipeline reads small candidates with one shared parser. Whatever the stream, the result must be
 what reading every document alone gives: the same bytes out, the same findings, the same error
-(message and place). The alone path is forced by turning both shortcuts off.
+(message and place). `batch=False` reads every document alone: the reference.
 """
 import io
 from typing import Any, Tuple
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,9 +58,9 @@ DOCUMENTS = [
 ]
 
 
-def outcome(data: bytes) -> Tuple[Any, ...]:
+def outcome(data: bytes, batch: bool = True) -> Tuple[Any, ...]:
     try:
-        output, ledger = transform_in_one_process(io.BytesIO(data), SPEC)
+        output, ledger = transform_in_one_process(io.BytesIO(data), SPEC, batch=batch)
     except PostrenderError as error:
         return ("error", type(error).__name__, str(error))
     buffer = io.BytesIO()
@@ -71,10 +70,7 @@ def outcome(data: bytes) -> Tuple[Any, ...]:
 
 
 def alone(data: bytes) -> Tuple[Any, ...]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "pieces", lambda stream: iter(stream))  # chunks, no Runs
-        patch.setattr(pipeline, "_gathered", lambda raw: None)  # no shared parser, no shared check
-        return outcome(data)
+    return outcome(data, batch=False)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,10 +92,10 @@ def test_comment_only_documents_between_small_candidates_make_no_content():
     assert outcome(data) == ("ok", b"", [])
 
 
-def test_a_long_stream_of_tiny_documents_comes_out_byte_for_byte_in_runs():
+def test_a_long_stream_of_tiny_documents_comes_out_byte_for_byte_in_batches():
     data = b"---\na: 1\n" * 50_000 + b"---\n# a Deployment named in a comment\n" + b"---\n{}\n" * 50_000
     kinds = {type(piece).__name__ for piece in pipeline.pieces(Stream(io.BytesIO(data)))}
-    assert kinds == {"Run", "Chunk"}
+    assert kinds == {"Batch", "Chunk"}
     result = outcome(data)
     assert result[:2] == ("ok", data)
     assert result == alone(data)

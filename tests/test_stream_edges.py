@@ -90,7 +90,7 @@ def test_empty_input_with_the_shorthands_is_quiet():
 def test_empty_stream_unit():
     out, ledger = run(b"---\n# c\n", spec_of(CREATE))
     assert out == b""
-    assert ledger.findings == [] and not ledger.plain
+    assert ledger.findings == [] and not ledger.has_release_objects
 
 
 # -- 2. hooks -------------------------------------------------------------------------------------
@@ -135,9 +135,9 @@ def test_hook_detection_reads_the_annotation_not_the_words():
     stream = (b"---\n# helm.sh/hook: pre-install\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
               b"  annotations:\n    note: see helm.sh/hook\n")
     _, ledger = run(stream, spec_of(CREATE))
-    assert ledger.plain
+    assert ledger.has_release_objects
     _, ledger = run(HOOKS4.read_bytes(), spec_of(CREATE))
-    assert not ledger.plain
+    assert not ledger.has_release_objects
 
 
 # -- 2. only claims that were injected, once per claim --------------------------------------------
@@ -284,7 +284,7 @@ SERVICES = b"".join(b"---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d}\
 
 def test_a_stream_of_small_untargeted_objects_is_not_empty():
     out, ledger = run(SERVICES, spec_of(CREATE))
-    assert out == SERVICES and ledger.content and ledger.plain
+    assert out == SERVICES and ledger.content and ledger.has_release_objects
 
 
 def test_small_untargeted_objects_make_a_stream_more_than_hooks(tmp_path):

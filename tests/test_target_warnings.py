@@ -17,7 +17,8 @@ import re
 import pytest
 
 from conftest import CAPTURES, FIXTURES, load_all, needs_captures, pod_templates, run_cli, validate_k8s, write_spec
-from postrender.edit import Ledger, _nearest
+from postrender.checks import nearest
+from postrender.ledger import Ledger
 from postrender.pipeline import transform_in_one_process
 from postrender.spec import Spec, Target, parse_spec_text
 from postrender.targets import AIRFLOW_COMPONENTS, Site, target_matches
@@ -200,12 +201,12 @@ def test_nothing_is_warned_about_in_an_empty_or_hooks_only_stream():
 
 def test_nearest_unit():
     seen = ["api-server", "dag-processor", "scheduler", "statsd", "triggerer", "worker"]
-    assert _nearest(Target.word("webserver"), seen) == "api-server"
-    assert _nearest(Target.word("web"), ["web", "webserver"]) == "webserver"
-    assert _nearest(Target.word("workers"), seen) == "worker"
-    assert _nearest(Target.word("flower"), seen) is None
-    assert _nearest(Target.word("pod-template"), seen) is None
-    assert _nearest(Target.word("scheduler"), []) is None
+    assert nearest(Target.word("webserver"), seen) == "api-server"
+    assert nearest(Target.word("web"), ["web", "webserver"]) == "webserver"
+    assert nearest(Target.word("workers"), seen) == "worker"
+    assert nearest(Target.word("flower"), seen) is None
+    assert nearest(Target.word("pod-template"), seen) is None
+    assert nearest(Target.word("scheduler"), []) is None
 
 
 def test_per_target_matches_survive_the_merge_of_two_halves():
@@ -213,10 +214,10 @@ def test_per_target_matches_survive_the_merge_of_two_halves():
     first.matched_targets.add(("v", 0))
     second.matched_targets.add(("v", 1))
     second.components.add("worker")
-    second.airflow = second.plain = True
+    second.airflow = second.has_release_objects = True
     first.merge(second)
     assert first.matched_targets == {("v", 0), ("v", 1)}
-    assert first.components == {"worker"} and first.airflow and first.plain
+    assert first.components == {"worker"} and first.airflow and first.has_release_objects
 
 
 
