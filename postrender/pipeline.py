@@ -118,7 +118,7 @@ class Pipeline:
             self.feed(batch.chunks())
 
     def _copy(self, batch: Batch) -> None:
-        self._note(batch)
+        note_facts(self.ledger, batch)
         self._write(batch.raw, batch.raw)
 
     def _compose_group(self, group: Group) -> None:
@@ -189,7 +189,7 @@ class Pipeline:
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
-            self._note(chunk)
+            note_facts(self.ledger, chunk)
             return chunk.raw
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         return self._edited(chunk, root, data, memo, chunk.first_line)
@@ -225,26 +225,6 @@ class Pipeline:
         self._record(found)
         return text
 
-    def _note(self, piece: Piece) -> None:
-        """What the ledger keeps of documents that are no targets (already syntax-checked)."""
-        if piece.blank:
-            return
-        ledger = self.ledger
-        ledger.content = True
-        if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
-            ledger.helm4 = True
-        if ledger.has_release_objects:
-            return
-        # is every one a Helm hook? Read only while every object so far was one, and only when
-        # the text names the annotation at all
-        if HOOK_ANNOTATION.encode() not in piece.raw:
-            ledger.has_release_objects = True
-        elif isinstance(piece, Batch):
-            for chunk in piece.chunks():
-                self._note(chunk)
-        else:
-            ledger.has_release_objects = not is_hook(parse(piece.raw, piece.where, piece.first_line)[1])
-
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""
         for waiting in self.waiting.pop(configmap, []):
@@ -260,6 +240,27 @@ class Pipeline:
         text = waiting.text if rolled.value is None else self._spliced(waiting.text, root, rolled.value, memo, rolled,
                                                                        chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
+
+
+def note_facts(ledger: Ledger, piece: Piece) -> None:
+    """What the ledger keeps of documents that are no targets (already syntax-checked): that the
+    stream has content, Helm 4's filename annotation, an object that is not a Helm hook."""
+    if piece.blank:
+        return
+    ledger.content = True
+    if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
+        ledger.helm4 = True
+    if ledger.has_release_objects:
+        return
+    # is every one a Helm hook? Read only while every object so far was one, and only when
+    # the text names the annotation at all
+    if HOOK_ANNOTATION.encode() not in piece.raw:
+        ledger.has_release_objects = True
+    elif isinstance(piece, Batch):
+        for chunk in piece.chunks():
+            note_facts(ledger, chunk)
+    else:
+        ledger.has_release_objects = not is_hook(parse(piece.raw, piece.where, piece.first_line)[1])
 
 
 def pieces(stream: Stream) -> Iterator[Piece]:

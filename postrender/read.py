@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from .errors import InputError, Where
+from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
 # A line that starts or ends a document (`---`, `...`) or holds a directive (`%YAML`).
@@ -28,15 +29,13 @@ _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundarie
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
-# Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
-_ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
 # What ends a batch of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
 # at once (the batch's documents are counted by their `---` lines; what follows a `...` before the
 # next `---` is a document of its own), and the line breaks that make a seemingly blank document
 # hold content (see `blank`).
-_BATCH_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern)
+_BATCH_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + ODD_BREAK_UTF8.pattern)
 _BATCH_STOPS: Dict[bytes, Pattern[bytes]] = {}
 
 
@@ -69,7 +68,7 @@ def _blank(raw: bytes) -> bool:
     A line break other than LF/CRLF is never blank: a YAML reader would see a new line (and
     maybe content) where a comment seems to go on.
     """
-    return _CONTENT.search(raw) is None and _ODD_BREAK.search(raw) is None
+    return _CONTENT.search(raw) is None and ODD_BREAK_UTF8.search(raw) is None
 
 
 @dataclass

@@ -1,10 +1,13 @@
-"""Select step: which pod specs a document holds, and which volumes go into each.
+"""Targets: what a site is, which volumes go into it, and the `--logs-claim` rule.
 
 A *site* is one pod spec that may be targeted: the pod spec of a workload
 (Deployment, StatefulSet, ..., CronJob, Pod) or a worker pod template
-embedded as YAML text in a ConfigMap value. Sites are matched against each
-volume's `targets`; `--logs-claim` is a rule that looks at the pod itself
-(what is mounted at the Airflow logs path) to decide what to inject.
+embedded as YAML text in a ConfigMap value (`sites` finds them in an object).
+Sites are matched against each volume's `targets` (`volumes_for`);
+`--logs-claim` is a rule that looks at the pod itself (what is mounted at the
+Airflow logs path) to decide what to inject (`logs_volume`). Also here: the
+cheap tests on a document's raw text (`is_candidate`, `is_pod_template_text`)
+and the annotations Helm sets (hooks, Helm 4's filename).
 """
 import fnmatch
 import posixpath

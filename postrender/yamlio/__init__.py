@@ -11,6 +11,7 @@ re-dumping documents. One module a job:
               there and in the node lookups by key (`entry`, `entries`)
 * `emit`      `dump_block` / `dump_scalar`: the only writer of new YAML text (YAML 1.1 quoting)
 * `marks`     libyaml marks → stream lines and columns; libyaml errors → InputError (`yaml_error`)
+* `breaks`    the line breaks other than LF (a lone CR, NEL, U+2028, U+2029), for every module that must know
 * `loader`    the libyaml binding (or the pure-Python fallback) and the core tag names
 
 The names other modules use are re-exported here: `from .yamlio import compose` keeps working.

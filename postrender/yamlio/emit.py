@@ -14,12 +14,13 @@ from typing import Any, Dict, List, Tuple
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver  # loaded with the loader already: costs nothing
 
+from .breaks import OTHER_BREAKS
 from .values import Plain
 
 _DUMPERS: Dict[bool, Any] = {}
 _DUMPED: Dict[Tuple[str, bool], List[str]] = {}  # the same few fragments recur in every release
 _SCALAR_DUMPERS: Dict[str, Any] = {}
-_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML reads as a line break
+_BREAKS = ("\n",) + OTHER_BREAKS  # what YAML reads as a line break
 
 
 class _Yaml11Resolver(VersionedResolver):
