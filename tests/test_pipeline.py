@@ -8,10 +8,11 @@ what reading every document alone gives: the same bytes out, the same findings, 
 import io
 from typing import Any, Tuple
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrender import pipeline
+from postrender import batching, pipeline
 from postrender.errors import PostrenderError
 from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
@@ -99,3 +100,30 @@ def test_a_long_stream_of_tiny_documents_comes_out_byte_for_byte_in_batches():
     result = outcome(data)
     assert result[:2] == ("ok", data)
     assert result == alone(data)
+
+
+# -- batching, unit by unit ------------------------------------------------------------------------------
+def test_small_chunks_of_one_kind_in_a_row_are_gathered_and_a_large_one_stays_alone():
+    big = "---\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: '" + "x" * batching.SMALL_BYTES + "'}\n"
+    data = ("---\na: 1\n" * 3 + DOCUMENTS[5] * 2 + big + "---\na: 2\n").encode()
+    items = list(batching.grouped(Stream(io.BytesIO(data))))
+    shapes = [(item.how, len(item.chunks)) if isinstance(item, batching.Group) else type(item).__name__
+              for item in items]
+    assert shapes == [(batching.COPIED, 3), (batching.COMPOSED, 2), "Chunk", (batching.COPIED, 1)]
+
+
+def test_a_group_read_before_a_reading_error_comes_out_first():
+    def pieces():
+        yield from Stream(io.BytesIO(b"---\na: 1\n---\nb: 2\n"))
+        raise PostrenderError("further down")
+
+    items = batching.grouped(pieces())
+    assert isinstance(next(items), batching.Group)
+    with pytest.raises(PostrenderError, match="further down"):
+        next(items)
+
+
+def test_the_reference_reads_every_document_alone():
+    data = b"---\na: 1\n" * 1000 + b"---\nkind: Deployment\n"
+    items = list(batching.alone(pipeline.pieces(Stream(io.BytesIO(data)))))
+    assert all(type(item).__name__ == "Chunk" for item in items) and len(items) == 1001
