@@ -121,7 +121,7 @@ def run_krm(found: KrmInput, cli_spec: Spec) -> bytes:
                 where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
                 found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + nodes[index].start_mark.line)
             out = _write(buffer, root, new_items, _results(new_items, found_in, unowned))
-        except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
+        except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
             new["results"] = _results(new_items, found_in, unowned)

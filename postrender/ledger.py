@@ -1,10 +1,12 @@
 """What a run keeps across objects: the `Ledger`, and what the filter made of one object (`Edited`).
 
-The filter (`edit.Editor`) notes each object's facts here (the ConfigMaps seen and the hashes of
-the templates they changed, the claims declared and mounted, who writes to them, the components
-met); the driver (`pipeline.Pipeline`, `krm`) records the findings and the stream's own facts
-(content, Helm 4 annotations, objects that are not hooks). Two parts of a stream transformed in
-two processes `merge` their ledgers into one; the end-of-stream checks (`checks`) read it.
+The filter (`edit.Editor`) notes here what each object tells about the stream (the ConfigMaps
+seen and the hashes of the templates they changed, the claims declared and mounted, who writes
+to them, the components met, an object that is not a Helm hook); the stream driver
+(`pipeline.Pipeline`) records the findings, and what the documents it does not hand to the
+filter tell (content, Helm 4's annotations, objects that are not hooks). Two parts of a stream
+transformed in two processes `merge` their ledgers into one; the end-of-stream checks
+(`checks`) read it.
 """
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
@@ -144,7 +146,7 @@ class Edited:
 
     value: Optional[Dict[str, Any]]  # the new object, None when unchanged
     where: Where  # the object's place, `Kind/name` included
-    findings: List[Finding]  # what this object's edit found (also in the ledger)
+    findings: List[Finding]  # what this object's edit found (the driver records them)
     configmap: Optional[ConfigMapKey] = None  # a ConfigMap's (namespace, name)
     site: Optional[Site] = None  # a workload's site
     refs: Set[ConfigMapKey] = field(default_factory=set)  # ConfigMaps whose templates make it roll

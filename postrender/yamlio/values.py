@@ -1,4 +1,4 @@
-"""Plain Python values from node trees: what the tool reads, compares and edits.
+"""Python values from node trees: what the tool reads, compares and edits.
 
 `to_data` turns a node into dicts, lists and scalars, refusing what it will not
 construct (foreign tags, merge keys) and documents that aliases expand past
@@ -92,7 +92,7 @@ class Plain:
 
 
 class Builder:
-    """Turns nodes into plain values, remembering each node's value (`memo`) for the patcher.
+    """Turns nodes into Python values, remembering each node's value (`memo`) for the patcher.
 
     With aliases (`shared`), nodes may be shared: they share one value, but every use
     counts towards MAX_EXPANDED_NODES, since whatever walks the values later
@@ -150,7 +150,7 @@ class Builder:
         return value
 
     def collection_tag(self, node: Node, expected: str) -> None:
-        """Only plain mappings and sequences (or local `!tags`, taken as plain): nothing is constructed."""
+        """Only untagged mappings and sequences (or local `!tags`, taken as untagged): nothing is constructed."""
         tag = _tag(node)
         if tag != expected and not tag.startswith("!"):
             raise InputError(f"unsupported tag {tag} (tags are never constructed)", self.at(node))
@@ -181,7 +181,7 @@ class Builder:
 
 def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
             memo: Optional[Dict[int, Any]] = None, shared: bool = True, strict_keys: bool = False) -> Any:
-    """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id().
+    """The dict/list/scalar values of a node tree; `memo` collects every node's value by id().
 
     `shared=False` promises that no node is reached twice (the text holds no alias).
     `strict_keys` refuses a repeated mapping key instead of letting the last one win.
@@ -195,7 +195,7 @@ def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
 
 
 def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node], Any, Dict[int, Any]]:
-    """Node tree, plain value and node -> value memo of a single-document text (for editing it).
+    """Node tree, Python value and node -> value memo of a single-document text (for editing it).
 
     A value that does not convert (a duplicate key, a foreign tag) names its object too.
     """
@@ -236,7 +236,7 @@ def entries(node: Optional[Node]) -> Dict[Any, Node]:
 
 
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
-    """Plain values of a single-document text."""
+    """The Python values of a single-document text."""
     return to_data(compose(text, where, first_line), where, first_line)
 
 
