@@ -106,7 +106,6 @@ def repeated_key_warnings(duplicates: Iterable[DuplicateEdit], where: Where, fir
     return found
 
 
-
 class Editor:
     """The editing filter of one run (see the module's docstring)."""
 
