@@ -8,17 +8,15 @@ holds random anchors and aliases over pod specs to the same tool run on the alia
 """
 import io
 import json
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.representer import SafeRepresenter
 
-from conftest import FIXTURES, by_name, load_all, pod_templates
-from postrender.cli import main
+from conftest import FIXTURES, by_name, load_all, pod_templates, run_main
 from postrender.patch import AliasConflict, check_aliases
 from postrender.yamlio import compose
 from postrender.errors import Where
@@ -26,26 +24,6 @@ from postrender.errors import Where
 ALIASES = FIXTURES / "aliases"
 MOUNT = {"name": "logs", "mountPath": "/opt/airflow/logs"}
 CLAIM_VOLUME = {"name": "logs", "persistentVolumeClaim": {"claimName": "logs-pvc"}}
-
-
-class _Kept(io.BytesIO):
-    def close(self) -> None:  # the wrapper around it closes it when collected: keep what it holds
-        pass
-
-
-def run_main(args: List[str], stdin: bytes) -> Tuple[int, bytes, str]:
-    """`postrender ARGS` in this process: exit code, stdout bytes, stderr text."""
-    saved = sys.stdin, sys.stdout, sys.stderr
-    out, err = _Kept(), io.StringIO()
-    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
-    sys.stdout = io.TextIOWrapper(out, write_through=True)
-    sys.stderr = err
-    try:
-        code = main(args)
-        sys.stdout.flush()
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
 
 
 def spec_args(tmp_path: Path, containers: str, targets: str = "[scheduler]", extra: str = "") -> List[str]:
