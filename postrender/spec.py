@@ -271,7 +271,8 @@ class _Checker:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
-                self.fail(f"unknown key {key!r} in {what}", key_node, volume, hint)
+                shown = repr(key) if len(key) <= 60 else repr(key[:57] + "...")
+                self.fail(f"unknown key {shown} in {what}", key_node, volume, hint)
 
     def value(self, node: Node, rule: Dict[str, Any], what: str, volume: Optional[str]) -> Any:
         try:
@@ -387,6 +388,10 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
+    if not any(key in TOP_FIELDS or difflib.get_close_matches(key, TOP_FIELDS, n=1, cutoff=0.6) for key in top):
+        # another file (a secret, a config): never quote it back
+        checker.fail("this file is not a postrender spec: none of its top-level keys is one of "
+                     + ", ".join(TOP_FIELDS), None, hint="see `postrender --schema`")
     checker.unknown(top, TOP_FIELDS, "the spec")
     for key, rule in HEADER_FIELDS.items():
         if key in top:
