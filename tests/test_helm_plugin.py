@@ -265,12 +265,20 @@ def test_launcher_names_an_interpreter_too_old_to_run(tmp_path):
     assert first in (tmp_path / "state" / "postrender" / "postrender.log").read_text()
 
 
+def runs(program: Path) -> int:
+    runs = Path(f"{program}.runs")
+    return len(runs.read_text().splitlines()) if runs.exists() else 0
+
+
 def test_launcher_takes_a_python3_n_at_its_name(tmp_path):
     """python3.N (N >= 9) is run once, for postrender: no extra start-up to ask its version. Any
-    other name is asked first."""
-    for name, runs in (("python3.12", 1), ("python", 2)):
-        python = fake_interpreter(tmp_path / name / name, "exit 0\n" if name != "python" else
-                                  'case $4 in *version_info*) echo True ;; esac\n')
-        proc = run_launcher(fake_release(tmp_path / name), tmp_path / name, POSTRENDER_PYTHON=str(python))
+    other name is asked first; when it answers with another executable (a wrapper such as pyenv's
+    shim), that one runs postrender, not the wrapper again."""
+    real = fake_interpreter(tmp_path / "real" / "python3.12", "exit 0\n")
+    asked = fake_interpreter(tmp_path / "asked" / "python", 'case $4 in *version_info*) echo True ;; esac\n')
+    target = fake_interpreter(tmp_path / "versions" / "python3.13", "exit 0\n")
+    shim = fake_interpreter(tmp_path / "shim" / "python3", f'case $4 in *version_info*) printf "True\\n{target}\\n" ;; esac\n')
+    for python, want in ((real, {real: 1}), (asked, {asked: 2}), (shim, {shim: 1, target: 1})):
+        proc = run_launcher(fake_release(tmp_path / python.parent.name), tmp_path, POSTRENDER_PYTHON=str(python))
         assert proc.returncode == 0, proc.stderr
-        assert len(Path(f"{python}.runs").read_text().splitlines()) == runs, name
+        assert {program: runs(program) for program in want} == want, python
