@@ -81,6 +81,7 @@ def release(tmp_path_factory) -> Release:
     listing = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys"], env=genv, check=True,
                              capture_output=True, text=True).stdout
     rel.key_id = re.search(r"(?m)^pub:[^:]*:[^:]*:[^:]*:([0-9A-F]{16}):", listing).group(1)
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=genv, capture_output=True)  # gpg started one
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
     env.update(HELM_SIGN_KEY=rel.key_id, HELM_KEYRING=str(rel.secring))  # Helm itself wants the user id
     proc = build(rel.dist, env)

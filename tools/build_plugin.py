@@ -37,10 +37,10 @@ Signing: with HELM_SIGN_KEY and HELM_KEYRING (a secret keyring file: `gpg --expo
 KEY > secring.gpg`) set, `helm plugin package --sign` also writes the .prov; HELM_PASSPHRASE_FILE
 is passed on as --passphrase-file. Helm finds the key by a part of its user id (name or e-mail);
 HELM_SIGN_KEY may also be the key id or fingerprint: gpg lists the keyring's keys
-(`gpg --show-keys --with-colons`, in a scratch GNUPGHOME) and the key's user id is passed on. A
-name no key has, or one that several keys share, is refused here with the keyring's user ids.
-Without HELM_SIGN_KEY and HELM_KEYRING the tarball is unsigned and this says so (Helm 4 then
-refuses to install it unless told not to verify).
+(`gpg --show-keys --with-colons`, in a scratch GNUPGHOME, starting no agent) and the key's user id
+is passed on. A name no key has, or one that several keys share, is refused here with the
+keyring's user ids. Without HELM_SIGN_KEY and HELM_KEYRING the tarball is unsigned and this says
+so (Helm 4 then refuses to install it unless told not to verify).
 
 The tarball and .prov are written in a scratch folder and moved into --dest only once all went
 well: a failed build leaves what was there before.
@@ -386,8 +386,8 @@ def keyring_keys(keyring: str) -> Optional[List[Key]]:
     if not os.path.isfile(keyring):
         raise BuildError("HELM_KEYRING=%s: no such file" % keyring)
     with tempfile.TemporaryDirectory(prefix="postrender-gpg-") as home:
-        proc = subprocess.run(["gpg", "--batch", "--no-tty", "--with-colons", "--fixed-list-mode", "--show-keys",
-                               keyring], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(["gpg", "--batch", "--no-tty", "--no-autostart", "--with-colons", "--fixed-list-mode",
+                               "--show-keys", keyring], capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               env=dict(os.environ, GNUPGHOME=home))
     if proc.returncode != 0:
         raise BuildError("gpg cannot read HELM_KEYRING=%s:\n%s" % (keyring, proc.stderr.strip()))
