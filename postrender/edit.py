@@ -25,7 +25,7 @@ from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .ledger import ConfigMapKey, Edited, Ledger
-from .patch import CannotSplice, DuplicateEdit, patch
+from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
 from .targets import (LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, Site, components, dig, is_airflow, is_hook,
@@ -84,9 +84,20 @@ def splice(text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], wher
     not stream lines, as in a quoted pod template)."""
     try:
         patched = patch(text, root, new, memo)
+    except AliasConflict as exc:
+        lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
+        named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}" for role, n in lines if n is not None)
+        raise InputError(f"cannot edit {what}: the edit would change what a YAML alias reads ({named})",
+                         where.but(line=None, column=None),
+                         hint="write the aliased value out in full where the volume goes") from None
     except CannotSplice as exc:
         raise InputError(f"cannot edit {what} in place ({exc})", where) from None
     return patched.text, repeated_key_warnings(patched.duplicates, where, first_line, what)
+
+
+def _text_line(first_line: Optional[int], line: int, what: str) -> str:
+    """A text's 0-based line as the user finds it: a stream line, or a line of `what` (None: not stream lines)."""
+    return str(stream_line(0, line)) + f" of {what}" if first_line is None else str(stream_line(first_line, line))
 
 
 def repeated_key_warnings(duplicates: Iterable[DuplicateEdit], where: Where, first_line: Optional[int],
@@ -96,10 +107,9 @@ def repeated_key_warnings(duplicates: Iterable[DuplicateEdit], where: Where, fir
     template)."""
     found = []
     for duplicate in duplicates:
+        lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
         if first_line is None:
-            lines = " and ".join(str(stream_line(0, n)) for n in duplicate.lines) + f" of {what}"
-        else:
-            lines = " and ".join(str(stream_line(first_line, n)) for n in duplicate.lines)
+            lines += f" of {what}"
         found.append(Finding.warning(
             f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one Helm and "
             "kubectl read, and left the earlier ones as they were", where.but(line=None, column=None)))

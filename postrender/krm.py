@@ -39,9 +39,10 @@ from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .targets import object_identity
-from .yamlio import compose, dump_block, entry, to_data
+from .yamlio import aliases_in, compose, dump_block, entry, to_data
+from .yamlio.limits import may_alias
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 KIND = "ResourceList"
@@ -115,12 +116,12 @@ def run_krm(found: KrmInput, cli_spec: Spec) -> bytes:
         new_items, found_in = _edit(editor, items, _item_nodes(root), found, api_version)
         unowned = end_of_stream(editor.ledger, spec)
         try:
-            buffer, duplicates = _splice_items(chunk.text(), root, items, new_items)
+            spliced = _splice_items(chunk.text(), root, found.memo, items, new_items)
             nodes = _item_nodes(root)
-            for index, edits in duplicates:
+            for index, offset, edits in spliced.duplicates:
                 where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
-                found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + nodes[index].start_mark.line)
-            out = _write(buffer, root, new_items, _results(new_items, found_in, unowned))
+                found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + offset)
+            out = _write(spliced, root, found.memo, new_items, _results(new_items, found_in, unowned))
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
@@ -324,10 +325,20 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 # -- writing: splice each changed item on its own --------------------------------------------------
-def _splice_items(text: str, root: Optional[Node], old_items: List[Any],
-                  new_items: List[Any]) -> Tuple[LineBuffer, List[Tuple[int, Tuple[DuplicateEdit, ...]]]]:
-    """The input text with the changed items rewritten in place (recorded on a LineBuffer), and the
-    repeated keys each item's edit touched, by item index (their lines counted from the item's).
+@dataclass
+class _Spliced:
+    """The input text with the changed items rewritten in place (recorded on `buffer`)."""
+
+    buffer: LineBuffer
+    # the repeated keys the edits touched: (item index, the line of the text their lines count from, edits)
+    duplicates: List[Tuple[int, int, Tuple[DuplicateEdit, ...]]]
+    patcher: Optional[TreePatcher] = None  # set when items hold aliases: the result is read back (`_write`)
+
+
+def _splice_items(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: List[Any],
+                  new_items: List[Any]) -> _Spliced:
+    """The input text with the changed items rewritten in place, and the repeated keys each item's
+    edit touched.
 
     Each changed item is spliced as a document of its own (`patch.patch_item`), so that an
     item that begins with comments (kpt writes `- # Source: ...`) or that cannot be spliced
@@ -340,18 +351,30 @@ def _splice_items(text: str, root: Optional[Node], old_items: List[Any],
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)
-    duplicates = []
+    items_node = _child(root, "items")
+    if may_alias(text) and any(True for _ in aliases_in(items_node)):
+        # an item may read values of another: one walk over them all (`patch.tree`), read back after
+        patcher = TreePatcher(buffer, memo, aliased=True)
+        for node, new in zip(nodes, new_items):
+            patcher.sync_item(node, new)
+        lines = [node.start_mark.line for node in nodes]
+        duplicates = [(max(i for i, line in enumerate(lines) if line <= duplicate.lines[0]), 0, (duplicate,))
+                      for duplicate in patcher.duplicates]
+        return _Spliced(buffer, duplicates, patcher)
+    spliced = _Spliced(buffer, [])
     for index, node in enumerate(nodes):
         if index < len(new_items) and new_items[index] is not old_items[index]:
             edits = patch_item(buffer, node, old_items[index], new_items[index])
             if edits:
-                duplicates.append((index, edits))
-    return buffer, duplicates
+                spliced.duplicates.append((index, node.start_mark.line, edits))
+    return spliced
 
 
-def _write(buffer: LineBuffer, root: MappingNode, new_items: List[Any], results: List[Dict[str, Any]]) -> str:
-    """The text of `buffer` (the input's items spliced in) with the new items appended and
-    `results` set."""
+def _write(spliced: _Spliced, root: MappingNode, memo: Dict[int, Any], new_items: List[Any],
+           results: List[Dict[str, Any]]) -> str:
+    """The spliced text with the new items appended and `results` set (where the items hold
+    aliases, read back: AliasConflict when it would not read `new_items`)."""
+    buffer = spliced.buffer
     items_key, items_node = entry(root, "items")
     nodes = _item_nodes(root)
     added = new_items[len(nodes):]
@@ -363,6 +386,9 @@ def _write(buffer: LineBuffer, root: MappingNode, new_items: List[Any], results:
     if results or results_key is not None:
         _set_entry(buffer, root, "results", results_key, results_node, results)
     out = buffer.apply()
+    if spliced.patcher is not None:
+        check_aliases(out, root, {**to_data(root, memo=memo), "items": new_items, "results": results},
+                      spliced.patcher.moved)
     return out if out.endswith("\n") else out + ("\r\n" if buffer.crlf else "\n")
 
 
