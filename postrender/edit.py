@@ -214,7 +214,7 @@ class Editor:
         self._account(site, volumes, changes, template.where, new_pod, found)
         if not any(change.edit for change in changes):
             return None
-        text, duplicates = splice(template.text, template.root, _replaced(template.value, ("spec",), new_pod),
+        text, duplicates = splice(template.text, template.root, _replaced(template.value, place.path, new_pod),
                                   template.memo or {}, template.where,
                                   template.first_line if template.block else None, "the embedded pod template")
         found += duplicates

@@ -89,17 +89,17 @@ class KrmFailure(Exception):
         self.error = error
 
 
-def run_krm(found: KrmInput, cli_spec: Spec) -> bytes:
+def run_krm(given: KrmInput, cli_spec: Spec) -> bytes:
     """The output ResourceList (as bytes) for one input ResourceList (as `is_resource_list` read it).
 
     Raises KrmFailure (carrying the error ResourceList) when the input cannot be
     transformed; any other exception is a bug of ours.
     """
-    chunk, root, data = found.chunk, found.root, found.data
+    chunk, root, data = given.chunk, given.root, given.data
     api_version = API_VERSIONS[0]
     try:
-        if found.error is not None:
-            raise found.error
+        if given.error is not None:
+            raise given.error
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise InputError("expected a ResourceList (a mapping with `kind: ResourceList`)", chunk.where)
         if data.get("apiVersion") not in API_VERSIONS:
@@ -113,15 +113,15 @@ def run_krm(found: KrmInput, cli_spec: Spec) -> bytes:
             raise InputError(f"`items` must be a list, not {type(items).__name__}", _at(chunk, _child(root, "items")))
         spec = _spec(root, cli_spec, chunk)
         editor = Editor(spec)
-        new_items, found_in = _edit(editor, items, _item_nodes(root), found, api_version)
+        new_items, found_in = _edit(editor, items, _item_nodes(root), given, api_version)
         unowned = end_of_stream(editor.ledger, spec)
         try:
-            spliced = _splice_items(chunk.text(), root, found.memo, items, new_items)
+            spliced = _splice_items(chunk.text(), root, given.memo, items, new_items)
             nodes = _item_nodes(root)
             for index, offset, edits in spliced.duplicates:
                 where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
                 found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + offset)
-            out = _write(spliced, root, found.memo, new_items, _results(new_items, found_in, unowned))
+            out = _write(spliced, root, given.memo, new_items, _results(new_items, found_in, unowned))
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
@@ -214,11 +214,11 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
 
 
 # -- the items -------------------------------------------------------------------------------------
-def _edit(editor: Editor, items: List[Any], nodes: List[Node], found: KrmInput,
+def _edit(editor: Editor, items: List[Any], nodes: List[Node], given: KrmInput,
           api_version: str) -> Tuple[List[Any], List[List[Finding]]]:
     """The new items (created claims appended) and, for each item, what its edit found (`nodes`:
     the items' nodes). An error in an item raises KrmFailure with an error result about that item."""
-    chunk = found.chunk
+    chunk = given.chunk
     new_items = list(items)
     found_in: List[List[Finding]] = [[] for _ in items]
     order = sorted(range(len(items)), key=lambda i: 0 if object_identity(items[i])[0] == "ConfigMap" else 1)
@@ -228,7 +228,7 @@ def _edit(editor: Editor, items: List[Any], nodes: List[Node], found: KrmInput,
             continue
         node = nodes[index] if index < len(nodes) else None
         try:
-            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line, found.memo)
+            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line, given.memo)
             findings = list(edited.findings)
             if edited.pending:  # a ConfigMap that is not among the items: none of its templates changed
                 edited = editor.roll(item, edited)
