@@ -90,7 +90,7 @@ def _check_usage(ctx: click.Context) -> None:
 @click.option("-c", "--config", "configs", multiple=True, metavar="SPEC", shell_complete=_complete_file,
               help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")
 @click.option("--logs-claim", metavar="CLAIM", help="Put the Airflow logs volume on this existing claim.")
-@click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro]",
+@click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro|:rw]",
               help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
 @click.option("--inspect", is_flag=True,
