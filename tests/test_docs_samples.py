@@ -261,6 +261,32 @@ def test_docs_give_each_option_the_argument_help_names():
     assert [m for m in mentions if m[2] != metavars[m[1]]] == []
 
 
+# -- links between the documents ---------------------------------------------------------------------
+def prose(doc: Path) -> str:
+    """The document without its fenced blocks."""
+    return re.sub(r"(?ms)^```.*?^```", "", doc.read_text(encoding="utf-8"))
+
+
+def anchors(doc: Path) -> set:
+    """GitHub's anchors for the document's headings: lower case, punctuation dropped, spaces to hyphens."""
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+            for heading in re.findall(r"(?m)^#+ (.+)$", prose(doc))}
+
+
+@pytest.mark.parametrize("doc", [ROOT / "README.md", ROOT / "docs" / "walkthrough.md", ROOT / "docs" / "recipes.md"],
+                         ids=lambda doc: doc.name)
+def test_links_to_other_documents_reach_a_file_and_a_heading(doc):
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", prose(doc)):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (doc.parent / path).resolve() if path else doc
+        if not linked.is_file() or (anchor and linked.suffix == ".md" and anchor not in anchors(linked)):
+            broken.append(target)
+    assert broken == []
+
+
 # -- make demo ----------------------------------------------------------------------------------------
 def test_demo_shows_the_diff_command_it_runs_and_that_a_second_run_changes_nothing(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py")], capture_output=True, text=True,
