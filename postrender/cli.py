@@ -15,7 +15,8 @@ import click
 
 from . import __version__
 from .errors import InputError, PostrenderError, SpecError
-from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
+from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
+from .helm_env import running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
