@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence
+from typing import BinaryIO, Iterator, List, Optional, Sequence
 
 import click
 
@@ -36,7 +36,7 @@ def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Seque
     return spec
 
 
-def _stdin() -> "object":
+def _stdin() -> BinaryIO:
     if sys.stdin is None or sys.stdin.isatty():
         raise SpecError("postrender reads rendered manifests on stdin",
                         hint="pipe them in: helm template ... | postrender -c spec.yaml")

@@ -291,10 +291,11 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         return None
     file: Dict[str, Any] = {"path": path}
     index = next((annotations[k] for k in _INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
-    try:
-        file["index"] = int(index)
-    except (TypeError, ValueError):
-        pass
+    if index is not None:
+        try:
+            file["index"] = int(index)
+        except (TypeError, ValueError):
+            pass
     return file
 
 

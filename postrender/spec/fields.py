@@ -12,7 +12,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
 DEFAULT_TARGETS = ("pod-template", "worker")
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 
-TARGET_SCHEMA = {
+TARGET_SCHEMA: Dict[str, Any] = {
     "oneOf": [
         {"type": "string", "minLength": 1,
          "description": "`pod-template`, `airflow` (the pod templates and every Airflow component workload), "

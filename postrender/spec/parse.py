@@ -8,7 +8,7 @@ misspelt one. The rules come from the field table (spec/fields.py).
 import difflib
 import posixpath
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -48,7 +48,8 @@ def _describe(data: Any) -> str:
         return f"the date {data}" if _DATE.match(data.text) else f"the number {data}"
     if isinstance(data, str):
         return f"the string {data!r}"
-    return {list: "a list", dict: "a mapping"}.get(type(data), type(data).__name__)
+    names: Dict[type, str] = {list: "a list", dict: "a mapping"}
+    return names.get(type(data), type(data).__name__)
 
 
 class _Checker:
@@ -61,7 +62,8 @@ class _Checker:
         line = node.start_mark.line + 1 if node is not None else None
         return Where(source=self.source, line=line, obj=f"volume {volume}" if volume else None)
 
-    def fail(self, message: str, node: Optional[Node], volume: Optional[str] = None, hint: Optional[str] = None):
+    def fail(self, message: str, node: Optional[Node], volume: Optional[str] = None,
+             hint: Optional[str] = None) -> NoReturn:
         raise SpecError(message, self.at(node, volume), hint)
 
     def entries(self, node: Node, what: str, volume: Optional[str] = None) -> Dict[str, Tuple[Node, Node]]:

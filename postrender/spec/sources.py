@@ -57,7 +57,8 @@ def read_spec_bytes(path: str, limit: int = SPEC_MAX_BYTES, timeout: Optional[fl
         if not stat.S_ISREG(info.st_mode) and hasattr(select, "poll"):
             poller = select.poll()
             poller.register(fd, select.POLLIN)
-        chunks, size = [], 0
+        chunks: List[bytes] = []
+        size = 0
         while True:
             if poller is not None and not poller.poll(wait * 1000):
                 raise SpecError(f"nothing came through this pipe for {wait:g} s (is anything writing to it?)", where,
