@@ -5,7 +5,8 @@ the id of its kind, the place, the message and a hint on what to do. The CLI
 renders that finding on stderr (and in `--report`, and under Helm 4 where
 the user can still see it) and exits with the type's code (1: the input
 cannot be transformed, 2: bad usage or bad spec); KRM mode renders it as an
-error result. Nothing else in the package prints or exits.
+error result. The rest of the package raises; only the CLI and the plugin
+launcher print and exit.
 
 `Where` and `stream_line` belong to the finding model and are importable from
 here too: most of the package meets a place when it raises an error.
