@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import HELM3, need, run_cli
 from postrender import helm_env
-from test_helm_e2e import CHART, HELM3, env, need, ok, postrender_script, run  # noqa: F401 (env: a fixture)
+from test_helm_e2e import CHART, env, ok, postrender_script, run  # noqa: F401 (env: a fixture)
 
 TRIGGERER = """\
 volumes:

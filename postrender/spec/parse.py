@@ -33,6 +33,7 @@ _PROBLEMS = {
 }
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
@@ -85,7 +86,8 @@ class _Checker:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
-                self.fail(f"unknown key {key!r} in {what}", key_node, volume, hint)
+                shown = repr(key) if len(key) <= 60 else repr(key[:57] + "...")
+                self.fail(f"unknown key {shown} in {what}", key_node, volume, hint)
 
     def value(self, node: Node, rule: Dict[str, Any], what: str, volume: Optional[str]) -> Any:
         try:
@@ -100,7 +102,10 @@ class _Checker:
                 hint = _PROBLEMS.get(what) if what == "create.storage" else f'quote it: "{data}"'
             self.fail(f"{what} must be {_TYPE_WORDS[kind]}, not {_describe(data)}", node, volume, hint)
         if kind == "string":
-            if "pattern" in rule and not re.match(rule["pattern"], data):
+            if "pattern" in rule and _CONTROL.search(data):
+                self.fail(f"{what} {data!r} is invalid: it holds a line break or another control character", node,
+                          volume)
+            if "pattern" in rule and not re.fullmatch(rule["pattern"], data):  # whole: `$` also matches before a final \n
                 self.fail(f"{what} {data!r} is invalid: {_PROBLEMS.get(what) or 'it must match ' + rule['pattern']}",
                           node, volume)
             if "maxLength" in rule and len(data) > rule["maxLength"]:
@@ -198,6 +203,10 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
+    if not any(key in TOP_FIELDS or difflib.get_close_matches(key, TOP_FIELDS, n=1, cutoff=0.6) for key in top):
+        # another file (a secret, a config): never quote it back
+        checker.fail("this file is not a postrender spec: none of its top-level keys is one of "
+                     + ", ".join(TOP_FIELDS), None, hint="see `postrender --schema`")
     checker.unknown(top, TOP_FIELDS, "the spec")
     for key, rule in HEADER_FIELDS.items():
         if key in top:

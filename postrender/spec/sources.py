@@ -6,6 +6,7 @@ each source is checked by spec/parse.py; `layer` merges them as Helm's `-f`
 does. Every failure is a SpecError (exit 2).
 """
 import errno
+import json
 import os
 import re
 import stat
@@ -171,13 +172,14 @@ def parse_volume_options(texts: Sequence[str]) -> List[VolumeSpec]:
 def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:
     """A claim name given on the command line, checked like a spec's claimName."""
     rule = VOLUME_FIELDS["claimName"]
-    if not re.match(rule["pattern"], claim) or len(claim) > rule["maxLength"]:
+    if not re.fullmatch(rule["pattern"], claim) or len(claim) > rule["maxLength"]:
         raise SpecError(f"{option} {claim!r}: not a valid claim name ({rule['description']})")
     return claim
 
 
 def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    """`text` as a YAML scalar that reads back exactly (double-quoted: a line break stays one, escaped)."""
+    return json.dumps(text)
 
 
 def config_paths(options: Sequence[str], environ: Optional[Dict[str, str]] = None) -> List[str]:
