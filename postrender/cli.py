@@ -114,7 +114,7 @@ def _check_usage(ctx: click.Context) -> None:
               help="Format of --inspect.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
 @click.option("--report", metavar="FILE", shell_complete=_complete_file,
-              help="Also write a JSON report of every change to FILE ('-' = stderr).")
+              help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
 @click.pass_context
 def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
