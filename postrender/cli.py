@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
 from .errors import InputError, PostrenderError, SpecError
-from .findings import USAGE_ERROR, Finding, internal_error, interrupted, report_json, stderr_line
+from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printable, report_json, stderr_line
 from .helm_env import running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
@@ -133,7 +133,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
             build_spec(configs, logs_claim, volumes)
 
-        click.echo(inspect_stream(_stdin(), output_format))
+        click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
         return
     try:
         spec, spec_error = build_spec(configs, logs_claim, volumes), None

@@ -14,6 +14,7 @@ Every output is rendered here, from those fields, by one renderer each:
 which krm.py wraps with the item's reference).
 """
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional
 
@@ -166,11 +167,24 @@ class Finding:
 
 
 # -- renderers -------------------------------------------------------------------------------------
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control or format character but line breaks and tabs written as an escape
+    (`\\x1b`, `\\u202e`): names from the input reach a terminal, a log or a CI log as text, never as
+    an escape sequence (a window title, the clipboard through OSC 52, reordered text)."""
+    if text.isascii() and not _ASCII_CONTROLS.search(text):
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
 def stderr_line(finding: Finding) -> str:
     """A warning or an error as postrender writes it on stderr (and, under Helm, to the terminal and
-    the log): `postrender: warning[ID]: PLACE: MESSAGE`, `postrender: error: PLACE: MESSAGE`."""
+    the log): `postrender: warning[ID]: PLACE: MESSAGE`, `postrender: error: PLACE: MESSAGE`; control
+    characters from the input escaped (`printable`)."""
     head = f"warning[{finding.id}]" if finding.is_warning else finding.severity
-    return f"postrender: {head}: {finding}"
+    return printable(f"postrender: {head}: {finding}")
 
 
 def internal_error(exc: BaseException) -> Finding:
