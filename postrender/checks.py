@@ -18,7 +18,8 @@ import difflib
 from typing import Callable, List, Optional, Tuple
 
 from .claims import writability_warning
-from .findings import Finding
+from .findings import (CLAIM_NOT_WRITABLE, LOGS_VOLUME_NOT_FOUND, RWO_CLAIM_SHARED, TARGET_MATCHED_NOTHING,
+                       VOLUME_MATCHED_NOTHING, Finding)
 from .ledger import Ledger
 from .spec import Spec, Target
 from .targets import DEFAULT_LOG_PATHS, WEB_COMPONENTS
@@ -42,7 +43,7 @@ def missed_targets(ledger: Ledger, spec: Spec) -> List[Finding]:
                 hints = [(t.describe(), nearest(t, seen)) for t in volume.targets]
                 hints = [f"{near!r} for {word!r}" for word, near in hints if near]
                 text += f"; did you mean {', '.join(hints)}?" if hints else ""
-            found.append(Finding.warning(text))
+            found.append(Finding.warning(VOLUME_MATCHED_NOTHING, text))
             continue
         if not ledger.airflow:
             continue
@@ -57,7 +58,7 @@ def missed_targets(ledger: Ledger, spec: Spec) -> List[Finding]:
                 text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
             elif target.component is not None and seen:
                 text += f" (components in the stream: {', '.join(seen)})"
-            found.append(Finding.warning(text))
+            found.append(Finding.warning(TARGET_MATCHED_NOTHING, text))
     return found
 
 
@@ -80,6 +81,7 @@ def logs_claim_unused(ledger: Ledger, spec: Spec) -> List[Finding]:
     if not ledger.has_release_objects or not spec.logs_claim or ledger.logs_found:
         return []
     return [Finding.warning(
+        LOGS_VOLUME_NOT_FOUND,
         f"--logs-claim {spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
         f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
@@ -89,7 +91,7 @@ def logs_claim_unused(ledger: Ledger, spec: Spec) -> List[Finding]:
 def unwritable_claims(ledger: Ledger, spec: Spec) -> List[Finding]:
     """Claims whose writers run as different users and share no group (see `claims.ClaimWriters`)."""
     texts = (writability_warning(claim, found) for claim, found in sorted(ledger.writers.items()))
-    return [Finding.warning(text) for text in texts if text is not None]
+    return [Finding.warning(CLAIM_NOT_WRITABLE, text) for text in texts if text is not None]
 
 
 def shared_single_pod_claims(ledger: Ledger, spec: Spec) -> List[Finding]:
@@ -107,6 +109,7 @@ def shared_single_pod_claims(ledger: Ledger, spec: Spec) -> List[Finding]:
             why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
                    else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
             found.append(Finding.warning(
+                RWO_CLAIM_SHARED,
                 f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; use ReadWriteMany"))
     return found
 

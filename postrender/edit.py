@@ -22,7 +22,8 @@ from ruamel.yaml.nodes import Node
 
 from .claims import ClaimUsers, ClaimWriters, several_pods, writers
 from .errors import InputError, Where, stream_line
-from .findings import Finding
+from .findings import (CLAIM_TEMPLATE_REMOVED, REPEATED_KEY_EDITED, UNREADABLE_POD_TEMPLATE, VOLUME_NOT_MOUNTED,
+                       Finding)
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .ledger import ConfigMapKey, Edited, Ledger
 from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
@@ -111,8 +112,8 @@ def repeated_key_warnings(duplicates: Iterable[DuplicateEdit], where: Where, fir
         if first_line is None:
             lines += f" of {what}"
         found.append(Finding.warning(
-            f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one Helm and "
-            "kubectl read, and left the earlier ones as they were", where.but(line=None, column=None)))
+            REPEATED_KEY_EDITED, f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, "
+            "the one Helm and kubectl read, and left the earlier ones as they were", where.but(line=None, column=None)))
     return found
 
 
@@ -195,7 +196,8 @@ class Editor:
             if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
                 raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
                                  hint=exc.hint) from None
-            found.append(Finding.warning(f"looks like a pod template but is not readable YAML ({exc.message}); "
+            found.append(Finding.warning(UNREADABLE_POD_TEMPLATE,
+                                         f"looks like a pod template but is not readable YAML ({exc.message}); "
                                          "left unchanged", exc.where))
             return None
         self.ledger.templates += 1
@@ -284,7 +286,8 @@ class Editor:
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
-                found.append(Finding.warning(f"volume {change.volume!r} is added but will not be mounted: "
+                found.append(Finding.warning(VOLUME_NOT_MOUNTED,
+                                             f"volume {change.volume!r} is added but will not be mounted: "
                                              f"{change.detail}; add {change.container!r} to them",
                                              Where(obj=site.label)))
                 continue
@@ -292,6 +295,7 @@ class Editor:
                                         change.detail))
             if change.action == "removed-claim-template":
                 found.append(Finding.warning(
+                    CLAIM_TEMPLATE_REMOVED,
                     f"removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
                     f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
                     f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "

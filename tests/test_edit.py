@@ -103,8 +103,8 @@ def test_the_end_of_stream_checks_warn_of_a_volume_that_matched_nothing_in_a_str
 
 def test_ledgers_merge_field_by_field():
     first, second = Ledger(), Ledger()
-    first.findings.append(Finding.warning("a"))
-    second.findings.append(Finding.warning("b"))
+    first.findings.append(Finding.warning("some-warning", "a"))
+    second.findings.append(Finding.warning("some-warning", "b"))
     first.configmaps.add((None, "x"), 1, ("h1",))
     second.configmaps.add((None, "x"), 5, ("h2",))
     first.claim_users["c"] = ClaimUsers()
