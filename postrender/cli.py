@@ -9,19 +9,19 @@ transformed stream or nothing; failures are one to a few lines on stderr
 import json
 import os
 import sys
-from typing import Iterator, List, Optional, Sequence
+from typing import BinaryIO, Iterator, List, Optional, Sequence
 
 import click
 
 from . import __version__
 from .errors import InputError, PostrenderError, SpecError
+from .findings import Finding, report_json
 from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
-from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
-from .findings import Finding, report_json
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
+from .twoprocess import transform_maybe_in_two
 
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
@@ -32,7 +32,7 @@ def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Seque
     return spec
 
 
-def _stdin() -> "object":
+def _stdin() -> BinaryIO:
     if sys.stdin is None or sys.stdin.isatty():
         raise SpecError("postrender reads rendered manifests on stdin",
                         hint="pipe them in: helm template ... | postrender -c spec.yaml")
@@ -233,7 +233,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except MemoryError:
         return _fail(str(InputError("out of memory while reading the input")), 1)
     except Exception as exc:  # a bug of ours: still no traceback, but say what to report
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (please report this with the input that caused it)", 1)
+        return _fail(f"internal error: {type(exc).__name__}: {exc} "
+                     "(please report this with the input that caused it)", 1)
 
 
 def run() -> None:  # pragma: no cover - exits the process

@@ -30,9 +30,25 @@ from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .patch import CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
-from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, WEB_COMPONENTS, Site, Target,
-                      components, dig, is_airflow, is_hook, is_pod_template_text, object_identity, target_matches,
-                      template_site, volumes_for, workload_site)
+from .targets import (
+    DEFAULT_LOG_PATHS,
+    LOGS_CLAIM,
+    POD_SPEC_PATHS,
+    ROLLED_KINDS,
+    WEB_COMPONENTS,
+    Site,
+    Target,
+    components,
+    dig,
+    is_airflow,
+    is_hook,
+    is_pod_template_text,
+    object_identity,
+    target_matches,
+    template_site,
+    volumes_for,
+    workload_site,
+)
 from .yamlio import node_of, parse
 
 ROLL_ANNOTATION = "checksum/postrender"
@@ -291,6 +307,7 @@ class Editor:
                 first_line: Optional[int], what: str = "this document") -> str:
         """`text` edited to say `new`; an edit of a repeated key is a warning (`first_line`: where
         the text's lines stand in the stream, None when they are not stream lines)."""
+        assert root is not None  # only a document that parsed is edited
         try:
             patched = patch(text, root, new, memo)
         except CannotSplice as exc:
@@ -312,7 +329,7 @@ class Editor:
             if not is_pod_template_text(value):
                 continue
             node = nodes.get(key)
-            block = node is not None and node.style == "|"
+            block = getattr(node, "style", None) == "|"
             # lines inside a `|` block start on the line after its header; a quoted one is on one line
             line = first_line + (node.start_mark.line + (1 if block else 0) if node is not None else 0)
             new_text = self._pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None),
@@ -486,8 +503,8 @@ class Editor:
                 if not ledger.airflow:
                     text += "; the stream holds no Airflow worker pod template or component workload"
                 else:
-                    hints = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
-                    hints = [f"{near!r} for {word!r}" for word, near in hints if near]
+                    nearest = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
+                    hints = [f"{near!r} for {word!r}" for word, near in nearest if near]
                     text += f"; did you mean {', '.join(hints)}?" if hints else ""
                 self._note(Finding.warning(text))
                 continue
@@ -501,7 +518,8 @@ class Editor:
                 if near:
                     text += f" (did you mean {near!r}?)"
                 elif target.pod_template:
-                    text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
+                    text += (" (the stream has no worker pod template: does the executor include the "
+                             "KubernetesExecutor?)")
                 elif target.component is not None and seen:
                     text += f" (components in the stream: {', '.join(seen)})"
                 self._note(Finding.warning(text))

@@ -20,8 +20,7 @@ from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 from .claims import pod_groups, run_as
 from .errors import InputError, Where
 from .read import Stream
-from .targets import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
-                     object_identity)
+from .targets import COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text, object_identity
 from .yamlio import compose, to_data
 
 RESOURCE_LIST_KINDS = ("ResourceList",)
@@ -253,7 +252,7 @@ def source_text(volume: Dict[str, Any], templates: Dict[str, str]) -> str:
     elif kind == "secret":
         text = f"secret {volume.get('secretName')}"
     elif kind in ("volumeClaimTemplate", "ephemeral"):
-        bits = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
+        bits: List[Any] = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
                 volume.get("storageClassName")]
         text = kind + (" " + " ".join(b for b in bits if b) if any(bits) else "")
     elif kind == "emptyDir":
@@ -314,8 +313,8 @@ def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
         if not container["mounts"]:
             mounts.append([name, "-", "", "", ""])
         for mount in container["mounts"]:
-            volume = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
-            mounts.append([name, volume, str(mount.get("mountPath")), mount.get("subPath", ""),
+            shown = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
+            mounts.append([name, shown, str(mount.get("mountPath")), mount.get("subPath", ""),
                            "ro" if mount.get("readOnly") else ""])
     lines.append("")
     lines += _table(mounts) if len(mounts) > 1 else [] if view.airflow_containers else ["    (no containers)"]

@@ -33,9 +33,9 @@ from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
 from .targets import object_identity
 from .yamlio import compose, dump_block, to_data
 
@@ -246,7 +246,9 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: C
         found[index] = edited.findings
     for volume in editor.ledger.claims_to_create(editor.spec.volumes):
         new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-        found.append([created(volume, chunk.index, f"{volume.create.storage}, " + ", ".join(volume.create.access_modes))])
+        assert volume.create is not None  # the claims to create are those of volumes with `create`
+        size = f"{volume.create.storage}, " + ", ".join(volume.create.access_modes)
+        found.append([created(volume, chunk.index, size)])
     return new_items, found
 
 
@@ -275,7 +277,8 @@ def _message(finding: Finding) -> str:
     if where.container:
         text += f" in container {where.container}"
     # a removed claim template's detail is advice: its warning result carries it
-    if finding.detail and not finding.action.endswith("-mount") and finding.action != "removed-claim-template":
+    action = finding.action or ""
+    if finding.detail and not action.endswith("-mount") and action != "removed-claim-template":
         text += f" ({finding.detail})"
     return text
 
@@ -322,7 +325,7 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if not path:
         return None
     file: Dict[str, Any] = {"path": path}
-    index = next((annotations[k] for k in _INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
+    index: Any = next((annotations[k] for k in _INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
     try:
         file["index"] = int(index)
     except (TypeError, ValueError):
@@ -345,7 +348,7 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
         raise CannotSplice("the ResourceList is not a block mapping")
     items_key, items_node = _entry(root, "items")
     nodes = list(items_node.value) if isinstance(items_node, SequenceNode) else []
-    if nodes and items_node.flow_style:
+    if nodes and isinstance(items_node, SequenceNode) and items_node.flow_style:
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)

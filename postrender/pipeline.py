@@ -99,13 +99,13 @@ class Pipeline:
             if piece.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
             gathered = _gathered(piece.raw) if isinstance(piece, Chunk) else None
-            if gathered is not None and gathered == kind and size < RUN_BYTES:
+            if isinstance(piece, Chunk) and gathered is not None and gathered == kind and size < RUN_BYTES:
                 group.append(piece)
                 size += len(piece.raw)
                 continue
             self._flush(group, kind)
             group, kind, size = [], None, 0
-            if gathered is not None:
+            if isinstance(piece, Chunk) and gathered is not None:
                 group, kind, size = [piece], gathered, len(piece.raw)
             elif isinstance(piece, Run):
                 self._copy_run(piece)
@@ -290,7 +290,7 @@ def _aligned(group: List[Chunk], roots: Iterator[Node], first_line: int) -> Iter
             if root is None:
                 return
             if chunk.blank:  # a `---` and comments: an empty document
-                if not (isinstance(root, ScalarNode) and root.tag.endswith(":null") and root.value == ""):
+                if not (isinstance(root, ScalarNode) and (root.tag or "").endswith(":null") and root.value == ""):
                     return
                 yield chunk, None
                 continue

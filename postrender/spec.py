@@ -13,7 +13,7 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -26,7 +26,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
 DEFAULT_TARGETS = ("pod-template", "worker")
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 
-_TARGET_SCHEMA = {
+_TARGET_SCHEMA: Dict[str, Any] = {
     "oneOf": [
         {"type": "string", "minLength": 1,
          "description": "`pod-template`, `airflow` (the pod templates and every Airflow component workload), "
@@ -234,7 +234,8 @@ def _describe(data: Any) -> str:
         return f"the date {data}" if _DATE.match(data.text) else f"the number {data}"
     if isinstance(data, str):
         return f"the string {data!r}"
-    return {list: "a list", dict: "a mapping"}.get(type(data), type(data).__name__)
+    names: Dict[type, str] = {list: "a list", dict: "a mapping"}
+    return names.get(type(data), type(data).__name__)
 
 
 class _Checker:
@@ -247,7 +248,8 @@ class _Checker:
         line = node.start_mark.line + 1 if node is not None else None
         return Where(source=self.source, line=line, obj=f"volume {volume}" if volume else None)
 
-    def fail(self, message: str, node: Optional[Node], volume: Optional[str] = None, hint: Optional[str] = None):
+    def fail(self, message: str, node: Optional[Node], volume: Optional[str] = None,
+             hint: Optional[str] = None) -> NoReturn:
         raise SpecError(message, self.at(node, volume), hint)
 
     def entries(self, node: Node, what: str, volume: Optional[str] = None) -> Dict[str, Tuple[Node, Node]]:
@@ -315,11 +317,13 @@ def _target(checker: _Checker, node: Node, volume: str) -> Target:
         props = _TARGET_SCHEMA["oneOf"][1]["properties"]
         kind = checker.value(entries["kind"][1], props["kind"], "target kind", volume) if "kind" in entries else None
         name = checker.value(entries["name"][1], props["name"], "target name", volume) if "name" in entries else None
-        labels = checker.value(entries["labels"][1], {"type": "object"}, "target labels", volume) if "labels" in entries else {}
+        labels = (checker.value(entries["labels"][1], {"type": "object"}, "target labels", volume)
+                  if "labels" in entries else {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
             checker.fail("target labels must map strings to strings", entries["labels"][1], volume)
         return Target(kind=kind, name=name, labels=tuple(sorted(labels.items())))
-    checker.fail("a target is a word (pod-template, airflow, scheduler, ...) or a mapping of kind/name/labels", node, volume)
+    checker.fail("a target is a word (pod-template, airflow, scheduler, ...) or a mapping of kind/name/labels",
+                 node, volume)
     raise AssertionError  # pragma: no cover
 
 
@@ -448,7 +452,8 @@ def read_spec_bytes(path: str, limit: int = SPEC_MAX_BYTES, timeout: Optional[fl
         if not stat.S_ISREG(info.st_mode) and hasattr(select, "poll"):
             poller = select.poll()
             poller.register(fd, select.POLLIN)
-        chunks, size = [], 0
+        chunks: List[bytes] = []
+        size = 0
         while True:
             if poller is not None and not poller.poll(wait * 1000):
                 raise SpecError(f"nothing came through this pipe for {wait:g} s (is anything writing to it?)", where,
@@ -540,7 +545,8 @@ def parse_volume_option(text: str) -> VolumeSpec:
         raise SpecError(f"--volume {text!r}: the mount path {path!r} holds ':'; only `:ro` or `:rw` may follow "
                         f"it ({usage})")
     where = Where(source=f"--volume {text}")
-    source = f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n  readOnly: {str(read_only).lower()}\n"
+    source = (f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n"
+              f"  readOnly: {str(read_only).lower()}\n")
     try:
         return parse_spec_text(source, f"--volume {text}")[0]
     except SpecError as exc:
@@ -553,7 +559,8 @@ def parse_volume_options(texts: Sequence[str]) -> List[VolumeSpec]:
     seen: Dict[str, str] = {}
     for text, volume in zip(texts, volumes):
         if volume.name in seen:
-            raise SpecError(f"--volume {text!r}: volume {volume.name!r} is already given by --volume {seen[volume.name]!r}")
+            raise SpecError(f"--volume {text!r}: volume {volume.name!r} is already given by "
+                            f"--volume {seen[volume.name]!r}")
         seen[volume.name] = text
     return volumes
 

@@ -23,7 +23,7 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
 from .edit import Ledger
 from .errors import PostrenderError
@@ -129,7 +129,7 @@ def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
         os._exit(1)
 
 
-def _on_sigterm_kill(pid: int) -> Optional[object]:
+def _on_sigterm_kill(pid: int) -> Any:
     """While the child runs, a SIGTERM to this process kills and reaps the child first, then takes
     its usual course; returns the handler to put back (None when none was installed)."""
     def handler(signum: int, frame: object) -> None:

@@ -24,8 +24,8 @@ from .marks import yaml_error
 from .values import Plain, load, node_identity, node_of, parse, to_data
 
 __all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
-           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity", "node_of", "parse",
-           "parses_cleanly", "scan", "to_data", "yaml_error"]
+           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity",
+           "node_of", "parse", "parses_cleanly", "scan", "to_data", "yaml_error"]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,14 +6,21 @@ document that would cost the process its stack or its memory. Composing uses the
 slim-node composer when the installed libyaml binding takes it (chosen on the first
 document, not at import), else libyaml's stock composition; both give the same tree.
 """
-from typing import Callable, Iterator, Optional
+from typing import Callable, Generator, Optional
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import Node
 
 from ..errors import InputError, Where
-from .limits import (MAX_NODES, flow_shallow_documents, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes,
-                     scan)
+from .limits import (
+    MAX_NODES,
+    flow_shallow_documents,
+    has_deep_prefix,
+    may_alias,
+    may_be_deep,
+    may_hold_many_nodes,
+    scan,
+)
 from .loader import Loader, Text, dispose
 from .marks import yaml_error
 
@@ -56,7 +63,7 @@ def _compose_stock(text: Text) -> Optional[Node]:  # pragma: no cover - a bindin
         dispose(loader)
 
 
-def compose_each(text: bytes) -> Optional[Iterator[Node]]:
+def compose_each(text: bytes) -> Optional[Generator[Node, None, None]]:
     """The node trees of a run of small documents, one at a time from one parser (raises YAMLError
     as it goes); None when the guards cannot rule abuse out without a closer look (a possible alias,
     deep nesting, many nodes): then compose each document alone."""
@@ -67,7 +74,7 @@ def compose_each(text: bytes) -> Optional[Iterator[Node]]:
     return slimnodes.compose_each(text) if slimnodes.binding() is not None else _compose_each_stock(text)
 
 
-def _compose_each_stock(text: bytes) -> Iterator[Node]:  # pragma: no cover - a binding without slim nodes
+def _compose_each_stock(text: bytes) -> Generator[Node, None, None]:  # pragma: no cover - a binding without slim nodes
     loader = Loader(text)
     try:
         while loader.check_node():

@@ -33,7 +33,7 @@ class _Yaml11Resolver(VersionedResolver):
 def _dumper(indent_sequences: bool) -> Any:
     from ruamel.yaml import YAML  # the emitter is only needed once something changes
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml: Any = YAML(typ="safe", pure=True)
     yaml.Resolver = _Yaml11Resolver
     yaml.default_flow_style = False
     yaml.allow_unicode = True
@@ -73,7 +73,7 @@ def _scalar_dumper(style: str) -> Any:
     # libyaml's emitter writes a double-quoted scalar twenty times faster than the pure one
     # (a Helm 4 pod template is one such scalar of several KB). Single quotes (rare: Helm
     # writes double) keep the pure emitter, which writes every printable character as it is.
-    yaml = YAML(typ="safe", pure=style != '"')
+    yaml: Any = YAML(typ="safe", pure=style != '"')
     yaml.width = 1 << 30
     yaml.allow_unicode = True
     yaml.default_style = style
