@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import CHART, HELM3, helm_env, need, postrender_script, run_cli
+from conftest import run_command as run
+from conftest import succeeded as ok
 from postrender import helm_plugin
-from test_helm_e2e import CHART, HELM3, env, need, ok, postrender_script, run  # noqa: F401 (env: a fixture)
 
 TRIGGERER = """\
 volumes:
@@ -28,6 +29,11 @@ volumes:
     targets: [triggerer]
 """
 WARNING = "StatefulSet/rel-triggerer: removed volumeClaimTemplate 'logs'"
+
+
+@pytest.fixture
+def env(tmp_path):
+    return helm_env(tmp_path)
 
 
 @pytest.fixture

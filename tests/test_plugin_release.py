@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import helm_env
-from test_helm_e2e import BAD_SPEC, CHART, HELM3, HELM4, assert_injected, need, ok, run, spec  # noqa: F401 (spec: a fixture)
+from conftest import BAD_CHART_SPEC, CHART, CHART_SPEC, HELM3, HELM4, assert_injected, helm_env, need, write_spec
+from conftest import run_command as run
+from conftest import succeeded as ok
 
 pytestmark = pytest.mark.helm
 
@@ -96,6 +97,11 @@ def server(release):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+@pytest.fixture
+def spec(tmp_path):
+    return write_spec(tmp_path, CHART_SPEC)
 
 
 @pytest.fixture
@@ -348,7 +354,7 @@ def test_tampered_or_unsigned_tarball_is_refused(release, henv, tmp_path):
 def test_failure_reaches_user_and_log_symlink_is_not_followed(release, server, henv, tmp_path):
     installed(release, server, henv)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BAD_SPEC)
+    bad.write_text(BAD_CHART_SPEC)
     proc = template(henv, bad, start_new_session=True)  # no terminal: Helm's error must carry it
     assert proc.returncode != 0 and "Bad_Name" in proc.stderr
     state = Path(henv["XDG_STATE_HOME"]) / "postrender"
