@@ -28,7 +28,7 @@ from .claims import ClaimUsers, ClaimWriters, claims_needed, several_pods, writa
 from .errors import InputError, Where, stream_line
 from .findings import Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
-from .patch import CannotSplice, DuplicateEdit, patch
+from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
 from .targets import (
     DEFAULT_LOG_PATHS,
@@ -236,14 +236,18 @@ def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
     return {}
 
 
+def _text_line(first_line: Optional[int], line: int, what: str) -> str:
+    """A text's 0-based line as the user finds it: a stream line, or a line of `what` (None: not stream lines)."""
+    return str(stream_line(0, line)) + f" of {what}" if first_line is None else str(stream_line(first_line, line))
+
+
 def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Optional[int],
                          what: str = "this document") -> Finding:
     """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
     stream, None when they are not stream lines, as in a quoted pod template)."""
+    lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
     if first_line is None:
-        lines = " and ".join(str(stream_line(0, n)) for n in duplicate.lines) + f" of {what}"
-    else:
-        lines = " and ".join(str(stream_line(first_line, n)) for n in duplicate.lines)
+        lines += f" of {what}"
     return Finding.warning(f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
                            "Helm and kubectl read, and left the earlier ones as they were",
                            where.but(line=None, column=None))
@@ -310,6 +314,13 @@ class Editor:
         assert root is not None  # only a document that parsed is edited
         try:
             patched = patch(text, root, new, memo)
+        except AliasConflict as exc:
+            lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
+            named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}"
+                                 for role, n in lines if n is not None)
+            raise InputError(f"cannot edit {what}: the edit would change what a YAML alias reads ({named})",
+                             where.but(line=None, column=None),
+                             hint="write the aliased value out in full where the volume goes") from None
         except CannotSplice as exc:
             raise InputError(f"cannot edit {what} in place ({exc})", where) from None
         for duplicate in patched.duplicates:

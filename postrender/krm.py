@@ -33,11 +33,12 @@ from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
 from .targets import object_identity
-from .yamlio import compose, dump_block, to_data
+from .yamlio import aliases_in, compose, dump_block, to_data
+from .yamlio.limits import may_alias
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 KIND = "ResourceList"
@@ -130,7 +131,7 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
 
         text = chunk.text()
         try:
-            out = _write(text, root, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
+            out = _write(text, root, memo, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
             new = copy.deepcopy(data)
             new["items"] = new_items
@@ -334,7 +335,7 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 # -- writing: splice each changed item on its own --------------------------------------------------
-def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: List[Any],
+def _write(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: List[Any], new_items: List[Any],
            results: Callable[[], List[Dict[str, Any]]],
            repeated_key: Callable[[int, DuplicateEdit, int], None]) -> str:
     """The input text with the changed items rewritten in place, new items appended and `results()` set
@@ -352,8 +353,16 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)
+    aliased = may_alias(text) and any(True for _ in aliases_in(items_node))
+    if aliased:  # an item may read values of another: one walk over them all (`patch.tree`), read back after
+        patcher = TreePatcher(buffer, memo, aliased=True)
+        for node, new in zip(nodes, new_items):
+            patcher.sync_item(node, new)
+        for duplicate in patcher.duplicates:
+            index = max(i for i, node in enumerate(nodes) if node.start_mark.line <= duplicate.lines[0])
+            repeated_key(index, duplicate, 0)
     for index, node in enumerate(nodes):
-        if index < len(new_items) and new_items[index] is not old_items[index]:
+        if not aliased and index < len(new_items) and new_items[index] is not old_items[index]:
             for duplicate in patch_item(buffer, node, old_items[index], new_items[index]):
                 repeated_key(index, duplicate, node.start_mark.line)
     added = new_items[len(nodes):]
@@ -366,6 +375,8 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     if listed or results_key is not None:
         _set_entry(buffer, root, "results", results_key, results_node, listed)
     out = buffer.apply()
+    if aliased:
+        check_aliases(out, root, {**to_data(root, memo=memo), "items": new_items, "results": listed}, patcher.moved)
     return out if out.endswith("\n") else out + ("\r\n" if buffer.crlf else "\n")
 
 

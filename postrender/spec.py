@@ -8,6 +8,7 @@ suggest the nearest key for a misspelt one.
 import difflib
 import errno
 import fnmatch
+import json
 import os
 import posixpath
 import re
@@ -57,9 +58,10 @@ VOLUME_FIELDS: Dict[str, Dict[str, Any]] = {
              "description": "volume name in the pod (DNS-1123 label)"},
     "claimName": {"type": "string", "pattern": DNS1123_SUBDOMAIN, "maxLength": 253,
                   "description": "PersistentVolumeClaim name (DNS-1123 subdomain)"},
-    "mountPath": {"type": "string", "pattern": "^/", "description": "absolute path in the containers"},
+    "mountPath": {"type": "string", "pattern": r"^/[^\x00-\x1f\x7f]*$",
+                  "description": "absolute path in the containers"},
     "readOnly": {"type": "boolean", "default": False},
-    "subPath": {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$)).*$",
+    "subPath": {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\x00-\x1f\x7f]*$",
                 "description": "relative path inside the claim, no `..`"},
     "replace": {"type": "boolean", "default": False,
                 "description": "may replace a different same-named volume, a claim template, or a mount at mountPath"},
@@ -219,6 +221,7 @@ _PROBLEMS = {
 }
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
@@ -271,7 +274,8 @@ class _Checker:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
-                self.fail(f"unknown key {key!r} in {what}", key_node, volume, hint)
+                shown = repr(key) if len(key) <= 60 else repr(key[:57] + "...")
+                self.fail(f"unknown key {shown} in {what}", key_node, volume, hint)
 
     def value(self, node: Node, rule: Dict[str, Any], what: str, volume: Optional[str]) -> Any:
         try:
@@ -286,7 +290,11 @@ class _Checker:
                 hint = _PROBLEMS.get(what) if what == "create.storage" else f'quote it: "{data}"'
             self.fail(f"{what} must be {_TYPE_WORDS[kind]}, not {_describe(data)}", node, volume, hint)
         if kind == "string":
-            if "pattern" in rule and not re.match(rule["pattern"], data):
+            if "pattern" in rule and _CONTROL.search(data):
+                self.fail(f"{what} {data!r} is invalid: it holds a line break or another control character", node,
+                          volume)
+            # whole: `$` also matches before a final \n
+            if "pattern" in rule and not re.fullmatch(rule["pattern"], data):
                 self.fail(f"{what} {data!r} is invalid: {_PROBLEMS.get(what) or 'it must match ' + rule['pattern']}",
                           node, volume)
             if "maxLength" in rule and len(data) > rule["maxLength"]:
@@ -386,6 +394,10 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
+    if not any(key in TOP_FIELDS or difflib.get_close_matches(key, TOP_FIELDS, n=1, cutoff=0.6) for key in top):
+        # another file (a secret, a config): never quote it back
+        checker.fail("this file is not a postrender spec: none of its top-level keys is one of "
+                     + ", ".join(TOP_FIELDS), None, hint="see `postrender --schema`")
     checker.unknown(top, TOP_FIELDS, "the spec")
     for key, rule in HEADER_FIELDS.items():
         if key in top:
@@ -568,13 +580,14 @@ def parse_volume_options(texts: Sequence[str]) -> List[VolumeSpec]:
 def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:
     """A claim name given on the command line, checked like a spec's claimName."""
     rule = VOLUME_FIELDS["claimName"]
-    if not re.match(rule["pattern"], claim) or len(claim) > rule["maxLength"]:
+    if not re.fullmatch(rule["pattern"], claim) or len(claim) > rule["maxLength"]:
         raise SpecError(f"{option} {claim!r}: not a valid claim name ({rule['description']})")
     return claim
 
 
 def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    """`text` as a YAML scalar that reads back exactly (double-quoted: a line break stays one, escaped)."""
+    return json.dumps(text)
 
 
 def config_paths(options: Sequence[str], environ: Optional[Dict[str, str]] = None) -> List[str]:

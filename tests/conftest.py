@@ -182,9 +182,11 @@ def krm_failed(proc: Any, code: Optional[int] = None) -> Tuple[Dict[str, Any], D
 
 
 # -- Helm end to end (test_helm_e2e, test_helm3_warnings, test_plugin_release) ---------------------------------
-# The official Helm builds (`make tools`; HELM3/HELM4 name others).
+# The official Helm builds (`make tools`; HELM3/HELM4/HELM42 name others): Helm 3.17.3 runs the
+# console script, the Helm 4 plugin is tested on 4.1.4 and 4.2.3 (the `helm4` fixture: each in turn).
 HELM3 = Path(os.environ.get("HELM3") or ROOT / ".cache" / "bin" / "v31" / "helm")
 HELM4 = Path(os.environ.get("HELM4") or ROOT / ".cache" / "bin" / "v35" / "helm")
+HELM42 = Path(os.environ.get("HELM42") or ROOT / ".cache" / "bin" / "v36" / "helm")
 CHART = FIXTURES / "chart"
 CHART_CLAIM = "airflow-log-pvc"
 CHART_LOGS = "/opt/airflow/logs"
@@ -201,8 +203,14 @@ BAD_CHART_SPEC = CHART_SPEC.replace("name: logs", "name: Bad_Name")
 
 def need(binary: Path) -> Path:
     if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.skip(f"{binary} is missing: run `make tools` (or set HELM3/HELM4) for the Helm end-to-end tests")
+        pytest.skip(f"{binary} is missing: run `make tools` (or set HELM3/HELM4/HELM42) for the Helm end-to-end "
+                    "tests")
     return binary
+
+
+@pytest.fixture(params=[HELM4, HELM42], ids=["helm-4.1.4", "helm-4.2.3"])
+def helm4(request) -> Path:
+    return need(request.param)
 
 
 def postrender_script() -> Path:

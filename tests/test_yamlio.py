@@ -24,6 +24,8 @@ def shape(node: Any) -> Any:
     """Everything the tool reads off a node, as plain tuples."""
     if node is None:
         return None
+    if yamlio.is_alias(node):  # ours stands at its `*name` token; libyaml's is the anchor's node itself
+        node = node.target
     marks = (node.start_mark.line, node.start_mark.column, node.end_mark.line, node.end_mark.column)
     if isinstance(node, ScalarNode):
         return ("scalar", str(node.tag), node.value, node.style or None, marks)
