@@ -26,7 +26,18 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from .claims import ClaimUsers, ClaimWriters, claims_needed, several_pods, writability_warning, writers
 from .errors import InputError, Where, stream_line
-from .findings import Finding
+from .findings import (
+    CLAIM_NOT_WRITABLE,
+    CLAIM_TEMPLATE_REMOVED,
+    LOGS_VOLUME_NOT_FOUND,
+    REPEATED_KEY_EDITED,
+    RWO_CLAIM_SHARED,
+    TARGET_MATCHED_NOTHING,
+    UNREADABLE_POD_TEMPLATE,
+    VOLUME_MATCHED_NOTHING,
+    VOLUME_NOT_MOUNTED,
+    Finding,
+)
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
@@ -248,7 +259,8 @@ def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Opt
     lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
     if first_line is None:
         lines += f" of {what}"
-    return Finding.warning(f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
+    return Finding.warning(REPEATED_KEY_EDITED,
+                           f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
                            "Helm and kubectl read, and left the earlier ones as they were",
                            where.but(line=None, column=None))
 
@@ -364,7 +376,8 @@ class Editor:
             if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
                 raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
                                  hint=exc.hint) from None
-            self._note(Finding.warning(f"looks like a pod template but is not readable YAML ({exc.message}); "
+            self._note(Finding.warning(UNREADABLE_POD_TEMPLATE,
+                                       f"looks like a pod template but is not readable YAML ({exc.message}); "
                                        "left unchanged", exc.where))
             return None
         if not isinstance(template, dict) or template.get("kind") != "Pod":
@@ -458,13 +471,15 @@ class Editor:
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
-                self._note(Finding.warning(f"volume {change.volume!r} is added but will not be mounted: "
+                self._note(Finding.warning(VOLUME_NOT_MOUNTED,
+                                           f"volume {change.volume!r} is added but will not be mounted: "
                                            f"{change.detail}; add {change.container!r} to them", Where(obj=site.label)))
                 continue
             self._note(Finding.change(change.action, place.but(container=change.container), change.volume,
                                       change.detail))
             if change.action == "removed-claim-template":
                 self._note(Finding.warning(
+                    CLAIM_TEMPLATE_REMOVED,
                     f"removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
                     f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
                     f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "
@@ -478,6 +493,7 @@ class Editor:
             self._missed_targets()
             if self.spec.logs_claim and not self.ledger.logs_found:
                 self._note(Finding.warning(
+                    LOGS_VOLUME_NOT_FOUND,
                     f"--logs-claim {self.spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
                     f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
                     "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
@@ -485,7 +501,7 @@ class Editor:
         for claim, found in sorted(self.ledger.writers.items()):
             text = writability_warning(claim, found)
             if text is not None:
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(CLAIM_NOT_WRITABLE, text))
         modes = dict(self.ledger.declared_modes)
         for volume in self.spec.volumes:
             if volume.create is not None:
@@ -497,6 +513,7 @@ class Editor:
                 why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
                        else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
                 self._note(Finding.warning(
+                    RWO_CLAIM_SHARED,
                     f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; "
                     "use ReadWriteMany"))
         return self._found
@@ -517,7 +534,7 @@ class Editor:
                     nearest = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
                     hints = [f"{near!r} for {word!r}" for word, near in nearest if near]
                     text += f"; did you mean {', '.join(hints)}?" if hints else ""
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(VOLUME_MATCHED_NOTHING, text))
                 continue
             if not ledger.airflow:
                 continue
@@ -533,7 +550,7 @@ class Editor:
                              "KubernetesExecutor?)")
                 elif target.component is not None and seen:
                     text += f" (components in the stream: {', '.join(seen)})"
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(TARGET_MATCHED_NOTHING, text))
 
 
 def _nearest(target: Target, seen: List[str]) -> Optional[str]:

@@ -19,6 +19,7 @@ from conftest import TEMPLATE_LOGS_SPEC as GOOD
 from conftest import run_cli, run_main, write_spec
 from postrender import cli, spec
 from postrender.errors import SpecError
+from postrender.spec import sources
 
 
 def fails(proc, *needles, code=2):
@@ -80,7 +81,7 @@ def test_a_deeply_nested_spec_is_refused(tmp_path):
 def test_a_fifo_nobody_writes_to_does_not_hang(tmp_path, monkeypatch, capsys):
     fifo = tmp_path / "spec.fifo"
     os.mkfifo(fifo)
-    monkeypatch.setattr(spec, "SPEC_PIPE_TIMEOUT", 0.5)  # the CLI's own wait, shortened
+    monkeypatch.setattr(sources, "SPEC_PIPE_TIMEOUT", 0.5)  # the CLI's own wait, shortened
     monkeypatch.setattr(cli.sys, "stdin", io.TextIOWrapper(io.BytesIO(STREAM)))
     start = time.monotonic()
     assert cli.main(["-c", str(fifo)]) == 2

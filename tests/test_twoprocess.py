@@ -13,6 +13,7 @@ import pytest
 from conftest import CAPTURES, STREAMS, needs_captures, run_cli, transform
 from postrender import twoprocess
 from postrender.errors import InputError, PostrenderError
+from postrender.findings import report_entry
 from postrender.pipeline import Pipeline
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
@@ -40,7 +41,7 @@ def outcome(data: bytes, spec: Spec, workers: int):
         output, ledger = transform(data, spec, workers)
     except PostrenderError as exc:
         return f"{type(exc).__name__}: {exc}"
-    return (output, [f.as_change() for f in ledger.changes], [str(w) for w in ledger.warnings],
+    return (output, [report_entry(f) for f in ledger.changes], [str(w) for w in ledger.warnings],
             ledger.templates)
 
 
