@@ -111,7 +111,7 @@ def aligned(group: List[Chunk], roots: Iterator[Node], first_line: int) -> Itera
             if root is None:
                 return
             if chunk.blank:  # a `---` and comments: an empty document
-                if not (isinstance(root, ScalarNode) and root.tag.endswith(":null") and root.value == ""):
+                if not (isinstance(root, ScalarNode) and (root.tag or "").endswith(":null") and root.value == ""):
                     return
                 yield chunk, None
                 continue

@@ -18,8 +18,14 @@ import difflib
 from typing import Callable, List, Optional, Tuple
 
 from .claims import writability_warning
-from .findings import (CLAIM_NOT_WRITABLE, LOGS_VOLUME_NOT_FOUND, RWO_CLAIM_SHARED, TARGET_MATCHED_NOTHING,
-                       VOLUME_MATCHED_NOTHING, Finding)
+from .findings import (
+    CLAIM_NOT_WRITABLE,
+    LOGS_VOLUME_NOT_FOUND,
+    RWO_CLAIM_SHARED,
+    TARGET_MATCHED_NOTHING,
+    VOLUME_MATCHED_NOTHING,
+    Finding,
+)
 from .ledger import Ledger
 from .spec import Spec, Target
 from .targets import DEFAULT_LOG_PATHS, WEB_COMPONENTS
@@ -40,8 +46,8 @@ def missed_targets(ledger: Ledger, spec: Spec) -> List[Finding]:
             if not ledger.airflow:
                 text += "; the stream holds no Airflow worker pod template or component workload"
             else:
-                hints = [(t.describe(), nearest(t, seen)) for t in volume.targets]
-                hints = [f"{near!r} for {word!r}" for word, near in hints if near]
+                guesses = [(t.describe(), nearest(t, seen)) for t in volume.targets]
+                hints = [f"{near!r} for {word!r}" for word, near in guesses if near]
                 text += f"; did you mean {', '.join(hints)}?" if hints else ""
             found.append(Finding.warning(VOLUME_MATCHED_NOTHING, text))
             continue

@@ -23,9 +23,9 @@ from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printab
 from .helm_env import running_as_helm_plugin
 from .krm import KrmFailure, KrmInput, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
-from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
+from .twoprocess import transform_maybe_in_two
 
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:

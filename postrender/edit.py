@@ -22,15 +22,25 @@ from ruamel.yaml.nodes import Node
 
 from .claims import ClaimUsers, ClaimWriters, several_pods, writers
 from .errors import InputError, Where, stream_line
-from .findings import (CLAIM_TEMPLATE_REMOVED, REPEATED_KEY_EDITED, UNREADABLE_POD_TEMPLATE, VOLUME_NOT_MOUNTED,
-                       Finding)
+from .findings import CLAIM_TEMPLATE_REMOVED, REPEATED_KEY_EDITED, UNREADABLE_POD_TEMPLATE, VOLUME_NOT_MOUNTED, Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .ledger import ConfigMapKey, Edited, Ledger
 from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
-from .targets import (LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, Site, components, dig, is_airflow, is_hook,
-                      object_identity, target_matches, volumes_for)
+from .targets import (
+    LOGS_CLAIM,
+    POD_SPEC_PATHS,
+    ROLLED_KINDS,
+    Site,
+    components,
+    dig,
+    is_airflow,
+    is_hook,
+    object_identity,
+    target_matches,
+    volumes_for,
+)
 from .yamlio import node_of
 
 ROLL_ANNOTATION = "checksum/postrender"
@@ -83,6 +93,7 @@ def splice(text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], wher
     """`text` (read as the nodes `root`, `memo`) edited to say `new`, and a warning for each edit of
     a repeated key (`first_line`: where the text's lines stand in the stream, None when they are
     not stream lines, as in a quoted pod template)."""
+    assert root is not None  # only a document that parsed is edited
     try:
         patched = patch(text, root, new, memo)
     except AliasConflict as exc:

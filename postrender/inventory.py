@@ -217,7 +217,7 @@ def inventory(source: BinaryIO) -> Inventory:
         for place in pod_sites(data, Where(document=document, obj=f"{kind}/{name}")):
             site = place.site
             if place.template is None:
-                view = PodView(kind, name, namespace, document, component=component_of(site))
+                view = PodView(site.kind, name, namespace, document, component=component_of(site))
                 found.workloads.append(read_pod(view, place.pod, place.claim_templates))
                 continue
             view = PodView("ConfigMap", name, namespace, document, key=site.key)
@@ -245,7 +245,7 @@ def source_text(volume: Dict[str, Any], templates: Dict[str, str]) -> str:
     elif kind == "secret":
         text = f"secret {volume.get('secretName')}"
     elif kind in ("volumeClaimTemplate", "ephemeral"):
-        bits = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
+        bits: List[Any] = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
                 volume.get("storageClassName")]
         text = kind + (" " + " ".join(b for b in bits if b) if any(bits) else "")
     elif kind == "emptyDir":
@@ -306,8 +306,8 @@ def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
         if not container["mounts"]:
             mounts.append([name, "-", "", "", ""])
         for mount in container["mounts"]:
-            volume = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
-            mounts.append([name, volume, str(mount.get("mountPath")), mount.get("subPath", ""),
+            shown = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
+            mounts.append([name, shown, str(mount.get("mountPath")), mount.get("subPath", ""),
                            "ro" if mount.get("readOnly") else ""])
     lines.append("")
     lines += _table(mounts) if len(mounts) > 1 else [] if view.airflow_containers else ["    (no containers)"]

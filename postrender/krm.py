@@ -30,18 +30,18 @@ and exits non-zero.
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from .claims import claim_manifest, created
 from .checks import end_of_stream
+from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warnings
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding, krm_message, krm_tags
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .targets import object_identity
 from .yamlio import aliases_in, compose, dump_block, entry, to_data
 from .yamlio.limits import may_alias
@@ -123,7 +123,7 @@ def run_krm(given: KrmInput, cli_spec: Spec) -> bytes:
             for index, offset, edits in spliced.duplicates:
                 where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
                 found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + offset)
-            out = _write(spliced, root, given.memo, new_items, _results(new_items, found_in, unowned))
+            out = _write(spliced, given.memo, new_items, _results(new_items, found_in, unowned))
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
@@ -241,8 +241,9 @@ def _edit(editor: Editor, items: List[Any], nodes: List[Node], given: KrmInput,
         found_in[index] = findings
     for volume in editor.ledger.claims_to_create(editor.spec.volumes):
         new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-        found_in.append([created(volume, chunk.index,
-                                 f"{volume.create.storage}, " + ", ".join(volume.create.access_modes))])
+        assert volume.create is not None  # the claims to create are those of volumes with `create`
+        size = f"{volume.create.storage}, " + ", ".join(volume.create.access_modes)
+        found_in.append([created(volume, chunk.index, size)])
     return new_items, found_in
 
 
@@ -299,8 +300,9 @@ class _Spliced:
     """The input text with the changed items rewritten in place (recorded on `buffer`)."""
 
     buffer: LineBuffer
+    root: MappingNode  # the ResourceList's
     # the repeated keys the edits touched: (item index, the line of the text their lines count from, edits)
-    duplicates: List[Tuple[int, int, Tuple[DuplicateEdit, ...]]]
+    duplicates: List[Tuple[int, int, Sequence[DuplicateEdit]]]
     patcher: Optional[TreePatcher] = None  # set when items hold aliases: the result is read back (`_write`)
 
 
@@ -316,21 +318,22 @@ def _splice_items(text: str, root: Optional[Node], memo: Dict[int, Any], old_ite
     if not isinstance(root, MappingNode) or root.flow_style or not root.value:
         raise CannotSplice("the ResourceList is not a block mapping")
     nodes = _item_nodes(root)
-    if nodes and _child(root, "items").flow_style:
+    items_node = _child(root, "items")
+    if nodes and isinstance(items_node, SequenceNode) and items_node.flow_style:
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)
-    items_node = _child(root, "items")
     if may_alias(text) and any(True for _ in aliases_in(items_node)):
         # an item may read values of another: one walk over them all (`patch.tree`), read back after
         patcher = TreePatcher(buffer, memo, aliased=True)
         for node, new in zip(nodes, new_items):
             patcher.sync_item(node, new)
         lines = [node.start_mark.line for node in nodes]
-        duplicates = [(max(i for i, line in enumerate(lines) if line <= duplicate.lines[0]), 0, (duplicate,))
-                      for duplicate in patcher.duplicates]
-        return _Spliced(buffer, duplicates, patcher)
-    spliced = _Spliced(buffer, [])
+        duplicates: List[Tuple[int, int, Sequence[DuplicateEdit]]] = [
+            (max(i for i, line in enumerate(lines) if line <= duplicate.lines[0]), 0, (duplicate,))
+            for duplicate in patcher.duplicates]
+        return _Spliced(buffer, root, duplicates, patcher)
+    spliced = _Spliced(buffer, root, [])
     for index, node in enumerate(nodes):
         if index < len(new_items) and new_items[index] is not old_items[index]:
             edits = patch_item(buffer, node, old_items[index], new_items[index])
@@ -339,11 +342,11 @@ def _splice_items(text: str, root: Optional[Node], memo: Dict[int, Any], old_ite
     return spliced
 
 
-def _write(spliced: _Spliced, root: MappingNode, memo: Dict[int, Any], new_items: List[Any],
+def _write(spliced: _Spliced, memo: Dict[int, Any], new_items: List[Any],
            results: List[Dict[str, Any]]) -> str:
     """The spliced text with the new items appended and `results` set (where the items hold
     aliases, read back: AliasConflict when it would not read `new_items`)."""
-    buffer = spliced.buffer
+    buffer, root = spliced.buffer, spliced.root
     items_key, items_node = entry(root, "items")
     nodes = _item_nodes(root)
     added = new_items[len(nodes):]

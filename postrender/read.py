@@ -128,7 +128,7 @@ class Stream:
     the chunks are numbered on from `index` and `first_line`.
     """
 
-    def __init__(self, source: BinaryIO, resume: Optional[Tuple[int, int]] = None):
+    def __init__(self, source: Union[BinaryIO, "_Reader"], resume: Optional[Tuple[int, int]] = None):
         self.source = source
         self.bom = False
         self.resume = resume

@@ -71,7 +71,7 @@ def embedded_templates(configmap: Dict[str, Any], where: Where, root: Optional[N
         if not is_pod_template_text(value):
             continue
         node = nodes.get(key)
-        block = node is not None and node.style == "|"
+        block = getattr(node, "style", None) == "|"
         # lines inside a `|` block start on the line after its header; a quoted one is on one line
         line = first_line + (node.start_mark.line + (1 if block else 0) if node is not None else 0)
         template = Template(key, value, where.but(key=str(key), line=None, column=None), line, block)

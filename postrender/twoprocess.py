@@ -23,10 +23,10 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
-from .ledger import Ledger
 from .errors import PostrenderError
+from .ledger import Ledger
 from .output import Output
 from .pipeline import Part, Pipeline, pieces, transform_in_one_process
 from .read import Held, Piece, Stream
@@ -131,7 +131,7 @@ def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
         os._exit(1)
 
 
-def _on_sigterm_kill(pid: int) -> Optional[object]:
+def _on_sigterm_kill(pid: int) -> Any:
     """While the child runs, a SIGTERM to this process kills and reaps the child first, then takes
     its usual course; returns the handler to put back (None when none was installed)."""
     def handler(signum: int, frame: object) -> None:
@@ -164,7 +164,8 @@ def _reap(pid: int, kill: bool) -> None:
         pass
 
 
-def _child(write_end: int, items: Iterable[Piece], spec: Spec, report_changes: bool) -> None:  # pragma: no cover - runs in the child
+def _child(write_end: int, items: Iterable[Piece], spec: Spec,
+           report_changes: bool) -> None:  # pragma: no cover - runs in the child
     """Transform `items`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 

@@ -1,6 +1,12 @@
 """The end-of-stream checks, one by one: what the ledger of a run and the spec say at the end."""
-from postrender.checks import (CHECKS, end_of_stream, logs_claim_unused, missed_targets, shared_single_pod_claims,
-                               unwritable_claims)
+from postrender.checks import (
+    CHECKS,
+    end_of_stream,
+    logs_claim_unused,
+    missed_targets,
+    shared_single_pod_claims,
+    unwritable_claims,
+)
 from postrender.claims import ClaimUsers, ClaimWriters, Writer
 from postrender.ledger import Ledger
 from postrender.spec import Create, Spec, Target, VolumeSpec
@@ -44,7 +50,8 @@ def test_a_target_that_matched_nothing_beside_one_that_did_is_named():
 def test_a_logs_claim_that_found_no_logs_volume_says_so():
     spec = Spec(logs_claim="airflow-logs")
     [said] = messages(logs_claim_unused(ledger(), spec))
-    assert said.startswith("--logs-claim airflow-logs: found no Airflow logs volume") and said.endswith("nothing was changed")
+    assert said.startswith("--logs-claim airflow-logs: found no Airflow logs volume")
+    assert said.endswith("nothing was changed")
     assert logs_claim_unused(ledger(logs_found=True), spec) == []
     assert logs_claim_unused(ledger(), Spec(volumes=[LOGS])) == []
 

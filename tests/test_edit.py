@@ -1,15 +1,14 @@
 """The editing filter without a stream: one object in, its new value and findings out."""
-import io
 import pickle
 import textwrap
 
+from conftest import transform
 from postrender.checks import end_of_stream
 from postrender.claims import ClaimUsers
 from postrender.edit import ROLL_ANNOTATION, Editor
 from postrender.errors import Where
 from postrender.findings import Finding
 from postrender.ledger import Ledger
-from postrender.pipeline import transform_in_one_process
 from postrender.spec import Spec, VolumeSpec
 
 LOGS = VolumeSpec(name="logs", claim="airflow-log-pvc", mount_path="/opt/airflow/logs", replace=True,
@@ -142,7 +141,7 @@ def test_without_a_report_the_ledger_keeps_the_warnings_and_not_the_changes():
                      for n in range(1, 4)).encode()
     nowhere = VolumeSpec(name="data", claim="data", mount_path="/data", targets=())  # matches nothing: a warning
     spec = Spec(volumes=[nowhere], logs_claim="airflow-log-pvc")
-    ledgers = [transform_in_one_process(io.BytesIO(stream), spec, report_changes=report)[1] for report in (False, True)]
+    ledgers = [transform(stream, spec, report_changes=report)[1] for report in (False, True)]
     quiet, reported = ledgers
     assert quiet.changes == [] and len(reported.changes) == 3
     assert quiet.warnings == reported.warnings and len(quiet.warnings) == 1

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import transform
 from postrender import batching, pipeline
 from postrender.errors import PostrenderError
-from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
 
@@ -45,7 +45,8 @@ DOCUMENTS = [
     + POD_TEMPLATE + "\"\n",
     "---\nkind: PersistentVolumeClaim\nmetadata: {name: c}\nspec: {accessModes: [ReadWriteMany]}\n",
     "---\nkind: Deployment\nmetadata: {name: s, labels: {component: scheduler}}\nspec:\n  template:\n"
-    "    spec:\n      containers:\n      - name: scheduler\n        volumeMounts: [{name: logs, mountPath: /opt/airflow/logs}]\n"
+    "    spec:\n      containers:\n      - name: scheduler\n"
+    "        volumeMounts: [{name: logs, mountPath: /opt/airflow/logs}]\n"
     "      volumes: [{name: logs, emptyDir: {}}]\n",
     "---\nkind: Job\nmetadata:\n  name: h\n  annotations: {helm.sh/hook: post-install}\n",
     "---\nkind: Deployment\n  bad: indent\n",  # invalid YAML in a candidate
@@ -61,13 +62,10 @@ DOCUMENTS = [
 
 def outcome(data: bytes, batch: bool = True) -> Tuple[Any, ...]:
     try:
-        output, ledger = transform_in_one_process(io.BytesIO(data), SPEC, batch=batch)
+        output, ledger = transform(data, SPEC, batch=batch)
     except PostrenderError as error:
         return ("error", type(error).__name__, str(error))
-    buffer = io.BytesIO()
-    output.copy_to(buffer)
-    output.close()
-    return ("ok", buffer.getvalue(), [str(finding) for finding in ledger.findings])
+    return ("ok", output, [str(finding) for finding in ledger.findings])
 
 
 def alone(data: bytes) -> Tuple[Any, ...]:

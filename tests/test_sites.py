@@ -29,8 +29,8 @@ def test_a_workload_has_one_site_at_its_kinds_pod_spec_path():
 
 
 def test_a_statefulset_site_carries_its_claim_templates_and_other_kinds_have_none():
-    [place] = sites_of("kind: StatefulSet\nmetadata: {name: s}\nspec:\n  volumeClaimTemplates: [{metadata: {name: logs}}]\n"
-                       "  template: {spec: {containers: []}}\n")
+    [place] = sites_of("kind: StatefulSet\nmetadata: {name: s}\nspec:\n"
+                       "  volumeClaimTemplates: [{metadata: {name: logs}}]\n  template: {spec: {containers: []}}\n")
     assert place.claim_templates == [{"metadata": {"name": "logs"}}]
     assert sites_of("kind: Service\nmetadata: {name: s}\n") == []
     assert sites_of("kind: PersistentVolumeClaim\nmetadata: {name: c}\n") == []
@@ -39,14 +39,16 @@ def test_a_statefulset_site_carries_its_claim_templates_and_other_kinds_have_non
 def test_each_embedded_pod_template_is_a_site_read_with_its_stream_lines():
     block = "\n".join("    " + line for line in TEMPLATE.splitlines())
     text = ("kind: ConfigMap\nmetadata: {name: airflow-config}\ndata:\n  note: plain text\n"
-            f"  pod_template_file.yaml: |\n{block}\n  quoted.yaml: {json.dumps(TEMPLATE)}\n  other.yaml: 'kind: Service'\n")
+            f"  pod_template_file.yaml: |\n{block}\n  quoted.yaml: {json.dumps(TEMPLATE)}\n"
+            "  other.yaml: 'kind: Service'\n")
     places = sites_of(text, first_line=10)
     assert [p.site.label for p in places] == ["ConfigMap/airflow-config key pod_template_file.yaml",
                                               "ConfigMap/airflow-config key quoted.yaml"]
     block_site, quoted_site = places
     assert block_site.template.block and block_site.template.first_line == 10 + 5  # the line after `|`
     assert not quoted_site.template.block and quoted_site.template.first_line == 10 + 11  # its key's line (0-based)
-    assert block_site.site.pod_labels == {"component": "worker"} and block_site.pod == {"containers": [{"name": "base"}]}
+    assert block_site.site.pod_labels == {"component": "worker"}
+    assert block_site.pod == {"containers": [{"name": "base"}]}
     assert block_site.template.where == Where(document=1, obj="X/x", key="pod_template_file.yaml")
 
 

@@ -13,13 +13,11 @@ from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from conftest import CAPTURES, needs_captures, run_cli
+from conftest import CAPTURES, needs_captures, run_cli, yamlish
+from postrender import yamlio
 from postrender.errors import InputError, Where
 from postrender.read import Stream
-from postrender import yamlio
-from postrender.yamlio import slimnodes
-from postrender.yamlio import compose, to_data
-from test_fuzz import yamlish
+from postrender.yamlio import compose, slimnodes, to_data
 
 
 def shape(node: Any) -> Any:

@@ -5,8 +5,19 @@ import sys
 import pytest
 
 from postrender.errors import InputError, Where, stream_line
-from postrender.yamlio import (Plain, compose, dump_block, dump_scalar, entries, entry, load, node_identity, parse, scan,
-                               to_data)
+from postrender.yamlio import (
+    Plain,
+    compose,
+    dump_block,
+    dump_scalar,
+    entries,
+    entry,
+    load,
+    node_identity,
+    parse,
+    scan,
+    to_data,
+)
 from postrender.yamlio.breaks import ODD_BREAK_UTF8, OTHER_BREAKS, OTHER_BREAKS_UTF8
 from postrender.yamlio.limits import MAX_DEPTH, may_alias, may_be_deep, may_hold_many_nodes
 from postrender.yamlio.marks import yaml_error

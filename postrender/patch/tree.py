@@ -30,8 +30,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import PostrenderError, Where
-from ..yamlio.limits import may_alias
 from ..yamlio import aliases_in, anchor_of, compose, dump_block, dump_scalar, is_alias, to_data
+from ..yamlio.limits import may_alias
 from .lines import CannotSplice, LineBuffer
 
 _PLACEHOLDER = "__postrender_key__"
