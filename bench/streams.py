@@ -96,12 +96,32 @@ SHAPES = {
     "deployments": "tiny Deployments `---\\nkind: Deployment\\nmetadata: {name: dN}\\n`",
     "ended": "`---\\na: 1\\n...\\n`: documents with an end marker",
     "pod-templates": "tiny ConfigMaps each with a pod template that the run edits (its output is 4x its input)",
+    "waiting": "small Deployments, each mounting a ConfigMap that comes after all of them (they wait for it)",
+    "large-scalar": "ConfigMaps of one scalar each, just under the 8 MiB document limit",
 }
 # Shapes whose every document is edited: the cost of an edit (parse, inject, emit, splice) times
 # their count, and an output 4x their input. Reported, but not held to the limits of issue 14,
 # which are about documents that pass through.
 EDITED_SHAPES = {"pod-templates"}
 _POD_TEMPLATE = b"---\nkind: ConfigMap\nmetadata: {name: p%d}\ndata:\n  pod_template_file.yaml: 'kind: Pod'\n"
+_WAITING = (b"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w%d\nspec:\n  template:\n    spec:\n"
+            b"      containers:\n        - name: main\n          image: busybox\n"
+            b"      volumes:\n        - name: config\n          configMap:\n            name: c%d\n")
+_MOUNTED = b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  a: b\n"
+LARGE_SCALAR = 7_900_000  # a document just under the limit (8 MiB): two in the default 16 MB
+
+
+def _waiting(size: int) -> Iterator[bytes]:
+    """Every Deployment first, then the ConfigMaps they mount: all of them wait to the end."""
+    count = size // (len(_WAITING % (0, 0)) + len(_MOUNTED % 0) + 8)
+    yield from (_WAITING % (i, i) for i in range(count))
+    yield from (_MOUNTED % i for i in range(count))
+
+
+def _large_scalars() -> Iterator[bytes]:
+    head = b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big%d\ndata:\n  blob: "
+    for piece in _numbered(head):
+        yield piece + b"QUJD" * ((LARGE_SCALAR - len(piece)) // 4) + b"\n"
 
 
 def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_BYTES) -> Path:
@@ -111,7 +131,8 @@ def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_
               "configmaps": lambda: _numbered(b"---\nkind: ConfigMap\nmetadata: {name: c%d}\n"),
               "deployments": lambda: _numbered(b"---\nkind: Deployment\nmetadata: {name: d%d}\n"),
               "ended": lambda: _repeat(b"---\na: 1\n...\n"),
-              "pod-templates": lambda: _numbered(_POD_TEMPLATE)}[shape]()
+              "pod-templates": lambda: _numbered(_POD_TEMPLATE), "waiting": lambda: _waiting(size),
+              "large-scalar": _large_scalars}[shape]()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"shape-{shape}.yaml"
     written = 0

@@ -5,11 +5,13 @@ composed. Candidates (ConfigMaps, claims and workloads) are composed with
 libyaml and handed to the editing filter (`edit.Editor`); what it changed is
 spliced back into the document's own text. This module keeps what a stream
 needs: order, and the wait of a workload for a ConfigMap further down (it
-waits in an output slot until that ConfigMap has been seen); it records the
+waits in an output slot until that ConfigMap has been seen, kept as its bytes
+in a spool and a small record: a stream may hold any number of them); it records the
 findings (the changes only when they are to be reported), and at the end
 writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
 """
+import io
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -22,7 +24,7 @@ from .edit import Editor, splice
 from .errors import InputError
 from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
-from .output import Exported, Output
+from .output import SPOOL_IN_MEMORY, Exported, Output
 from .read import BOM, Batch, Chunk, Piece, Stream
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
@@ -34,22 +36,53 @@ SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
 
 @dataclass
 class _Waiting:
-    """A workload whose roll annotation depends on ConfigMaps not seen yet."""
+    """A workload whose roll annotation depends on ConfigMaps not seen yet: a small record (its
+    text waits in the pipeline's `_Spool`, its edit is done again when it is finished)."""
 
-    slot: int
-    chunk: Chunk
-    text: str  # the original text
-    edited: Edited
+    __slots__ = ("slot", "index", "first_line", "at", "pending")
+    slot: int  # its place in the output
+    index: int  # its document's number
+    first_line: int  # ... and first stream line
+    at: Tuple[int, int]  # (offset, size) of its text in the spool
+    pending: int  # how many of its ConfigMaps have not been seen yet
+
+
+class _Spool:
+    """Bytes kept aside, in memory up to a few MB and in a temporary file beyond."""
+
+    def __init__(self) -> None:
+        self.file: BinaryIO = io.BytesIO()
+        self.size = 0
+
+    def put(self, data: bytes) -> Tuple[int, int]:
+        if isinstance(self.file, io.BytesIO) and self.size + len(data) > SPOOL_IN_MEMORY:
+            import tempfile  # only large streams need it: keeps start-up short
+
+            spilled = tempfile.TemporaryFile()
+            spilled.write(self.file.getbuffer())
+            self.file = spilled
+        self.file.seek(self.size)
+        self.file.write(data)
+        self.size += len(data)
+        return self.size - len(data), len(data)
+
+    def get(self, at: Tuple[int, int]) -> bytes:
+        self.file.seek(at[0])
+        return self.file.read(at[1])
+
+    def close(self) -> None:
+        self.file.close()
 
 
 @dataclass
 class Part:
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
-    (see `twoprocess`): its output, its ledger, and the workloads still waiting."""
+    (see `twoprocess`): its output, its ledger, and the workloads still waiting (each with the
+    ConfigMaps it waits for and its text)."""
 
     output: Exported
     ledger: Ledger
-    waiting: List[_Waiting]
+    waiting: List[Tuple[_Waiting, List[ConfigMapKey], bytes]]
     last: bytes
 
 
@@ -71,6 +104,7 @@ class Pipeline:
         self.batch = batch
         self.report_changes = report_changes
         self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
+        self.spool = _Spool()  # the waiting workloads' texts
         self.last = b""  # the last two bytes written from the input (how its last line ended)
 
     @property
@@ -152,6 +186,7 @@ class Pipeline:
         for waiting in self._waiting():
             self.finish(waiting)  # what never came changed no template of ours
         self.waiting.clear()
+        self.spool.close()
         ledger = self.ledger
         # a finished wait reports late: changes in stream order (warnings keep theirs)
         ledger.findings.sort(key=lambda f: 0 if f.is_warning else f.where.document or 0)
@@ -170,15 +205,21 @@ class Pipeline:
 
     def part(self) -> Part:
         """This pipeline's work so far, for `absorb` in another process (nothing is closed)."""
-        return Part(self.output.export(), self.ledger, self._waiting(), self.last)
+        refs: Dict[int, List[ConfigMapKey]] = {}
+        for ref, ones in self.waiting.items():
+            for one in ones:
+                refs.setdefault(id(one), []).append(ref)
+        waiting = [(one, refs[id(one)], self.spool.get(one.at)) for one in self._waiting()]
+        return Part(self.output.export(), self.ledger, waiting, self.last)
 
     def absorb(self, part: Part) -> None:
         """Append the work done on the part of the stream that follows this pipeline's."""
         slots = self.output.extend(part.output)
         self.ledger.merge(part.ledger)
-        for waiting in part.waiting:
+        for waiting, refs, raw in part.waiting:
             waiting.slot = slots[waiting.slot]
-            for ref in waiting.edited.pending:
+            waiting.at = self.spool.put(raw)
+            for ref in refs:
                 self.waiting.setdefault(ref, []).append(waiting)
         self.last = part.last or self.last
 
@@ -209,7 +250,8 @@ class Pipeline:
         if edited.configmap is not None and not self.hold:
             self._seen(edited.configmap)
         if edited.pending:
-            waiting = _Waiting(self.output.reserve(), chunk, chunk.text(), edited)
+            waiting = _Waiting(self.output.reserve(), chunk.index, chunk.first_line, self.spool.put(chunk.raw),
+                               len(edited.pending))
             for ref in edited.pending:
                 self.waiting.setdefault(ref, []).append(waiting)
             return b""
@@ -228,17 +270,22 @@ class Pipeline:
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""
         for waiting in self.waiting.pop(configmap, []):
-            waiting.edited.pending.discard(configmap)
-            if not waiting.edited.pending:
+            waiting.pending -= 1
+            if not waiting.pending:
                 self.finish(waiting)
 
     def finish(self, waiting: _Waiting) -> None:
-        chunk, where = waiting.chunk, waiting.edited.where
-        root, original, memo = parse(waiting.text, where, chunk.first_line)
-        rolled = self.editor.roll(original, waiting.edited)
+        """Roll a workload that waited, now that its ConfigMaps are known (or known never to come)."""
+        chunk = Chunk(waiting.index, waiting.first_line, self.spool.get(waiting.at))
+        root, original, memo = parse(chunk.raw, chunk.where, chunk.first_line)
+        # its edit again, for its value only: what the edit found was recorded when it came
+        edited = Editor(self.editor.spec, Ledger()).edit(original, chunk.where, root, chunk.first_line, memo)
+        rolled = self.editor.roll(original, edited)
         self._record(rolled.findings)
-        text = waiting.text if rolled.value is None else self._spliced(waiting.text, root, rolled.value, memo, rolled,
-                                                                       chunk.first_line)
+        if rolled.value is None:
+            self.output.fill(waiting.slot, chunk.raw)
+            return
+        text = self._spliced(chunk.text(), root, rolled.value, memo, rolled, chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
 
 

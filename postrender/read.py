@@ -10,6 +10,11 @@ first chunk and remembered.
 words that could make one a target, found with a few regex searches over a
 block and kept as one piece of bytes. A stream of millions of tiny documents
 then costs no Python object (and no Python step) per document.
+
+A document over MAX_DOCUMENT is refused as soon as the reader has read that much
+of it (never held, decoded or composed whole), unless it is the stream's first
+document with content and names itself a ResourceList in that much: a
+ResourceList is not capped (its items are, see `krm`).
 """
 import codecs
 import itertools
@@ -26,6 +31,17 @@ _MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%"
 _LINE_MARK = re.compile(_MARKER)
 _MARK = re.compile(rb"\n(?=%s)" % _MARKER)  # the line break before such a line
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
+_LONG_LINE = 1 << 20  # a line this long is read in parts (at least 4 bytes: a marker's length)
+# Kubernetes stores no object over 1.5 MiB: a larger document is a mistake or an attack, and
+# composing it would cost a hundred times its size
+MAX_DOCUMENT = 8 * 1024 * 1024
+# A top-level `kind: ResourceList` line: the document is meant as a ResourceList even if it does not parse.
+RESOURCE_LIST_LINE = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#.*)?\r?$""",
+                                re.MULTILINE)
+_HEAD = 64 * 1024  # where a refused document's kind and name are looked for
+_KIND = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?([\w.-]+)""", re.MULTILINE)
+_METADATA_NAME = re.compile(rb"""^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*["']?([\w.-]+)""",
+                            re.MULTILINE)
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
@@ -128,14 +144,20 @@ class Stream:
     the chunks are numbered on from `index` and `first_line`.
     """
 
-    def __init__(self, source: Union[BinaryIO, "_Reader"], resume: Optional[Tuple[int, int]] = None):
+    def __init__(self, source: Union[BinaryIO, "_Reader"], resume: Optional[Tuple[int, int]] = None,
+                 limit: Optional[int] = MAX_DOCUMENT):
         self.source = source
         self.bom = False
         self.resume = resume
+        self.limit = limit  # the largest document read (None: no limit)
 
-    def _blocks(self) -> Iterator[bytes]:
-        """The stream in blocks of whole lines (the last may lack its line break), BOM taken off."""
+    def _blocks(self) -> Iterator[Tuple[bytes, bool]]:
+        """The stream in blocks of whole lines (the last may lack its line break), BOM taken off, each
+        with whether it goes on with a line that the block before began: a line longer than a block
+        comes in parts (a document in one line must not be held whole before its size is seen)."""
         tail: List[bytes] = []  # the start of a line that has not ended yet
+        tail_size = 0
+        continued = False
         head = self.resume is None
         while True:
             data = self.source.read(_BLOCK)
@@ -153,15 +175,20 @@ class Stream:
                         continue
             if not data:
                 if tail:
-                    yield b"".join(tail)
+                    yield b"".join(tail), continued
                 return
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 tail.append(data)
+                tail_size += len(data)
+                if tail_size >= _LONG_LINE:  # past the line's start: no marker stands at the cut
+                    yield b"".join(tail), continued
+                    tail, tail_size, continued = [], 0, True
                 continue
             tail.append(data[:cut])
-            yield b"".join(tail)
+            yield b"".join(tail), continued
             tail = [data[cut:]] if cut < len(data) else []
+            tail_size, continued = len(data) - cut, False
 
     def __iter__(self) -> Iterator[Chunk]:
         """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
@@ -176,11 +203,14 @@ class Stream:
 
     def _split(self, stop: Optional[Pattern[bytes]]) -> Iterator[Piece]:
         parts: List[bytes] = []  # the current chunk's bytes from earlier blocks
+        held = 0  # their size
         index, first_line = self.resume or (0, 0)
         directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
-        for block in self._blocks():
+        content = self.resume is not None  # a chunk with content went by (a resumed stream is past its first)
+        limit = self.limit
+        for block, continued in self._blocks():
             start = 0  # where the current chunk starts in this block
-            line_start: Optional[int] = 0 if _LINE_MARK.match(block) else _next_mark(block, 0)
+            line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
                 if marker == b"%":
@@ -191,6 +221,7 @@ class Stream:
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
                         batch = _batch(block, line_start, stop, index, first_line) if stop is not None else None
                         if batch is not None:  # the `---` at its end opens the next chunk
+                            content = content or not batch.blank
                             yield batch
                             index += batch.count
                             first_line += batch.raw.count(b"\n")
@@ -204,17 +235,43 @@ class Stream:
                 else:  # `...` ends its document, its own line included
                     cut = block.find(b"\n", line_start) + 1 or len(block)
                 parts.append(block[start:cut])
+                if limit is not None and held + cut - start > limit:
+                    limit = _limit(parts, limit, content, index + 1, first_line)
                 raw = b"".join(parts)
-                parts, start, directive = [], cut, False
+                parts, held, start, directive = [], 0, cut, False
                 index += 1
-                yield _checked(Chunk(index, first_line, raw))
+                chunk = _checked(Chunk(index, first_line, raw))
+                content = content or not chunk.blank
+                limit = self.limit
+                yield chunk
                 first_line += raw.count(b"\n")
                 line_start = cut if marker == b"-" else _next_mark(block, line_start)
             if start < len(block):
                 parts.append(block[start:])
+                held += len(block) - start
+                if limit is not None and held > limit:
+                    limit = _limit(parts, limit, content, index + 1, first_line)
         if parts:
             index += 1
             yield _checked(Chunk(index, first_line, b"".join(parts)))
+
+
+def _limit(parts: List[bytes], limit: int, content: bool, index: int, first_line: int) -> Optional[int]:
+    """A document grew past `limit` bytes (`parts` so far): refuse it, unless it is the first with
+    content and a ResourceList by that much of it (uncapped: None is the limit from here on)."""
+    head = b"".join(parts)[:limit]
+    if not content and RESOURCE_LIST_LINE.search(head) is not None:
+        return None
+    where = Where(document=index, line=first_line + 1)
+    kind, name = _KIND.search(head[:_HEAD]), _METADATA_NAME.search(head[:_HEAD])
+    if kind is not None:
+        where = where.but(obj=f"{_ascii(kind.group(1))}/{_ascii(name.group(1)) if name is not None else '?'}")
+    raise InputError(f"document larger than {limit // (1024 * 1024)} MiB; refused", where,
+                     hint="Kubernetes stores no object over 1.5 MiB: keep large data out of the manifests")
+
+
+def _ascii(name: bytes) -> str:
+    return name.decode("ascii", "replace")
 
 
 def _next_mark(block: bytes, line_start: int) -> Optional[int]:
