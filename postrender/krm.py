@@ -40,7 +40,7 @@ from .edit import Editor, repeated_key_warnings
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding, krm_message, krm_tags
 from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
-from .read import Chunk
+from .read import MAX_DOCUMENT, RESOURCE_LIST_LINE, Chunk, too_large
 from .spec import Spec, layer, volumes_from_node
 from .targets import object_identity
 from .yamlio import aliases_in, compose, dump_block, entry, to_data
@@ -50,7 +50,7 @@ API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 KIND = "ResourceList"
 # A top-level `kind: ResourceList` line: the document is meant as a ResourceList even if it
 # does not parse, so the YAML error goes back as an error result rather than as a manifest error.
-_KIND_LINE = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#.*)?\r?$""", re.MULTILINE)
+_KIND_LINE = RESOURCE_LIST_LINE
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
@@ -113,6 +113,7 @@ def run_krm(given: KrmInput, cli_spec: Spec) -> bytes:
             items = []
         if not isinstance(items, list):
             raise InputError(f"`items` must be a list, not {type(items).__name__}", _at(chunk, _child(root, "items")))
+        _check_sizes(chunk, items, _item_nodes(root))
         spec = _spec(root, cli_spec, chunk)
         editor = Editor(spec)
         new_items, found_in = _edit(editor, items, _item_nodes(root), given, api_version)
@@ -376,6 +377,21 @@ def _set_entry(buffer: LineBuffer, root: MappingNode, name: str, key: Optional[N
 # -- helpers ---------------------------------------------------------------------------------------
 def _child(node: Optional[Node], key: str) -> Optional[Node]:
     return entry(node, key)[1]
+
+
+def _check_sizes(chunk: Chunk, items: List[Any], nodes: List[Node]) -> None:
+    """Refuse an item over MAX_DOCUMENT bytes, as a stream document would be (the list as a whole is not capped)."""
+    text = None
+    for item, node in zip(items, nodes):
+        start, end = node.start_mark.index, node.end_mark.index
+        if end - start <= MAX_DOCUMENT // 4:  # 4 bytes a character at most
+            continue
+        if end - start <= MAX_DOCUMENT:
+            text = chunk.text() if text is None else text
+            if len(text[start:end].encode("utf-8")) <= MAX_DOCUMENT:
+                continue
+        kind, name = object_identity(item)[:2] if isinstance(item, dict) else ("item", "?")
+        raise too_large("ResourceList item", MAX_DOCUMENT, _at(chunk, node).but(obj=f"{kind}/{name}"))
 
 
 def _item_nodes(root: Optional[Node]) -> List[Node]:

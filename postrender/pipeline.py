@@ -25,7 +25,7 @@ from .errors import InputError
 from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
 from .output import SPOOL_IN_MEMORY, Exported, Output
-from .read import BOM, Batch, Chunk, Piece, Stream
+from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, too_large
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
@@ -227,6 +227,8 @@ class Pipeline:
         """The bytes to write for one chunk (b'' when it went into a slot)."""
         if chunk.blank:
             return chunk.raw
+        if len(chunk.raw) > MAX_DOCUMENT:  # the reader let it by as a ResourceList, yet it is none
+            raise too_large("document", MAX_DOCUMENT, chunk.where)
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy

@@ -266,8 +266,12 @@ def _limit(parts: List[bytes], limit: int, content: bool, index: int, first_line
     kind, name = _KIND.search(head[:_HEAD]), _METADATA_NAME.search(head[:_HEAD])
     if kind is not None:
         where = where.but(obj=f"{_ascii(kind.group(1))}/{_ascii(name.group(1)) if name is not None else '?'}")
-    raise InputError(f"document larger than {limit // (1024 * 1024)} MiB; refused", where,
-                     hint="Kubernetes stores no object over 1.5 MiB: keep large data out of the manifests")
+    raise too_large("document", limit, where)
+
+
+def too_large(what: str, limit: int, where: Where) -> InputError:
+    return InputError(f"{what} larger than {limit // (1024 * 1024)} MiB; refused", where,
+                      hint="Kubernetes stores no object over 1.5 MiB: keep large data out of the manifests")
 
 
 def _ascii(name: bytes) -> str:

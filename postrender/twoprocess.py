@@ -25,7 +25,7 @@ import os
 import signal
 from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
-from .errors import PostrenderError
+from .errors import InputError, PostrenderError
 from .ledger import Ledger
 from .output import Output
 from .pipeline import Part, Pipeline, pieces, transform_in_one_process
@@ -63,11 +63,19 @@ def _hold(items: Iterator[Piece]) -> Tuple[Held, Optional[Iterator[Piece]]]:
     """The stream's pieces, and None; or the first ones past MAX_BYTES and the rest of the stream.
     Only their bytes are held: tiny documents cost no more memory than their text."""
     held = Held()
-    for piece in items:
-        held.add(piece)
-        if held.size > MAX_BYTES:
-            return held, items
+    try:
+        for piece in items:
+            held.add(piece)
+            if held.size > MAX_BYTES:
+                return held, items
+    except InputError as exc:  # the reader's (a document too large, not UTF-8): after any error of the held ones
+        return held, _raising(exc)
     return held, None
+
+
+def _raising(error: InputError) -> Iterator[Piece]:
+    raise error
+    yield  # pragma: no cover - a generator: it raises where the stream is read up to it
 
 
 def _split(held: Held) -> int:
