@@ -14,7 +14,6 @@ order. The driver records what they say once the last object is done.
 An empty stream, or one of Helm hooks only (Helm 4.2's `separate` post-render strategy
 sends the hooks on their own), draws none of the first two.
 """
-import difflib
 from typing import Callable, List, Optional, Tuple
 
 from .claims import writability_warning
@@ -78,6 +77,8 @@ def nearest(target: Target, seen: List[str]) -> Optional[str]:
         same_role = [c for c in WEB_COMPONENTS if c in seen and c != word]
         if same_role:
             return same_role[0]
+    import difflib  # here only: a suggestion is rare, and difflib costs every start-up
+
     close = difflib.get_close_matches(word, seen, n=1, cutoff=0.6)
     return close[0] if close else None
 

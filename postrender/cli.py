@@ -8,27 +8,30 @@ still see them) and in `--report`, which a failed run writes too, with its
 error; exit codes are 0 (success), 1 (the input cannot be transformed),
 2 (bad usage or spec), 130 (interrupted).
 """
-import json
+from __future__ import annotations
+
 import os
 import sys
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterator, List, Optional, Sequence, Tuple, Type
 
 import click
 
 from . import __version__
-from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
-from .errors import InputError, PostrenderError, SpecError
-from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printable, report_json, stderr_line
-from .helm_env import running_as_helm_plugin
-from .krm import KrmFailure, KrmInput, failure_output, is_resource_list, run_krm
-from .pipeline import pieces
-from .read import Chunk, Piece, Stream, first_content
-from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
-from .twoprocess import transform_maybe_in_two
 
+# Everything else is imported where it is used: a run imports the stream path only, and `--version`,
+# `--help` and a usage error import nothing of the package but this module (README: Speed).
+if TYPE_CHECKING:
+    from .errors import PostrenderError, SpecError
+    from .findings import Finding
+    from .krm import KrmInput
+    from .ledger import Ledger
+    from .output import Output
+    from .read import Piece, Stream
+    from .spec import Spec
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
+    from .spec import Spec, config_paths, layer, load_spec_file, parse_claim_option, parse_volume_options
+
     files = [load_spec_file(path) for path in config_paths(configs)]
     spec = Spec(volumes=layer(files + [parse_volume_options(volumes)]))
     if logs_claim is not None:
@@ -38,30 +41,43 @@ def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Seque
 
 def _stdin() -> BinaryIO:
     if sys.stdin is None or sys.stdin.isatty():
+        from .errors import SpecError
+
         raise SpecError("postrender reads rendered manifests on stdin",
                         hint="pipe them in: helm template ... | postrender -c spec.yaml")
     return sys.stdin.buffer
 
 
-@dataclass
 class _Run:
     """What `main` must know of a run when it fails: where the report goes (None until the options
     are accepted, and in KRM mode, whose `results` report instead)."""
 
-    report: Optional[str] = None
+    def __init__(self) -> None:  # a plain class: `--version` then needs no dataclasses
+        self.report: Optional[str] = None
 
 
 def _emit_warnings(warnings: List[Finding]) -> None:
+    if not warnings:
+        return
+    from .findings import stderr_line
+    from .helm_env import stderr_is_dropped
+
+    dropped = stderr_is_dropped()  # under Helm, which drops stderr: the terminal and the log as well
     for warning in warnings:
         text = stderr_line(warning)
         click.echo(text, err=True)
-        deliver_warning(text)  # under Helm 4, which drops stderr: the terminal and the log
+        if dropped:
+            from .delivery import deliver_warning
+
+            deliver_warning(text)
 
 
 def _write_report(run: _Run, findings: List[Finding], error: Optional[Finding] = None) -> None:
     target = run.report
     if target is None:
         return
+    from .findings import report_json
+
     text = report_json(findings, error)
     if target == "-":
         click.echo(text, err=True)
@@ -71,6 +87,8 @@ def _write_report(run: _Run, findings: List[Finding], error: Optional[Finding] =
             handle.write(text + "\n")
     except OSError as exc:
         run.report = None  # this failure is not written there either
+        from .errors import SpecError
+
         raise SpecError(f"cannot write the report to {target}: {exc.strerror}") from None
 
 
@@ -125,9 +143,14 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     _check_usage(ctx)
     run = ctx.obj if isinstance(ctx.obj, _Run) else _Run()
     if schema:
+        import json
+
+        from .spec.schema import json_schema
+
         click.echo(json.dumps(json_schema(), indent=2))
         return
     if inspect:
+        from .findings import printable
         from .inventory import inspect_stream
 
         if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
@@ -135,6 +158,11 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
 
         click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
         return
+    from .errors import SpecError
+    from .pipeline import pieces
+    from .read import Chunk, Stream, first_content
+    from .spec import Spec
+
     try:
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
@@ -142,7 +170,11 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     run.report = report  # from here on, a failure is reported there too
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
-    resource_list = is_resource_list(first) if isinstance(first, Chunk) else None  # a Batch holds none
+    resource_list = None
+    if isinstance(first, Chunk) and b"ResourceList" in first.raw:  # else none: KRM mode is not imported
+        from .krm import is_resource_list
+
+        resource_list = is_resource_list(first)  # a Batch holds none
     if resource_list is not None:
         run.report = None
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
@@ -164,7 +196,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         _write_report(run, ledger.findings)
         click.echo(text, nl=False)
         return
-    output, ledger = transform_maybe_in_two(stream, spec, started, report_changes=report is not None)
+    output, ledger = _transform(stream, spec, started, report_changes=report is not None)
     try:
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
@@ -173,7 +205,28 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.close()
 
 
+def _transform(stream: Stream, spec: Spec, started: Iterator[Piece], report_changes: bool) -> Tuple[Output, Ledger]:
+    """The stream transformed: a small one (under pipeline.MIN_BYTES in all) here, without even
+    importing the fork machinery; a larger one as `twoprocess` decides."""
+    from .pipeline import MIN_BYTES, transform_in_one_process
+
+    held, size = [], 0
+    for piece in started:
+        held.append(piece)
+        size += len(piece.raw)
+        if size >= MIN_BYTES:
+            import itertools
+
+            from .twoprocess import transform_maybe_in_two
+
+            return transform_maybe_in_two(stream, spec, itertools.chain(held, started), report_changes=report_changes)
+    return transform_in_one_process(stream, spec, held, report_changes=report_changes)
+
+
 def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+    from .errors import InputError
+    from .krm import KrmFailure, failure_output, run_krm
+
     first = found.chunk
     error: Optional[PostrenderError] = spec_error
     if error is None and any(not piece.blank for piece in started if piece is not first):
@@ -199,16 +252,21 @@ def _fail(error: Finding, code: int, run: _Run) -> int:
     reason goes to the terminal and a log file, and stdout carries it as a lone YAML scalar that
     Helm refuses (no object is ever emitted) while quoting it in its own error message.
     """
+    from .findings import stderr_line
+    from .helm_env import running_as_helm_plugin
+
     text = stderr_line(error)
     _echo_error(text)
     try:
         _write_report(run, [], error)
-    except PostrenderError as exc:  # the report cannot be written: say that too
+    except _postrender_error() as exc:  # the report cannot be written: say that too
         _echo_error(stderr_line(exc.finding))
     except Exception:  # out of memory, interrupted again: the error above is what counts
         pass
     if not running_as_helm_plugin():
         return code
+    from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure
+
     try:
         sys.stdout.write(deliver_failure(text) or "")
         sys.stdout.flush()
@@ -233,6 +291,14 @@ def _usage_hint(exc: click.ClickException) -> str:
     return "see `postrender --help`"
 
 
+def _postrender_error() -> Type[PostrenderError]:
+    """The class `main` catches, imported when an exception reaches that clause: `--version` never
+    imports the finding model."""
+    from .errors import PostrenderError
+
+    return PostrenderError
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
     run = _Run()
@@ -242,11 +308,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
+            from .findings import interrupted
+
             return _fail(interrupted(), 130, run)
         except click.ClickException as exc:
+            from .findings import USAGE_ERROR, Finding
+
             return _fail(Finding.error(USAGE_ERROR, exc.format_message(), hint=_usage_hint(exc)), 2, run)
         return 0
-    except PostrenderError as exc:
+    except _postrender_error() as exc:
         return _fail(exc.finding, exc.exit_code, run)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): not our failure to report
@@ -256,12 +326,20 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 1
     except KeyboardInterrupt:
+        from .findings import interrupted
+
         return _fail(interrupted(), 130, run)
     except RecursionError:
+        from .errors import InputError
+
         return _fail(InputError("the input is nested too deeply to process").finding, 1, run)
     except MemoryError:
+        from .errors import InputError
+
         return _fail(InputError("out of memory while reading the input").finding, 1, run)
     except Exception as exc:  # a bug of ours: still no traceback, but say what to report
+        from .findings import internal_error
+
         return _fail(internal_error(exc), 1, run)
 
 

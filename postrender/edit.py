@@ -15,7 +15,6 @@ record. `splice` writes a new value into the text it was read from; an edit of a
 repeated key comes back as a warning with the text. What needs the whole stream is
 said by the end-of-stream checks (`checks.py`).
 """
-import hashlib
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import Node
@@ -45,6 +44,25 @@ from .yamlio import node_of
 
 ROLL_ANNOTATION = "checksum/postrender"
 COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
+
+
+_sha256: Any = None
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of `data`, in hex: with CPython's own module where it has one (`_sha2`, `_sha256` before
+    3.12), as hashlib would load OpenSSL, milliseconds of every start-up, for a hash of a few KB."""
+    global _sha256
+    if _sha256 is None:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            try:
+                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            except ImportError:  # a build without them: the same digest from OpenSSL
+                from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+        _sha256 = sha256
+    return _sha256(data).hexdigest()
 
 
 def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:
@@ -190,7 +208,7 @@ class Editor:
             if new_text is not None:
                 assert place.template is not None
                 new_values[place.template.key] = new_text
-                hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
+                hashes.append(sha256_hex(new_text.encode("utf-8")))
         self.ledger.configmaps.add((namespace, name), where.document or 0, tuple(hashes))
         if not new_values:
             return None
@@ -264,7 +282,7 @@ class Editor:
         hashes = sorted(h for ref in refs for h in self.ledger.configmaps.hashes_for(ref, document))
         if not hashes:
             return None
-        value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        value = hashes[0] if len(hashes) == 1 else sha256_hex("\n".join(hashes).encode())
         meta_path = POD_SPEC_PATHS[site.kind][:-1] + ("metadata",)
         metadata = dig(data, meta_path)
         if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:

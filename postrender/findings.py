@@ -13,7 +13,6 @@ Every output is rendered here, from those fields, by one renderer each:
 `report_json` (`--report`), `krm_message` and `krm_tags` (KRM `results`,
 which krm.py wraps with the item's reference).
 """
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional
@@ -222,6 +221,8 @@ def report_entry(finding: Finding) -> Dict[str, Any]:
 def report_json(findings: Iterable[Finding], error: Optional[Finding] = None) -> str:
     """`--report`: the format's version, every change, every warning and the error (null when the
     run succeeded; a failed run made no change: its changes and warnings are empty)."""
+    import json  # only for --report: the rest of a run needs no JSON encoder
+
     found = list(findings)
     return json.dumps({"version": REPORT_VERSION,
                        "changes": [report_entry(f) for f in found if f.severity == INFO],

@@ -39,7 +39,8 @@ from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warnings
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding, krm_message, krm_tags
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases
+from .patch.region import patch_item
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
 from .targets import object_identity

@@ -30,6 +30,9 @@ from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
 
 # Untouched documents above this size are copied through without a syntax check.
 SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
+# A stream under this size is transformed in one process: a fork (`twoprocess`) and its hand-over
+# cost more than the second core saves. Here, so that the CLI decides without importing twoprocess.
+MIN_BYTES = 256 * 1024
 
 
 @dataclass

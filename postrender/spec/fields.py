@@ -1,8 +1,8 @@
-"""The spec's field table: what each key of a spec file may hold, and the JSON Schema built from it.
+"""The spec's field table: what each key of a spec file may hold.
 
 One table of fields (`VOLUME_FIELDS`, `CREATE_FIELDS`, `HEADER_FIELDS`) drives
-both the checks of spec/parse.py and the JSON Schema that `--schema` prints, so
-the two cannot drift apart.
+both the checks of spec/parse.py and the JSON Schema that `--schema` prints
+(spec/schema.py), so the two cannot drift apart.
 """
 from typing import Any, Dict
 
@@ -65,24 +65,3 @@ HEADER_FIELDS: Dict[str, Dict[str, Any]] = {
 }
 TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec")
 
-
-def json_schema() -> Dict[str, Any]:
-    """The JSON Schema of a spec file, built from the same tables the loader checks."""
-    volume = {"type": "object", "additionalProperties": False, "properties": VOLUME_FIELDS,
-              "required": list(VOLUME_REQUIRED)}
-    volumes = {"type": "array", "items": volume}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://postrender.invalid/schema/v1/spec.json",
-        "title": "postrender spec (VolumeInjection)",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            **HEADER_FIELDS,
-            "volumes": volumes,
-            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes},
-                     "required": ["volumes"]},
-        },
-        # the volumes list at the top level or under `spec` (KRM style): exactly one of them
-        "oneOf": [{"required": ["volumes"]}, {"required": ["spec"]}],
-    }

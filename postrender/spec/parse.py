@@ -5,7 +5,6 @@
 value is and what it should look like, and suggests the nearest key for a
 misspelt one. The rules come from the field table (spec/fields.py).
 """
-import difflib
 import posixpath
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
@@ -91,8 +90,8 @@ class _Checker:
                 volume: Optional[str] = None) -> None:
         for key, (key_node, _) in entries.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
+                close = _closest(key, allowed)
+                hint = f"did you mean {close!r}?" if close else "known keys: " + ", ".join(allowed)
                 shown = repr(key) if len(key) <= 60 else repr(key[:57] + "...")
                 self.fail(f"unknown key {shown} in {what}", key_node, volume, hint)
 
@@ -121,9 +120,9 @@ class _Checker:
             if "minLength" in rule and len(data) < rule["minLength"]:
                 self.fail(f"{what} must not be empty", node, volume)
             if "enum" in rule and data not in rule["enum"]:
-                close = difflib.get_close_matches(data, rule["enum"], n=1, cutoff=0.6)
+                close = _closest(data, rule["enum"])
                 self.fail(f"{what} {data!r} must be one of {', '.join(rule['enum'])}", node, volume,
-                          f"did you mean {close[0]!r}?" if close else None)
+                          f"did you mean {close!r}?" if close else None)
         if kind == "array":
             if len(data) < rule.get("minItems", 0):
                 self.fail(f"{what} must not be empty", node, volume)
@@ -204,6 +203,14 @@ def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
     return _volumes(root, checker)
 
 
+def _closest(word: str, words: Sequence[str]) -> Optional[str]:
+    """The word of `words` that `word` most likely meant, if any."""
+    import difflib  # here only: a suggestion is rare, and difflib costs every start-up
+
+    close = difflib.get_close_matches(word, words, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
     """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
     return _volumes(root, _Checker(source))
@@ -213,7 +220,7 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
-    if not any(key in TOP_FIELDS or difflib.get_close_matches(key, TOP_FIELDS, n=1, cutoff=0.6) for key in top):
+    if not any(key in TOP_FIELDS or _closest(key, TOP_FIELDS) for key in top):
         # another file (a secret, a config): never quote it back
         checker.fail("this file is not a postrender spec: none of its top-level keys is one of "
                      + ", ".join(TOP_FIELDS), None, hint="see `postrender --schema`")

@@ -6,7 +6,6 @@ each source is checked by spec/parse.py; `layer` merges them as Helm's `-f`
 does. Every failure is a SpecError (exit 2).
 """
 import errno
-import json
 import os
 import re
 import stat
@@ -181,6 +180,8 @@ def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:
 
 def _q(text: str) -> str:
     """`text` as a YAML scalar that reads back exactly (double-quoted: a line break stays one, escaped)."""
+    import json  # here only: a run with no spec file needs no JSON
+
     return json.dumps(text)
 
 
