@@ -7,7 +7,23 @@ scheduler and a Service), Helm 4 form.
 """
 import json
 
-from conftest import FIXTURES, load_all, run_main, write_spec
+import pytest
+
+from conftest import (
+    CHART,
+    FIXTURES,
+    HELM42,
+    ROOT,
+    by_name,
+    helm_env,
+    load_all,
+    need,
+    pod_spec,
+    run_command,
+    run_main,
+    write_spec,
+)
+from conftest import succeeded as ok
 
 HOOKS = (FIXTURES / "hooks" / "hooks-helm4.yaml").read_bytes()
 MANIFESTS = (FIXTURES / "hooks" / "manifests-helm4.yaml").read_bytes()
@@ -99,3 +115,24 @@ def test_strict_refuses_a_created_claim_for_hooks(tmp_path):
     code, out, _ = run_main(["-c", write_spec(tmp_path, spec_text("[{kind: Job}]")), "--strict",
                              "--allow", "created-claim-for-hooks"], COMBINED)
     assert code == 0 and claims(load_all(out.decode())) == ["migration-scratch"]
+
+
+@pytest.mark.helm
+def test_helm_4_2_stops_on_a_created_claim_for_a_pre_install_hook_under_strict(tmp_path):
+    """The real Helm 4.2.3 and the plugin from this checkout: the chart's migration Job is a
+    pre-install hook; the warning reaches Helm's error under --strict, and --allow lets it through."""
+    helm = need(HELM42)
+    env = helm_env(tmp_path)
+    ok(run_command([helm, "plugin", "install", ROOT], env))
+    spec = write_spec(tmp_path, spec_text("[{kind: Job}]"))
+    args = [helm, "template", "rel", CHART, "--post-renderer", "postrender", "--post-renderer-args=-c",
+            f"--post-renderer-args={spec}", "--post-renderer-args=--strict"]
+    failed = run_command(args, env)
+    assert failed.returncode != 0 and failed.stdout == ""
+    assert "warning[created-claim-for-hooks]" in failed.stderr and "strict mode refused 1 warning" in failed.stderr
+    docs = load_all(ok(run_command([*args, "--post-renderer-args=--allow",
+                                    "--post-renderer-args=created-claim-for-hooks"], env)))
+    job = by_name(docs, "Job", "rel-run-airflow-migrations")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install"
+    assert {"name": "scratch", "persistentVolumeClaim": {"claimName": "migration-scratch"}} in pod_spec(job)["volumes"]
+    assert claims(docs) == ["migration-scratch"]
