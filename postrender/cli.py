@@ -29,14 +29,21 @@ if TYPE_CHECKING:
     from .read import Piece, Stream
     from .spec import Spec
 
-def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
-    from .spec import Spec, config_paths, layer, load_spec_file, parse_claim_option, parse_volume_options
+def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str], strict: bool = False,
+               allow: Sequence[str] = ()) -> Spec:
+    from .spec import (
+        SpecFile,
+        config_paths,
+        layered_spec,
+        parse_allow_options,
+        parse_claim_option,
+        parse_volume_options,
+        read_spec_file,
+    )
 
-    files = [load_spec_file(path) for path in config_paths(configs)]
-    spec = Spec(volumes=layer(files + [parse_volume_options(volumes)]))
-    if logs_claim is not None:
-        spec.logs_claim = parse_claim_option(logs_claim)
-    return spec
+    files = [read_spec_file(path) for path in config_paths(configs)]
+    options = SpecFile(parse_volume_options(volumes), True if strict else None, parse_allow_options(allow))
+    return layered_spec(files + [options], None if logs_claim is None else parse_claim_option(logs_claim))
 
 
 def _stdin() -> BinaryIO:
@@ -111,7 +118,7 @@ def _check_usage(ctx: click.Context) -> None:
         others = ", ".join(flag for name, flag in flags.items() if name != "schema")
         raise click.UsageError(f"--schema prints the spec's JSON Schema and takes no other option (got {others})")
     if "inspect" in flags:
-        for name in ("show_diff", "report"):
+        for name in ("show_diff", "report", "strict", "allow"):
             if name in flags:
                 raise click.UsageError(f"{flags[name]} does not go with --inspect, which changes nothing")
     elif "output_format" in flags:
@@ -130,12 +137,17 @@ def _check_usage(ctx: click.Context) -> None:
                    "(checks -c, --logs-claim and --volume when given; changes nothing).")
 @click.option("--output", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="Format of --inspect.")
+@click.option("--strict", is_flag=True,
+              help="Fail the run (exit 1, nothing on stdout) on any warning not allowed. Spec: `strict: true`.")
+@click.option("--allow", "allow", multiple=True, metavar="ID",
+              help="Accept the warnings of this id under --strict (repeatable). Spec: `allow: [ID]`.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
 @click.option("--report", metavar="FILE", shell_complete=_complete_file,
               help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
 @click.pass_context
-def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
+def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, strict, allow, schema,
+            report) -> None:
     """Helm post-renderer: put Airflow's worker pod template and workloads on persistent volume claims.
 
     Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
@@ -158,13 +170,14 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
 
         click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
         return
+    from .checks import refuse_warnings
     from .errors import SpecError
     from .pipeline import pieces
     from .read import Chunk, Stream, first_content
     from .spec import Spec
 
     try:
-        spec, spec_error = build_spec(configs, logs_claim, volumes), None
+        spec, spec_error = build_spec(configs, logs_claim, volumes, strict, allow), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
     run.report = report  # from here on, a failure is reported there too
@@ -192,12 +205,14 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         from .review import diff_stream
 
         text, ledger = diff_stream(stream, started, spec, report_changes=report is not None)
+        refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
         click.echo(text, nl=False)
         return
     output, ledger = _transform(stream, spec, started, report_changes=report is not None)
     try:
+        refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
         output.copy_to(sys.stdout.buffer)
@@ -245,8 +260,9 @@ def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: 
     sys.stdout.buffer.flush()
 
 
-def _fail(error: Finding, code: int, run: _Run) -> int:
+def _fail(error: Finding, code: int, run: _Run, warnings: Sequence[Finding] = ()) -> int:
     """Report a failure (on stderr, and in the report when one was asked for); returns the exit code.
+    `warnings`: what --strict refused, shown before the error (and kept in the report).
 
     Under Helm 4 stderr is dropped and so is stdout when the plugin exits non-zero, so there the
     reason goes to the terminal and a log file, and stdout carries it as a lone YAML scalar that
@@ -255,10 +271,10 @@ def _fail(error: Finding, code: int, run: _Run) -> int:
     from .findings import stderr_line
     from .helm_env import running_as_helm_plugin
 
-    text = stderr_line(error)
+    text = "\n".join(stderr_line(finding) for finding in [*warnings, error])
     _echo_error(text)
     try:
-        _write_report(run, [], error)
+        _write_report(run, list(warnings), error)
     except _postrender_error() as exc:  # the report cannot be written: say that too
         _echo_error(stderr_line(exc.finding))
     except Exception:  # out of memory, interrupted again: the error above is what counts
@@ -317,7 +333,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _fail(Finding.error(USAGE_ERROR, exc.format_message(), hint=_usage_hint(exc)), 2, run)
         return 0
     except _postrender_error() as exc:
-        return _fail(exc.finding, exc.exit_code, run)
+        from .errors import StrictError
+
+        return _fail(exc.finding, exc.exit_code, run, exc.warnings if isinstance(exc, StrictError) else ())
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): not our failure to report
         try:

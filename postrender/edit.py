@@ -28,14 +28,15 @@ from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
 from .targets import (
+    EARLY_HOOKS,
     LOGS_CLAIM,
     POD_SPEC_PATHS,
     ROLLED_KINDS,
     Site,
     components,
     dig,
+    hook_of,
     is_airflow,
-    is_hook,
     object_identity,
     target_matches,
     volumes_for,
@@ -152,13 +153,15 @@ class Editor:
     def __init__(self, spec: Spec, ledger: Optional[Ledger] = None):
         self.spec = spec
         self.ledger = ledger if ledger is not None else Ledger()
+        self.hook: Optional[str] = None  # the `helm.sh/hook` value of the object being edited
 
     def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0,
              memo: Optional[Dict[int, Any]] = None) -> Edited:
         """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in
         messages; `memo`: the value of each node, to say on which line a conflict stands)."""
         found: List[Finding] = []
-        if not self.ledger.has_release_objects and not is_hook(data):
+        self.hook = hook_of(data)
+        if self.hook is None:
             self.ledger.has_release_objects = True
         kind, name, namespace = object_identity(data)
         where = where.but(obj=f"{kind}/{name}")
@@ -256,6 +259,8 @@ class Editor:
                   found: List[Finding]) -> Optional[Dict[str, Any]]:
         """The workload with its volumes injected, or None when unchanged."""
         site = place.site
+        if self.hook is not None:
+            self.ledger.hook_workloads = True
         if len(self.ledger.components) < COMPONENTS_KEPT:
             self.ledger.components.update(components(site))
         if not self.ledger.airflow and is_airflow(site):
@@ -310,6 +315,12 @@ class Editor:
                 continue  # two volumes on one claim: its writers are noted once
             claims.add(volume.claim)
             ledger.claim_users.setdefault(volume.claim, ClaimUsers()).add(site.label, several)
+            if self.hook is None:
+                ledger.release_claims.add(volume.claim)
+            else:
+                ledger.hook_users.setdefault(volume.claim, ClaimUsers()).add(f"{self.hook} hook {site.label}")
+                if EARLY_HOOKS.intersection(phase.strip() for phase in self.hook.split(",")):
+                    ledger.early_claims.add(volume.claim)
             for writer in writers(site.label, pod, volume.claim):
                 ledger.writers.setdefault(volume.claim, ClaimWriters()).add(writer)
         place = Where(document=where.document or 0, obj=label, key=site.key)

@@ -311,7 +311,6 @@ def test_scheduled_drift_check_runs_the_script_daily_and_in_cron(tmp_path, env):
 
 
 def test_strict_recipe_passes_with_the_triggerer_warning_allowed_and_stops_without(tmp_path, env):
-    require_option("--strict")
     work = setup("strict", tmp_path)
     run_recipe("strict", work, env)
     assert_injected((work / "rendered.yaml").read_text())

@@ -10,24 +10,28 @@ re-exported here.
 from typing import TYPE_CHECKING, Any
 
 from .fields import ACCESS_MODES, CREATE_FIELDS, DEFAULT_TARGETS, VOLUME_FIELDS, WORKLOAD_KINDS
-from .model import Create, Spec, Target, VolumeSpec
-from .parse import parse_spec_text, volumes_from_node
+from .model import Create, Spec, SpecFile, Target, VolumeSpec
+from .parse import parse_spec_file, parse_spec_text, spec_file_from_node, unknown_warning_id, volumes_from_node
 from .sources import (
     SPEC_MAX_BYTES,
     SPEC_PIPE_TIMEOUT,
     config_paths,
     layer,
+    layered_spec,
     load_spec_file,
+    parse_allow_options,
     parse_claim_option,
     parse_volume_option,
     parse_volume_options,
     read_spec_bytes,
+    read_spec_file,
 )
 
 __all__ = ["ACCESS_MODES", "CREATE_FIELDS", "DEFAULT_TARGETS", "VOLUME_FIELDS", "WORKLOAD_KINDS", "json_schema",
-           "Create", "Spec", "Target", "VolumeSpec", "parse_spec_text", "volumes_from_node", "SPEC_MAX_BYTES",
-           "SPEC_PIPE_TIMEOUT", "config_paths", "layer", "load_spec_file", "parse_claim_option",
-           "parse_volume_option", "parse_volume_options", "read_spec_bytes"]
+           "Create", "Spec", "SpecFile", "Target", "VolumeSpec", "parse_spec_file", "parse_spec_text",
+           "spec_file_from_node", "unknown_warning_id", "volumes_from_node", "SPEC_MAX_BYTES", "SPEC_PIPE_TIMEOUT",
+           "config_paths", "layer", "layered_spec", "load_spec_file", "parse_allow_options", "parse_claim_option",
+           "parse_volume_option", "parse_volume_options", "read_spec_bytes", "read_spec_file"]
 
 if TYPE_CHECKING:
     from .schema import json_schema

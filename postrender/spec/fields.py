@@ -6,6 +6,8 @@ both the checks of spec/parse.py and the JSON Schema that `--schema` prints
 """
 from typing import Any, Dict
 
+from ..findings import WARNINGS
+
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
@@ -63,5 +65,12 @@ HEADER_FIELDS: Dict[str, Dict[str, Any]] = {
     "kind": {"type": "string", "enum": ["VolumeInjection"]},
     "metadata": {"type": "object"},
 }
-TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec")
-
+# What a spec says beside its volumes (at the top level, or under `spec` beside them).
+OPTION_FIELDS: Dict[str, Dict[str, Any]] = {
+    "strict": {"type": "boolean", "default": False,
+               "description": "any warning not allowed fails the run (as --strict); a later -c file that does "
+                              "not say keeps the earlier value"},
+    "allow": {"type": "array", "items": {"type": "string", "enum": list(WARNINGS)},
+              "description": "warning ids accepted under strict (as --allow; every file's are added up)"},
+}
+TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec") + tuple(OPTION_FIELDS)

@@ -12,17 +12,19 @@ from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, SpecError, Where
+from ..findings import WARNINGS
 from ..yamlio import Plain, compose, to_data
 from .fields import (
     CREATE_FIELDS,
     DEFAULT_TARGETS,
     HEADER_FIELDS,
+    OPTION_FIELDS,
     TARGET_SCHEMA,
     TOP_FIELDS,
     VOLUME_FIELDS,
     VOLUME_REQUIRED,
 )
-from .model import Create, Target, VolumeSpec
+from .model import Create, SpecFile, Target, VolumeSpec
 
 # What a value of each JSON Schema type is called in a message (YAML words, with their article).
 _TYPE_WORDS = {"string": "a string", "boolean": "true or false", "array": "a list", "object": "a mapping"}
@@ -193,6 +195,11 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
 
 def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
     """The volumes of one spec file (or a KRM functionConfig) given as text."""
+    return parse_spec_file(text, source).volumes
+
+
+def parse_spec_file(text: str, source: str) -> SpecFile:
+    """What one spec file given as text says: its volumes, `strict` and `allow`."""
     checker = _Checker(source)
     if not text.strip():
         raise SpecError("the spec file is empty", Where(source=source), "it needs a `volumes:` list")
@@ -200,7 +207,7 @@ def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
         root = compose(text, Where(source=source))
     except InputError as exc:
         raise SpecError(exc.message, exc.where) from None
-    return _volumes(root, checker)
+    return _spec_file(root, checker)
 
 
 def _closest(word: str, words: Sequence[str]) -> Optional[str]:
@@ -213,10 +220,53 @@ def _closest(word: str, words: Sequence[str]) -> Optional[str]:
 
 def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
     """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
-    return _volumes(root, _Checker(source))
+    return spec_file_from_node(root, source).volumes
 
 
-def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
+def spec_file_from_node(root: Optional[Node], source: str) -> SpecFile:
+    """What a spec already composed (a KRM functionConfig) says; errors name `source`."""
+    return _spec_file(root, _Checker(source))
+
+
+def unknown_warning_id(text: str) -> Optional[str]:
+    """None when `text` is a warning id (findings.WARNINGS), else what to say: the nearest id."""
+    if text in WARNINGS:
+        return None
+    close = _closest(text, list(WARNINGS))
+    return f"did you mean {close!r}?" if close else "the warning ids: " + ", ".join(WARNINGS)
+
+
+def _options(checker: "_Checker", places: Sequence[Dict[str, Tuple[Node, Node]]]) -> Tuple[Optional[bool],
+                                                                                          Tuple[str, ...]]:
+    """`strict` and `allow` of a spec, given at the top level or under `spec` (`places`), once."""
+    found: Dict[str, Tuple[Node, Node]] = {}
+    for entries in places:
+        for key in OPTION_FIELDS:
+            if key in entries:
+                if key in found:
+                    checker.fail(f"`{key}` is given both at the top level and under `spec`", entries[key][0])
+                found[key] = entries[key]
+    strict = checker.value(found["strict"][1], OPTION_FIELDS["strict"], "strict", None) if "strict" in found else None
+    allow: List[str] = []
+    if "allow" in found:
+        node = found["allow"][1]
+        checker.value(node, {"type": "array", "items": {"type": "string"}}, "allow", None)
+        for item in node.value:
+            hint = unknown_warning_id(item.value)
+            if hint is not None:
+                checker.fail(f"allow: {item.value!r} is not a warning id", item, hint=hint)
+            allow.append(item.value)
+    return strict, tuple(allow)
+
+
+def _spec_file(root: Optional[Node], checker: "_Checker") -> SpecFile:
+    volumes, places = _volumes(root, checker)
+    strict, allow = _options(checker, places)
+    return SpecFile(volumes, strict, allow)
+
+
+def _volumes(root: Optional[Node], checker: "_Checker") -> Tuple[List[VolumeSpec], List[Dict[str, Tuple[Node, Node]]]]:
+    """The volumes, and the mappings where they stand (the top level, and `spec` when they are there)."""
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
@@ -231,10 +281,14 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if "volumes" in top and "spec" in top:
         checker.fail("give `volumes` at the top level or under `spec`, not both", top["spec"][0])
     volumes_node = top.get("volumes", (None, None))[1]
+    places = [top]
     if volumes_node is None and "spec" in top:
         inner = checker.entries(top["spec"][1], "spec")
-        checker.unknown(inner, ("volumes",), "spec")
+        checker.unknown(inner, ("volumes",) + tuple(OPTION_FIELDS), "spec")
         volumes_node = inner.get("volumes", (None, None))[1]
+        places.append(inner)
+    if volumes_node is None and any(key in top for key in OPTION_FIELDS):
+        return [], places  # a file that only says `strict` or `allow` (layered over one with volumes)
     if volumes_node is None:
         checker.fail("the spec has no `volumes:` list", root, hint="see `postrender --schema`")
     if not isinstance(volumes_node, SequenceNode):
@@ -246,4 +300,4 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
             checker.fail(f"volume name {volume.name!r} is given twice in this file", volumes_node.value[index],
                          volume.name, hint="a name may appear once per file; later -c files may override it")
         seen[volume.name] = index
-    return volumes
+    return volumes, places

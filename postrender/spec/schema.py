@@ -4,7 +4,7 @@ A module of its own: only `--schema` (and whoever validates specs with it) needs
 """
 from typing import Any, Dict
 
-from .fields import HEADER_FIELDS, VOLUME_FIELDS, VOLUME_REQUIRED
+from .fields import HEADER_FIELDS, OPTION_FIELDS, VOLUME_FIELDS, VOLUME_REQUIRED
 
 
 def json_schema() -> Dict[str, Any]:
@@ -21,9 +21,12 @@ def json_schema() -> Dict[str, Any]:
         "properties": {
             **HEADER_FIELDS,
             "volumes": volumes,
-            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes},
-                     "required": ["volumes"]},
+            **OPTION_FIELDS,
+            "spec": {"type": "object", "additionalProperties": False,
+                     "properties": {"volumes": volumes, **OPTION_FIELDS}, "required": ["volumes"]},
         },
-        # the volumes list at the top level or under `spec` (KRM style): exactly one of them
-        "oneOf": [{"required": ["volumes"]}, {"required": ["spec"]}],
+        # the volumes list at the top level or under `spec` (KRM style), not both; or a file that only
+        # says `strict` or `allow`, layered over one with volumes
+        "anyOf": [{"required": ["volumes"]}, {"required": ["spec"]}, {"required": ["strict"]}, {"required": ["allow"]}],
+        "not": {"required": ["volumes", "spec"]},
     }

@@ -9,12 +9,12 @@ import errno
 import os
 import re
 import stat
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import SpecError, Where
 from .fields import VOLUME_FIELDS
-from .model import VolumeSpec
-from .parse import parse_spec_text
+from .model import Spec, SpecFile, VolumeSpec
+from .parse import parse_spec_file, parse_spec_text, unknown_warning_id
 
 # A spec is a few KB; anything past this is the wrong file (a render, a log, /dev/zero), and reading
 # it whole would only delay the error and grow the process (the manifests are limited likewise).
@@ -102,12 +102,37 @@ def _path_hint(path: str) -> Optional[str]:
 
 
 def load_spec_file(path: str) -> List[VolumeSpec]:
+    """The volumes of one spec file."""
+    return read_spec_file(path).volumes
+
+
+def read_spec_file(path: str) -> SpecFile:
+    """What one spec file says: its volumes, `strict` and `allow`."""
     raw = read_spec_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(f"the spec file is not UTF-8 (byte {exc.start})", Where(source=path)) from None
-    return parse_spec_text(text, path)
+    return parse_spec_file(text, path)
+
+
+def layered_spec(sources: Sequence[SpecFile], logs_claim: Optional[str] = None) -> Spec:
+    """The run's spec from its sources, earliest first (spec files, then the command line), as
+    Helm's `-f` layers values: volumes by `layer`; `strict` as the last source that says it;
+    `allow` added up."""
+    strict = [source.strict for source in sources if source.strict is not None]
+    return Spec(volumes=layer([source.volumes for source in sources]), logs_claim=logs_claim,
+                strict=bool(strict and strict[-1]),
+                allow=frozenset(warning_id for source in sources for warning_id in source.allow))
+
+
+def parse_allow_options(texts: Sequence[str]) -> Tuple[str, ...]:
+    """Every `--allow ID`, checked against the warning ids."""
+    for text in texts:
+        hint = unknown_warning_id(text)
+        if hint is not None:
+            raise SpecError(f"--allow {text!r}: not a warning id", Where(source="--allow"), hint)
+    return tuple(texts)
 
 
 def layer(files: Sequence[List[VolumeSpec]]) -> List[VolumeSpec]:
