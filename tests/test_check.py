@@ -187,3 +187,21 @@ def test_helm42_post_rendered_output_passes_and_the_plain_render_drifts(tmp_path
     proc = run([script, "--check", "-c", spec], env, input=plain)
     assert proc.returncode == 3, proc.stderr
     assert "ConfigMap/rel-config pod_template_file.yaml: replaced logs" in proc.stdout.splitlines()
+
+
+# -- issue 23's small fixes beside the check --------------------------------------------------------------
+def test_report_numbers_a_created_claim_as_the_diff_does(tmp_path):
+    spec = write_spec(tmp_path, CREATE_SPEC)
+    report = tmp_path / "report.json"
+    code, diff, _ = run_main(["--diff", "-c", spec, "--report", str(report)], HELM3_RENDER)
+    assert code == 0
+    (number,) = re.findall(rb"PersistentVolumeClaim/\S+ \(new, document (\d+)\)", diff)
+    (created,) = [c for c in json.loads(report.read_text())["changes"] if c["action"] == "created"]
+    assert created["document"] == int(number) == HELM3_RENDER.count(b"\n---") + 1 + 1
+
+
+def test_the_hint_for_a_comma_joined_post_renderer_arg_names_helms_unsplit_flag(tmp_path):
+    # `--post-renderer-args=-c,spec.yaml` reaches postrender as the one argument `-c,spec.yaml`
+    code, out, err = run_main(["-c,spec.yaml"], HELM3_RENDER, cwd=tmp_path)
+    assert (code, out) == (2, b"")
+    assert "Helm does not split that flag at commas, each --post-renderer-args is one argument" in err.decode()
