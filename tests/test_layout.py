@@ -1,4 +1,5 @@
-"""The package's shape: no import circle, no module named like the standard library."""
+"""The package's shape: no import circle, no module named like the standard library, no module over 500
+lines and no class over 200, no test module importing another."""
 import ast
 import sys
 from pathlib import Path
@@ -82,3 +83,16 @@ def test_no_test_module_imports_another():
                 continue
             found += [f"{path.name} imports {name}" for name in names if name.split(".")[0] in test_modules]
     assert not found, found
+
+
+def test_no_module_over_500_lines_and_no_class_over_200():
+    too_big = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        if len(text.splitlines()) > 500:
+            too_big.append(f"{path.name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None \
+                    and node.end_lineno - node.lineno + 1 > 200:
+                too_big.append(f"{path.name}: class {node.name} {node.end_lineno - node.lineno + 1} lines")
+    assert not too_big, too_big
