@@ -54,7 +54,7 @@ def missed_targets(ledger: Ledger, spec: Spec) -> List[Finding]:
                 text += ("; this Helm 4 stream holds no hook workload: if the targets are Helm hooks, they were "
                          "post-rendered in a run of their own (Helm 4.2's `separate` post-render strategy)")
             if not ledger.airflow:
-                text += "; the stream holds no Airflow worker pod template or component workload"
+                text += "; the stream holds no Airflow worker pod template or component workload" + list_note(ledger)
             else:
                 guesses = [(t.describe(), nearest(t, seen)) for t in volume.targets]
                 hints = [f"{near!r} for {word!r}" for word, near in guesses if near]
@@ -103,7 +103,15 @@ def logs_claim_unused(ledger: Ledger, spec: Spec) -> List[Finding]:
         f"--logs-claim {spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
         f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
-        + ("" if ledger.matched else "; nothing was changed"))]
+        + ("" if ledger.matched else "; nothing was changed") + list_note(ledger))]
+
+
+def list_note(ledger: Ledger) -> str:
+    """Why a stream of `kind: List` wrappers matched nothing (postrender reads documents, not List items)."""
+    if not ledger.lists:
+        return ""
+    return ("; it holds a `kind: List`, and postrender does not look inside a List: feed it the List's items "
+            "as documents (e.g. `yq '.items[] | split_doc'`)")
 
 
 def unwritable_claims(ledger: Ledger, spec: Spec) -> List[Finding]:

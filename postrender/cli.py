@@ -118,7 +118,7 @@ def _check_usage(ctx: click.Context) -> None:
         others = ", ".join(flag for name, flag in flags.items() if name != "schema")
         raise click.UsageError(f"--schema prints the spec's JSON Schema and takes no other option (got {others})")
     if "inspect" in flags:
-        for name in ("show_diff", "report", "strict", "allow"):
+        for name in ("show_diff", "report", "check", "strict", "allow"):
             if name in flags:
                 raise click.UsageError(f"{flags[name]} does not go with --inspect, which changes nothing")
     elif "output_format" in flags:
@@ -132,6 +132,9 @@ def _check_usage(ctx: click.Context) -> None:
 @click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro|:rw]",
               help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
+@click.option("--check", is_flag=True,
+              help="Drift check: print one line per change the spec would make instead of the manifests "
+                   "(with --diff, the diff); exit 3 when there is any, 0 when none.")
 @click.option("--inspect", is_flag=True,
               help="List the pod templates and workloads found, with volumes and mounts "
                    "(checks -c, --logs-claim and --volume when given; changes nothing).")
@@ -146,7 +149,7 @@ def _check_usage(ctx: click.Context) -> None:
               help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
 @click.pass_context
-def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, strict, allow, schema,
+def command(ctx, configs, logs_claim, volumes, show_diff, check, inspect, output_format, strict, allow, schema,
             report) -> None:
     """Helm post-renderer: put Airflow's worker pod template and workloads on persistent volume claims.
 
@@ -162,13 +165,15 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         click.echo(json.dumps(json_schema(), indent=2))
         return
     if inspect:
-        from .findings import printable
-        from .inventory import inspect_stream
+        from .findings import stderr_line
+        from .inventory import inspection
 
-        if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
-            build_spec(configs, logs_claim, volumes)
-
-        click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
+        given = build_spec(configs, logs_claim, volumes) if configs or logs_claim is not None or volumes else None
+        text, found = inspection(_stdin(), output_format, given)  # printable already (JSON escapes itself)
+        _emit_warnings(found.findings)  # as a run would say them
+        if found.error is not None:
+            _echo_error(stderr_line(found.error))
+        click.echo(text)
         return
     from .checks import refuse_warnings
     from .errors import SpecError
@@ -190,6 +195,8 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         resource_list = is_resource_list(first)  # a Batch holds none
     if resource_list is not None:
         run.report = None
+        if check:  # a KRM function answers with a ResourceList, never with a verdict
+            raise click.UsageError("--check does not go with a ResourceList on stdin (KRM mode)")
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
             flag = "--diff" if show_diff else "--report"
             spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
@@ -201,6 +208,9 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     if spec.empty:
         raise SpecError("nothing to do: give -c SPEC, --logs-claim CLAIM or --volume NAME=CLAIM:PATH",
                         hint="set POSTRENDER_CONFIG to a spec file, or see `postrender --help`")
+    if check:
+        _check(ctx, run, stream, started, spec, show_diff)
+        return
     if show_diff:
         from .review import diff_stream
 
@@ -218,6 +228,32 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.copy_to(sys.stdout.buffer)
     finally:
         output.close()
+
+
+def _check(ctx: click.Context, run: _Run, stream: Stream, started: Iterator[Piece], spec: Spec,
+           show_diff: bool) -> None:
+    """`--check`: the changes the spec would make (lines, or the diff) instead of the manifests; exit 3
+    when there is any. A stream in which no volume found a target fails (exit 1): it proves nothing."""
+    from .checks import refuse_warnings
+    from .drift import check_stream, drifted, no_target
+
+    if show_diff:
+        from .review import diff_stream
+
+        text, ledger = diff_stream(stream, started, spec, report_changes=True)
+        drift = bool(drifted(ledger.changes))
+    else:
+        lines, ledger = check_stream(stream, started, spec)
+        text, drift = "".join(line + "\n" for line in lines), bool(lines)
+    refuse_warnings(spec, ledger.warnings)
+    _emit_warnings(ledger.warnings)
+    error = no_target(ledger, spec)
+    if error is not None:
+        raise error
+    _write_report(run, ledger.findings)
+    if drift:
+        click.echo(text, nl=False)
+        ctx.exit(3)
 
 
 def _transform(stream: Stream, spec: Spec, started: Iterator[Piece], report_changes: bool) -> Tuple[Output, Ledger]:
@@ -320,7 +356,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     run = _Run()
     try:
         try:
-            command.main(args=argv, prog_name="postrender", standalone_mode=False, obj=run)
+            code = command.main(args=argv, prog_name="postrender", standalone_mode=False, obj=run)
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
@@ -331,7 +367,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             from .findings import USAGE_ERROR, Finding
 
             return _fail(Finding.error(USAGE_ERROR, exc.format_message(), hint=_usage_hint(exc)), 2, run)
-        return 0
+        return code if isinstance(code, int) else 0  # `ctx.exit(3)` (--check) comes back as the result
     except _postrender_error() as exc:
         from .errors import StrictError
 

@@ -95,6 +95,10 @@ def _path_hint(path: str) -> Optional[str]:
                 f"Each --post-renderer-args is one argument: {split}")
     if path.startswith("="):
         return f"the path {path!r} starts with '=': write `-c {path[1:]}` or `--config={path[1:]}`"
+    if path.startswith(",") or re.match(r"-[-A-Za-z]*,", path) or re.search(r",--?[A-Za-z]", path):
+        # `--post-renderer-args=-c,spec.yaml`: Helm passes that flag's value as one argument, unsplit
+        return (f"the path {path!r} looks like `--post-renderer-args=-c,spec.yaml`: Helm does not split that "
+                f"flag at commas, each --post-renderer-args is one argument: {split}")
     if "," in path:
         return ("the path holds a comma: -c takes one file; repeat -c for each file "
                 "(or POSTRENDER_CONFIG=a.yaml:b.yaml)")
