@@ -15,6 +15,13 @@ launcher. Rows, each the median of --runs timed runs after a warm-up, in alterna
   launcher / console script   the two run by hand on one Helm 4 render (no Helm), --logs-claim
   pure-Python mode            the launcher with no C extension, on 1 and 20 releases
 
+Then start-up side by side (--startup-runs interleaved rounds, default 21, medians), on the
+bundled render (examples/airflow-1.19.0-helm3.yaml, --logs-claim): the floor of the design's own
+dependencies (`python -I -c "import click, ruamel.yaml"`; for the launcher the same imports from the
+release's lib/ under `python3 -I -S`), one render and `--version` by the console script and by the
+launcher, and the kustomize post-renderer (bench/kustomize-postrender.sh, kubectl as bench/run.py
+finds it); with the share of the `-X importtime` self time that is postrender's own modules.
+
 The launcher runs the interpreter the console script's venv was made from (POSTRENDER_PYTHON), so
 the rows compare the same Python; a pyenv shim as `python3` would add its own start-up on top.
 """
@@ -78,9 +85,87 @@ def setup(env):
     return plugins / "postrender", pure
 
 
+def import_share(argv, env, stdin_path, runs=5):
+    """`-X importtime` of a run: (median ms of every import's self time, median ms of postrender's)."""
+    totals, ours = [], []
+    for _ in range(runs):
+        with open(stdin_path, "rb") as stdin:
+            err = subprocess.run(argv, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True).stderr
+        rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "self" not in line]
+        totals.append(sum(int(r[0].split(":")[1]) for r in rows) / 1000)
+        ours.append(sum(int(r[0].split(":")[1]) for r in rows if r[2].strip().startswith("postrender")) / 1000)
+    return statistics.median(totals), statistics.median(ours)
+
+
+def startup(plugin, env, base_python, runs):
+    """Start-up side by side, interleaved (see the module's docstring); prints the table and the ratios."""
+    venv_python = str(ROOT / ".venv" / "bin" / "python")
+    lib = str(plugin / "lib")
+    launcher = str(plugin / "bin" / "postrender-plugin")
+    claim = ["--logs-claim", CLAIM]
+    kenv = dict(env, CLAIM=CLAIM)
+    rows = [
+        ("python -I -c pass", [venv_python, "-I", "-c", "pass"], None),
+        ("floor: python -I -c 'import click, ruamel.yaml'", [venv_python, "-I", "-c", "import click, ruamel.yaml"],
+         None),
+        ("console script, one render", [str(CONSOLE), *claim], RENDER),
+        ("console script --version", [str(CONSOLE), "--version"], None),
+        ("launcher floor: python3 -I -S, lib/ first, 'import click, ruamel.yaml'",
+         [base_python, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {lib!r}); import click, ruamel.yaml"], None),
+        ("launcher, one render", [launcher, *claim], RENDER),
+        ("launcher --version", [launcher, "--version"], None),
+    ]
+    try:
+        sys.path.insert(0, str(BENCH))
+        from run import BenchError, kubectl_path  # bench/run.py: $KUBECTL or the pinned build
+
+        try:
+            kenv["KUBECTL"] = kubectl_path()
+            rows.append(("kustomize post-renderer, one render", [str(BENCH / "kustomize-postrender.sh")], RENDER))
+        except BenchError as exc:
+            print(f"(kustomize left out: {exc})")
+    finally:
+        sys.path.remove(str(BENCH))
+    samples = {name: [] for name, _, _ in rows}
+    for name, cmd, stdin in rows:  # warm-up
+        timed(cmd, kenv, stdin)
+    for i in range(runs):
+        for name, cmd, stdin in (rows if i % 2 == 0 else rows[::-1]):
+            samples[name].append(timed(cmd, kenv, stdin)[0])
+    med = {name: 1000 * statistics.median(values) for name, values in samples.items()}
+    floor, lfloor = med[rows[1][0]], med[rows[4][0]]
+    print(f"\nStart-up (median of {runs} interleaved rounds; one render = {RENDER.relative_to(ROOT)}, "
+          f"--logs-claim; machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):\n")
+    print("| what | ms | / its floor |")
+    print("|---|---:|---:|")
+    for name, _, _ in rows:
+        base = lfloor if name.startswith("launcher") else floor
+        print(f"| {name} | {med[name]:.1f} | {med[name] / base:.2f}x |")
+    console = import_share([venv_python, "-X", "importtime", str(CONSOLE), *claim], env, RENDER)
+    plugin_run = import_share([base_python, "-I", "-S", "-X", "importtime", "-c",
+                               "import sys; d = sys.argv[1]; sys.path.insert(0, d + '/lib'); "
+                               "from postrender.helm_plugin import launch; launch(d, 'release', sys.argv[2:])",
+                               str(plugin), *claim], env, RENDER)
+    print()
+    for what, (total, ours) in (("console script", console), ("launcher", plugin_run)):
+        print(f"{what}: -X importtime, one render: {total:.1f} ms of imports, {ours:.1f} ms "
+              f"({100 * ours / total:.0f}%) postrender's own modules (median of 5)")
+    render, version = med[rows[2][0]] / floor, med[rows[3][0]] / floor
+    lrender, lversion = med[rows[5][0]] / lfloor, med[rows[6][0]] / lfloor
+    print(f"console script: one render {render:.2f}x the floor (goal <= 1.35x), --version {version:.2f}x "
+          "(goal <= 1.15x)")
+    print(f"launcher: one render {lrender:.2f}x its floor, --version {lversion:.2f}x")
+    kustomize = med.get("kustomize post-renderer, one render")
+    if kustomize:
+        print(f"one render: console script {med[rows[2][0]] / kustomize:.2f}x the kustomize post-renderer's time")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--startup-runs", type=int, default=21, help="interleaved rounds of the start-up table")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up table")
     args = parser.parse_args(argv)
     if not (HELM4.is_file() and CONSOLE.is_file()):
         sys.exit("bench/plugin.py: run `make setup tools` first")
@@ -92,6 +177,9 @@ def main(argv=None) -> int:
     env.update(HELM_DATA_HOME=str(OUT / "data"), HELM_CONFIG_HOME=str(OUT / "config"),
                HELM_CACHE_HOME=str(OUT / "cache"), XDG_STATE_HOME=str(OUT / "state"), POSTRENDER_PYTHON=base_python)
     plugin, pure = setup(env)
+    if args.startup_only:
+        startup(plugin, env, base_python, args.startup_runs)
+        return 0
 
     helm4_render = OUT / "helm4-render.yaml"
     helm4_render.write_bytes(timed([str(HELM4), "template", "rel", str(CHART)], env)[1])
@@ -135,6 +223,7 @@ def main(argv=None) -> int:
           f"{1000 * (med[rows[1][0]] - med[rows[2][0]]):+.1f} ms under helm template")
     print(f"pure-Python mode: {mb / med[rows[7][0]]:.1f} MB/s on 20 releases against "
           f"{mb / med[rows[5][0]]:.1f} MB/s with the C extension ({med[rows[7][0]] / med[rows[5][0]]:.1f}x the time)")
+    startup(plugin, env, base_python, args.startup_runs)
     return 0
 
 

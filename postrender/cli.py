@@ -8,60 +8,83 @@ still see them) and in `--report`, which a failed run writes too, with its
 error; exit codes are 0 (success), 1 (the input cannot be transformed),
 2 (bad usage or spec), 130 (interrupted).
 """
-import json
+from __future__ import annotations
+
 import os
 import sys
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterator, List, Optional, Sequence, Tuple, Type
 
 import click
 
 from . import __version__
-from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
-from .errors import InputError, PostrenderError, SpecError
-from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printable, report_json, stderr_line
-from .helm_env import running_as_helm_plugin
-from .krm import KrmFailure, KrmInput, failure_output, is_resource_list, run_krm
-from .pipeline import pieces
-from .read import Chunk, Piece, Stream, first_content
-from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
-from .twoprocess import transform_maybe_in_two
 
+# Everything else is imported where it is used: a run imports the stream path only, and `--version`,
+# `--help` and a usage error import nothing of the package but this module (README: Speed).
+if TYPE_CHECKING:
+    from .errors import PostrenderError, SpecError
+    from .findings import Finding
+    from .krm import KrmInput
+    from .ledger import Ledger
+    from .output import Output
+    from .read import Piece, Stream
+    from .spec import Spec
 
-def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
-    files = [load_spec_file(path) for path in config_paths(configs)]
-    spec = Spec(volumes=layer(files + [parse_volume_options(volumes)]))
-    if logs_claim is not None:
-        spec.logs_claim = parse_claim_option(logs_claim)
-    return spec
+def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str], strict: bool = False,
+               allow: Sequence[str] = ()) -> Spec:
+    from .spec import (
+        SpecFile,
+        config_paths,
+        layered_spec,
+        parse_allow_options,
+        parse_claim_option,
+        parse_volume_options,
+        read_spec_file,
+    )
+
+    files = [read_spec_file(path) for path in config_paths(configs)]
+    options = SpecFile(parse_volume_options(volumes), True if strict else None, parse_allow_options(allow))
+    return layered_spec(files + [options], None if logs_claim is None else parse_claim_option(logs_claim))
 
 
 def _stdin() -> BinaryIO:
     if sys.stdin is None or sys.stdin.isatty():
+        from .errors import SpecError
+
         raise SpecError("postrender reads rendered manifests on stdin",
                         hint="pipe them in: helm template ... | postrender -c spec.yaml")
     return sys.stdin.buffer
 
 
-@dataclass
 class _Run:
     """What `main` must know of a run when it fails: where the report goes (None until the options
     are accepted, and in KRM mode, whose `results` report instead)."""
 
-    report: Optional[str] = None
+    def __init__(self) -> None:  # a plain class: `--version` then needs no dataclasses
+        self.report: Optional[str] = None
 
 
 def _emit_warnings(warnings: List[Finding]) -> None:
+    if not warnings:
+        return
+    from .findings import stderr_line
+    from .helm_env import stderr_is_dropped
+
+    dropped = stderr_is_dropped()  # under Helm, which drops stderr: the terminal and the log as well
     for warning in warnings:
         text = stderr_line(warning)
         click.echo(text, err=True)
-        deliver_warning(text)  # under Helm 4, which drops stderr: the terminal and the log
+        if dropped:
+            from .delivery import deliver_warning
+
+            deliver_warning(text)
 
 
 def _write_report(run: _Run, findings: List[Finding], error: Optional[Finding] = None) -> None:
     target = run.report
     if target is None:
         return
+    from .findings import report_json
+
     text = report_json(findings, error)
     if target == "-":
         click.echo(text, err=True)
@@ -71,6 +94,8 @@ def _write_report(run: _Run, findings: List[Finding], error: Optional[Finding] =
             handle.write(text + "\n")
     except OSError as exc:
         run.report = None  # this failure is not written there either
+        from .errors import SpecError
+
         raise SpecError(f"cannot write the report to {target}: {exc.strerror}") from None
 
 
@@ -93,7 +118,7 @@ def _check_usage(ctx: click.Context) -> None:
         others = ", ".join(flag for name, flag in flags.items() if name != "schema")
         raise click.UsageError(f"--schema prints the spec's JSON Schema and takes no other option (got {others})")
     if "inspect" in flags:
-        for name in ("show_diff", "report"):
+        for name in ("show_diff", "report", "check", "strict", "allow"):
             if name in flags:
                 raise click.UsageError(f"{flags[name]} does not go with --inspect, which changes nothing")
     elif "output_format" in flags:
@@ -107,17 +132,25 @@ def _check_usage(ctx: click.Context) -> None:
 @click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro|:rw]",
               help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
+@click.option("--check", is_flag=True,
+              help="Drift check: print one line per change the spec would make instead of the manifests "
+                   "(with --diff, the diff); exit 3 when there is any, 0 when none.")
 @click.option("--inspect", is_flag=True,
               help="List the pod templates and workloads found, with volumes and mounts "
                    "(checks -c, --logs-claim and --volume when given; changes nothing).")
 @click.option("--output", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="Format of --inspect.")
+@click.option("--strict", is_flag=True,
+              help="Fail the run (exit 1, nothing on stdout) on any warning not allowed. Spec: `strict: true`.")
+@click.option("--allow", "allow", multiple=True, metavar="ID",
+              help="Accept the warnings of this id under --strict (repeatable). Spec: `allow: [ID]`.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
 @click.option("--report", metavar="FILE", shell_complete=_complete_file,
               help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
 @click.pass_context
-def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
+def command(ctx, configs, logs_claim, volumes, show_diff, check, inspect, output_format, strict, allow, schema,
+            report) -> None:
     """Helm post-renderer: put Airflow's worker pod template and workloads on persistent volume claims.
 
     Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
@@ -125,26 +158,45 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     _check_usage(ctx)
     run = ctx.obj if isinstance(ctx.obj, _Run) else _Run()
     if schema:
+        import json
+
+        from .spec.schema import json_schema
+
         click.echo(json.dumps(json_schema(), indent=2))
         return
     if inspect:
-        from .inventory import inspect_stream
+        from .findings import stderr_line
+        from .inventory import inspection
 
-        if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
-            build_spec(configs, logs_claim, volumes)
-
-        click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
+        given = build_spec(configs, logs_claim, volumes) if configs or logs_claim is not None or volumes else None
+        text, found = inspection(_stdin(), output_format, given)  # printable already (JSON escapes itself)
+        _emit_warnings(found.findings)  # as a run would say them
+        if found.error is not None:
+            _echo_error(stderr_line(found.error))
+        click.echo(text)
         return
+    from .checks import refuse_warnings
+    from .errors import SpecError
+    from .pipeline import pieces
+    from .read import Chunk, Stream, first_content
+    from .spec import Spec
+
     try:
-        spec, spec_error = build_spec(configs, logs_claim, volumes), None
+        spec, spec_error = build_spec(configs, logs_claim, volumes, strict, allow), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
     run.report = report  # from here on, a failure is reported there too
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
-    resource_list = is_resource_list(first) if isinstance(first, Chunk) else None  # a Batch holds none
+    resource_list = None
+    if isinstance(first, Chunk) and b"ResourceList" in first.raw:  # else none: KRM mode is not imported
+        from .krm import is_resource_list
+
+        resource_list = is_resource_list(first)  # a Batch holds none
     if resource_list is not None:
         run.report = None
+        if check:  # a KRM function answers with a ResourceList, never with a verdict
+            raise click.UsageError("--check does not go with a ResourceList on stdin (KRM mode)")
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
             flag = "--diff" if show_diff else "--report"
             spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
@@ -156,16 +208,21 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     if spec.empty:
         raise SpecError("nothing to do: give -c SPEC, --logs-claim CLAIM or --volume NAME=CLAIM:PATH",
                         hint="set POSTRENDER_CONFIG to a spec file, or see `postrender --help`")
+    if check:
+        _check(ctx, run, stream, started, spec, show_diff)
+        return
     if show_diff:
         from .review import diff_stream
 
         text, ledger = diff_stream(stream, started, spec, report_changes=report is not None)
+        refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
         click.echo(text, nl=False)
         return
-    output, ledger = transform_maybe_in_two(stream, spec, started, report_changes=report is not None)
+    output, ledger = _transform(stream, spec, started, report_changes=report is not None)
     try:
+        refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
         output.copy_to(sys.stdout.buffer)
@@ -173,7 +230,54 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.close()
 
 
+def _check(ctx: click.Context, run: _Run, stream: Stream, started: Iterator[Piece], spec: Spec,
+           show_diff: bool) -> None:
+    """`--check`: the changes the spec would make (lines, or the diff) instead of the manifests; exit 3
+    when there is any. A stream in which no volume found a target fails (exit 1): it proves nothing."""
+    from .checks import refuse_warnings
+    from .drift import check_stream, drifted, no_target
+
+    if show_diff:
+        from .review import diff_stream
+
+        text, ledger = diff_stream(stream, started, spec, report_changes=True)
+        drift = bool(drifted(ledger.changes))
+    else:
+        lines, ledger = check_stream(stream, started, spec)
+        text, drift = "".join(line + "\n" for line in lines), bool(lines)
+    refuse_warnings(spec, ledger.warnings)
+    _emit_warnings(ledger.warnings)
+    error = no_target(ledger, spec)
+    if error is not None:
+        raise error
+    _write_report(run, ledger.findings)
+    if drift:
+        click.echo(text, nl=False)
+        ctx.exit(3)
+
+
+def _transform(stream: Stream, spec: Spec, started: Iterator[Piece], report_changes: bool) -> Tuple[Output, Ledger]:
+    """The stream transformed: a small one (under pipeline.MIN_BYTES in all) here, without even
+    importing the fork machinery; a larger one as `twoprocess` decides."""
+    from .pipeline import MIN_BYTES, transform_in_one_process
+
+    held, size = [], 0
+    for piece in started:
+        held.append(piece)
+        size += len(piece.raw)
+        if size >= MIN_BYTES:
+            import itertools
+
+            from .twoprocess import transform_maybe_in_two
+
+            return transform_maybe_in_two(stream, spec, itertools.chain(held, started), report_changes=report_changes)
+    return transform_in_one_process(stream, spec, held, report_changes=report_changes)
+
+
 def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+    from .errors import InputError
+    from .krm import KrmFailure, failure_output, run_krm
+
     first = found.chunk
     error: Optional[PostrenderError] = spec_error
     if error is None and any(not piece.blank for piece in started if piece is not first):
@@ -192,23 +296,29 @@ def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: 
     sys.stdout.buffer.flush()
 
 
-def _fail(error: Finding, code: int, run: _Run) -> int:
+def _fail(error: Finding, code: int, run: _Run, warnings: Sequence[Finding] = ()) -> int:
     """Report a failure (on stderr, and in the report when one was asked for); returns the exit code.
+    `warnings`: what --strict refused, shown before the error (and kept in the report).
 
     Under Helm 4 stderr is dropped and so is stdout when the plugin exits non-zero, so there the
     reason goes to the terminal and a log file, and stdout carries it as a lone YAML scalar that
     Helm refuses (no object is ever emitted) while quoting it in its own error message.
     """
-    text = stderr_line(error)
+    from .findings import stderr_line
+    from .helm_env import running_as_helm_plugin
+
+    text = "\n".join(stderr_line(finding) for finding in [*warnings, error])
     _echo_error(text)
     try:
-        _write_report(run, [], error)
-    except PostrenderError as exc:  # the report cannot be written: say that too
+        _write_report(run, list(warnings), error)
+    except _postrender_error() as exc:  # the report cannot be written: say that too
         _echo_error(stderr_line(exc.finding))
     except Exception:  # out of memory, interrupted again: the error above is what counts
         pass
     if not running_as_helm_plugin():
         return code
+    from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure
+
     try:
         sys.stdout.write(deliver_failure(text) or "")
         sys.stdout.flush()
@@ -233,21 +343,35 @@ def _usage_hint(exc: click.ClickException) -> str:
     return "see `postrender --help`"
 
 
+def _postrender_error() -> Type[PostrenderError]:
+    """The class `main` catches, imported when an exception reaches that clause: `--version` never
+    imports the finding model."""
+    from .errors import PostrenderError
+
+    return PostrenderError
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
     run = _Run()
     try:
         try:
-            command.main(args=argv, prog_name="postrender", standalone_mode=False, obj=run)
+            code = command.main(args=argv, prog_name="postrender", standalone_mode=False, obj=run)
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
+            from .findings import interrupted
+
             return _fail(interrupted(), 130, run)
         except click.ClickException as exc:
+            from .findings import USAGE_ERROR, Finding
+
             return _fail(Finding.error(USAGE_ERROR, exc.format_message(), hint=_usage_hint(exc)), 2, run)
-        return 0
-    except PostrenderError as exc:
-        return _fail(exc.finding, exc.exit_code, run)
+        return code if isinstance(code, int) else 0  # `ctx.exit(3)` (--check) comes back as the result
+    except _postrender_error() as exc:
+        from .errors import StrictError
+
+        return _fail(exc.finding, exc.exit_code, run, exc.warnings if isinstance(exc, StrictError) else ())
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): not our failure to report
         try:
@@ -256,12 +380,20 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 1
     except KeyboardInterrupt:
+        from .findings import interrupted
+
         return _fail(interrupted(), 130, run)
     except RecursionError:
+        from .errors import InputError
+
         return _fail(InputError("the input is nested too deeply to process").finding, 1, run)
     except MemoryError:
+        from .errors import InputError
+
         return _fail(InputError("out of memory while reading the input").finding, 1, run)
     except Exception as exc:  # a bug of ours: still no traceback, but say what to report
+        from .findings import internal_error
+
         return _fail(internal_error(exc), 1, run)
 
 

@@ -15,7 +15,6 @@ record. `splice` writes a new value into the text it was read from; an edit of a
 repeated key comes back as a warning with the text. What needs the whole stream is
 said by the end-of-stream checks (`checks.py`).
 """
-import hashlib
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import Node
@@ -29,14 +28,15 @@ from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
 from .targets import (
+    EARLY_HOOKS,
     LOGS_CLAIM,
     POD_SPEC_PATHS,
     ROLLED_KINDS,
     Site,
     components,
     dig,
+    hook_of,
     is_airflow,
-    is_hook,
     object_identity,
     target_matches,
     volumes_for,
@@ -45,6 +45,25 @@ from .yamlio import node_of
 
 ROLL_ANNOTATION = "checksum/postrender"
 COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
+
+
+_sha256: Any = None
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of `data`, in hex: with CPython's own module where it has one (`_sha2`, `_sha256` before
+    3.12), as hashlib would load OpenSSL, milliseconds of every start-up, for a hash of a few KB."""
+    global _sha256
+    if _sha256 is None:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            try:
+                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            except ImportError:  # a build without them: the same digest from OpenSSL
+                from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+        _sha256 = sha256
+    return _sha256(data).hexdigest()
 
 
 def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:
@@ -134,13 +153,15 @@ class Editor:
     def __init__(self, spec: Spec, ledger: Optional[Ledger] = None):
         self.spec = spec
         self.ledger = ledger if ledger is not None else Ledger()
+        self.hook: Optional[str] = None  # the `helm.sh/hook` value of the object being edited
 
     def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0,
              memo: Optional[Dict[int, Any]] = None) -> Edited:
         """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in
         messages; `memo`: the value of each node, to say on which line a conflict stands)."""
         found: List[Finding] = []
-        if not self.ledger.has_release_objects and not is_hook(data):
+        self.hook = hook_of(data)
+        if self.hook is None:
             self.ledger.has_release_objects = True
         kind, name, namespace = object_identity(data)
         where = where.but(obj=f"{kind}/{name}")
@@ -190,7 +211,7 @@ class Editor:
             if new_text is not None:
                 assert place.template is not None
                 new_values[place.template.key] = new_text
-                hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
+                hashes.append(sha256_hex(new_text.encode("utf-8")))
         self.ledger.configmaps.add((namespace, name), where.document or 0, tuple(hashes))
         if not new_values:
             return None
@@ -238,6 +259,8 @@ class Editor:
                   found: List[Finding]) -> Optional[Dict[str, Any]]:
         """The workload with its volumes injected, or None when unchanged."""
         site = place.site
+        if self.hook is not None:
+            self.ledger.hook_workloads = True
         if len(self.ledger.components) < COMPONENTS_KEPT:
             self.ledger.components.update(components(site))
         if not self.ledger.airflow and is_airflow(site):
@@ -264,7 +287,7 @@ class Editor:
         hashes = sorted(h for ref in refs for h in self.ledger.configmaps.hashes_for(ref, document))
         if not hashes:
             return None
-        value = hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        value = hashes[0] if len(hashes) == 1 else sha256_hex("\n".join(hashes).encode())
         meta_path = POD_SPEC_PATHS[site.kind][:-1] + ("metadata",)
         metadata = dig(data, meta_path)
         if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:
@@ -292,6 +315,12 @@ class Editor:
                 continue  # two volumes on one claim: its writers are noted once
             claims.add(volume.claim)
             ledger.claim_users.setdefault(volume.claim, ClaimUsers()).add(site.label, several)
+            if self.hook is None:
+                ledger.release_claims.add(volume.claim)
+            else:
+                ledger.hook_users.setdefault(volume.claim, ClaimUsers()).add(f"{self.hook} hook {site.label}")
+                if EARLY_HOOKS.intersection(phase.strip() for phase in self.hook.split(",")):
+                    ledger.early_claims.add(volume.claim)
             for writer in writers(site.label, pod, volume.claim):
                 ledger.writers.setdefault(volume.claim, ClaimWriters()).add(writer)
         place = Where(document=where.document or 0, obj=label, key=site.key)

@@ -11,11 +11,11 @@ launcher print and exit.
 `Where` and `stream_line` belong to the finding model and are importable from
 here too: most of the package meets a place when it raises an error.
 """
-from typing import Any, Optional
+from typing import Any, List, Optional
 
-from .findings import ERROR, INVALID_INPUT, INVALID_SPEC, Finding, Where, stream_line
+from .findings import ERROR, INVALID_INPUT, INVALID_SPEC, STRICT_WARNINGS, Finding, Where, stream_line
 
-__all__ = ["PostrenderError", "InputError", "SpecError", "Where", "stream_line"]
+__all__ = ["PostrenderError", "InputError", "SpecError", "StrictError", "Where", "stream_line"]
 
 
 class PostrenderError(Exception):
@@ -71,3 +71,13 @@ class SpecError(PostrenderError):
 
     exit_code = 2
     finding_id = INVALID_SPEC
+
+
+class StrictError(InputError):
+    """`--strict` refused the run's warnings: they are its message (`warnings`, shown before it)."""
+
+    finding_id = STRICT_WARNINGS
+
+    def __init__(self, message: str, warnings: List[Finding], hint: Optional[str] = None):
+        super().__init__(message, hint=hint)
+        self.warnings = warnings

@@ -13,7 +13,6 @@ Every output is rendered here, from those fields, by one renderer each:
 `report_json` (`--report`), `krm_message` and `krm_tags` (KRM `results`,
 which krm.py wraps with the item's reference).
 """
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional
@@ -33,6 +32,8 @@ CLAIM_NOT_WRITABLE = "claim-not-writable"
 REPEATED_KEY_EDITED = "repeated-key-edited"
 VOLUME_NOT_MOUNTED = "volume-not-mounted"
 UNREADABLE_POD_TEMPLATE = "unreadable-pod-template"
+CREATED_CLAIM_FOR_HOOKS = "created-claim-for-hooks"
+CREATED_CLAIM_IN_HOOKS_STREAM = "created-claim-in-hooks-stream"
 WARNINGS: Dict[str, str] = {
     VOLUME_MATCHED_NOTHING: "a volume whose targets matched no object",
     TARGET_MATCHED_NOTHING: "a target you wrote matched nothing, in a stream with Airflow in it",
@@ -43,6 +44,10 @@ WARNINGS: Dict[str, str] = {
     REPEATED_KEY_EDITED: "an edit went to the last of a repeated key's occurrences",
     VOLUME_NOT_MOUNTED: "a volume was added to a pod template without containers but mounted nowhere",
     UNREADABLE_POD_TEMPLATE: "a ConfigMap value that looks like a pod template is not readable YAML",
+    CREATED_CLAIM_FOR_HOOKS: "a claim that `create:` emits is mounted only by Helm hooks, or by a pre-install or "
+                             "pre-upgrade hook, which run before it exists",
+    CREATED_CLAIM_IN_HOOKS_STREAM: "a `create:` claim is mounted in a stream of Helm hooks only, where it is not "
+                                   "created",
 }
 
 # The kinds of error.
@@ -51,12 +56,14 @@ INVALID_SPEC = "invalid-spec"  # the spec or an option's value is wrong (exit 2)
 USAGE_ERROR = "usage-error"  # the command line is wrong (exit 2)
 INTERRUPTED = "interrupted"  # Ctrl-C (exit 130)
 INTERNAL_ERROR = "internal-error"  # a bug of ours (exit 1)
+STRICT_WARNINGS = "strict-warnings"  # --strict refused the run's warnings (exit 1)
 ERRORS: Dict[str, str] = {
     INVALID_INPUT: "the manifests cannot be transformed (bad YAML, a conflict, an invalid pod)",
     INVALID_SPEC: "the spec file, the functionConfig or an option's value is wrong",
     USAGE_ERROR: "options that do not exist, conflict or would be ignored",
     INTERRUPTED: "the run was interrupted",
     INTERNAL_ERROR: "a bug of postrender's (please report it with the input)",
+    STRICT_WARNINGS: "--strict (or `strict: true`) refused the run's warnings that no --allow accepts",
 }
 
 REPORT_VERSION = 1
@@ -222,6 +229,8 @@ def report_entry(finding: Finding) -> Dict[str, Any]:
 def report_json(findings: Iterable[Finding], error: Optional[Finding] = None) -> str:
     """`--report`: the format's version, every change, every warning and the error (null when the
     run succeeded; a failed run made no change: its changes and warnings are empty)."""
+    import json  # only for --report: the rest of a run needs no JSON encoder
+
     found = list(findings)
     return json.dumps({"version": REPORT_VERSION,
                        "changes": [report_entry(f) for f in found if f.severity == INFO],

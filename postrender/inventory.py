@@ -11,18 +11,27 @@ declared in the stream are listed too. `table` is for people, `json` for scripts
 
 Nothing is changed and no spec is needed: this is what you look at before
 writing one (which volume holds the logs, which component label the
-scheduler carries, which ConfigMap holds the template).
+scheduler carries, which ConfigMap holds the template). Given a spec (`-c`,
+`--logs-claim`, `--volume`), it also shows where each volume would go (the
+pod specs and containers, as `targets.volumes_for` and the volume's
+`containers` choose them) and what a run would warn about or fail on (the
+real pipeline runs over the stream, its output dropped).
 """
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from .claims import pod_groups, run_as
-from .errors import Where
+from .errors import PostrenderError, Where
+from .findings import Finding, printable, report_entry, stderr_line
+from .inject import TASK_CONTAINER
 from .krm import KIND as RESOURCE_LIST
+from .pipeline import transform_in_one_process
 from .read import Stream
 from .sites import pod_sites
-from .targets import COMPONENT_LABELS, Site, dig, is_candidate, object_identity
+from .spec import Spec, VolumeSpec
+from .targets import COMPONENT_LABELS, Site, dig, is_candidate, object_identity, volumes_for
 from .yamlio import compose, to_data
 
 
@@ -45,6 +54,7 @@ class PodView:
     group: Optional[int] = None
     fs_group: Optional[int] = None
     supplemental_groups: List[int] = field(default_factory=list)
+    gets: List["Injection"] = field(default_factory=list)  # what the spec would put here (with a spec)
 
     @property
     def airflow_containers(self) -> bool:
@@ -79,15 +89,66 @@ class PodView:
 
 
 @dataclass
+class Injection:
+    """A volume of the spec and the containers it would be mounted in, at one pod spec."""
+
+    volume: VolumeSpec
+    containers: List[str]  # `base` (a stub) for a worker pod template whose containers Airflow supplies
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"volume": self.volume.name, "claimName": self.volume.claim, "mountPath": self.volume.mount_path,
+                "containers": self.containers}
+
+
+@dataclass
 class Inventory:
     templates: List[PodView] = field(default_factory=list)
     workloads: List[PodView] = field(default_factory=list)
     claims: List[Dict[str, Any]] = field(default_factory=list)
+    lists: int = 0  # `kind: List` documents (their items are not looked into)
+    spec: Optional[Spec] = None  # given: where its volumes go, and what a run says
+    findings: List[Finding] = field(default_factory=list)  # a run's warnings
+    error: Optional[Finding] = None  # why a run would fail
+
+    @property
+    def views(self) -> List[PodView]:
+        return self.templates + self.workloads
+
+    def placed(self) -> List[Tuple[VolumeSpec, List[Tuple[PodView, Injection]]]]:
+        """Each volume (the spec's in order, then those --logs-claim found) with where it would go."""
+        assert self.spec is not None
+        order: Dict[Tuple[str, str], VolumeSpec] = {(v.name, v.claim): v for v in self.spec.volumes}
+        places: Dict[Tuple[str, str], List[Tuple[PodView, Injection]]] = {key: [] for key in order}
+        for view in self.views:
+            for injection in view.gets:
+                key = (injection.volume.name, injection.volume.claim)
+                order.setdefault(key, injection.volume)
+                places.setdefault(key, []).append((view, injection))
+        return [(volume, places[key]) for key, volume in order.items()]
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"podTemplates": [t.as_dict() for t in self.templates],
-                "workloads": [w.as_dict() for w in self.workloads],
-                "claims": self.claims}
+        out: Dict[str, Any] = {"podTemplates": [t.as_dict() for t in self.templates],
+                               "workloads": [w.as_dict() for w in self.workloads],
+                               "claims": self.claims}
+        if self.spec is not None:
+            out["volumes"] = [{"name": volume.name, "claimName": volume.claim, "mountPath": volume.mount_path,
+                               "targets": [t.describe() for t in volume.targets],
+                               "injectedInto": [{**_place(view), "containers": injection.containers}
+                                                for view, injection in places]}
+                              for volume, places in self.placed()]
+            out["warnings"] = [report_entry(f) for f in self.findings]
+            out["error"] = report_entry(self.error) if self.error is not None else None
+        return out
+
+
+def _place(view: PodView) -> Dict[str, Any]:
+    place: Dict[str, Any] = {"object": f"{view.kind}/{view.name}"}
+    if view.key is not None:
+        place["key"] = view.key
+    if view.namespace is not None:
+        place["namespace"] = view.namespace
+    place["document"] = view.document
+    return place
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -191,10 +252,26 @@ def read_pod(view: PodView, pod_spec: Any, claim_templates: Any = None) -> PodVi
     return view
 
 
-def _objects(source: BinaryIO) -> Iterator[Tuple[int, Any]]:
+def _injections(view: PodView, site: Site, pod: Any, spec: Spec, claim_templates: Any = None) -> List[Injection]:
+    """What the spec would put into this pod spec: each volume, and the containers that would mount it."""
+    found = []
+    for volume in volumes_for(site, pod, spec, claim_templates):
+        # a volume that names no container (--logs-claim's own logs volume) keeps the mounts it has
+        names = [str(c.get("name")) + (" (init)" if c.get("init") else "") for c in view.containers
+                 if volume.selects_container(str(c.get("name")), init=bool(c.get("init")))
+                 or not volume.containers and any(m.get("volume") == volume.name for m in c["mounts"])]
+        if view.airflow_containers and volume.selects_container(TASK_CONTAINER, init=False):
+            names.append(TASK_CONTAINER)  # the stub a run adds for the task container Airflow supplies
+        found.append(Injection(volume, names))
+    return found
+
+
+def _objects(source: BinaryIO, found: "Inventory") -> Iterator[Tuple[int, Any]]:
     """(document number, value) of every object that may hold a pod; a ResourceList's items too (KRM input)."""
     for chunk in Stream(source):
         if chunk.blank or not is_candidate(chunk.raw):
+            if not chunk.blank and b"List" in chunk.raw and object_identity(_data(chunk))[0] == "List":
+                found.lists += 1
             continue
         text = chunk.text()
         data = to_data(compose(text, chunk.where, chunk.first_line), chunk.where, chunk.first_line)
@@ -206,9 +283,13 @@ def _objects(source: BinaryIO) -> Iterator[Tuple[int, Any]]:
             yield chunk.index, data
 
 
-def inventory(source: BinaryIO) -> Inventory:
-    found = Inventory()
-    for document, data in _objects(source):
+def _data(chunk: Any) -> Any:
+    return to_data(compose(chunk.text(), chunk.where, chunk.first_line), chunk.where, chunk.first_line)
+
+
+def inventory(source: BinaryIO, spec: Optional[Spec] = None) -> Inventory:
+    found = Inventory(spec=spec)
+    for document, data in _objects(source, found):
         kind, name, namespace = object_identity(data)
         if kind == "PersistentVolumeClaim":
             found.claims.append({"name": name, **({"namespace": namespace} if namespace else {}),
@@ -219,6 +300,8 @@ def inventory(source: BinaryIO) -> Inventory:
             if place.template is None:
                 view = PodView(site.kind, name, namespace, document, component=component_of(site))
                 found.workloads.append(read_pod(view, place.pod, place.claim_templates))
+                if spec is not None and view.problem is None:
+                    view.gets = _injections(view, site, place.pod, spec, place.claim_templates)
                 continue
             view = PodView("ConfigMap", name, namespace, document, key=site.key)
             if place.template.error is not None:
@@ -228,7 +311,19 @@ def inventory(source: BinaryIO) -> Inventory:
             view.component = component_of(site)
             # the spec may be missing: Airflow supplies the containers
             found.templates.append(read_pod(view, {} if place.pod is None else place.pod))
+            if spec is not None:
+                view.gets = _injections(view, site, place.pod, spec)
     return found
+
+
+def run_findings(data: bytes, spec: Spec) -> Tuple[List[Finding], Optional[Finding]]:
+    """What a run of `spec` over `data` would say: its warnings, and its error (None when it succeeds)."""
+    try:
+        output, ledger = transform_in_one_process(io.BytesIO(data), spec, report_changes=False)
+    except PostrenderError as exc:
+        return [], exc.finding
+    output.close()
+    return ledger.warnings, None
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -324,7 +419,10 @@ def table(found: Inventory) -> str:
     templates = {t.name: t.key or "" for t in found.templates}
     lines: List[str] = []
     lines.append(f"WORKER POD TEMPLATES ({len(found.templates)})")
-    if not found.templates:
+    if not found.templates and found.lists:
+        lines.append("  none seen: the stream holds a `kind: List`, and postrender does not look inside a List "
+                     "(feed it the List's items as documents)")
+    elif not found.templates:
         lines.append("  none: no ConfigMap value holds a `kind: Pod` (the executor does not include Kubernetes?)")
     for view in found.templates:
         lines.append("")
@@ -345,12 +443,43 @@ def table(found: Inventory) -> str:
             rows.append([str(claim["name"]), claim.get("storage", ""), ",".join(claim.get("accessModes", [])),
                          str(claim.get("storageClassName", ""))])
         lines += _table(rows, "  ")
+    if found.spec is not None:
+        lines += [""] + spec_lines(found)
     return "\n".join(lines)
 
 
-def inspect_stream(source: BinaryIO, output_format: str = "table") -> str:
-    """The inventory of a rendered stream, as a table or as JSON."""
-    found = inventory(source)
+def spec_lines(found: Inventory) -> List[str]:
+    """Where each volume of the spec would go, and what a run would say."""
+    lines = ["WHERE THE SPEC PUTS EACH VOLUME"]
+    for volume, places in found.placed():
+        lines.append("")
+        targets = ", ".join(t.describe() for t in volume.targets) or "the Airflow logs volume, --logs-claim"
+        lines.append(f"  {volume.name}: claim {volume.claim} at {volume.mount_path}  (targets: {targets})")
+        rows = [["INTO", "CONTAINERS"]]
+        for view, injection in places:
+            rows.append([view.label, ", ".join(injection.containers) or "(none: added, not mounted)"])
+        lines += _table(rows) if len(rows) > 1 else ["    matches nothing in this stream"]
+    if found.error is not None:
+        lines += ["", "A RUN WOULD FAIL", "  " + stderr_line(found.error)]
+    if found.findings:
+        lines += ["", f"A RUN WOULD WARN ({len(found.findings)})"] + ["  " + stderr_line(f) for f in found.findings]
+    return lines
+
+
+def inspect_stream(source: BinaryIO, output_format: str = "table", spec: Optional[Spec] = None) -> str:
+    """The inventory of a rendered stream, as a table or as JSON (with `spec`: where its volumes go
+    and what a run would say)."""
+    return inspection(source, output_format, spec)[0]
+
+
+def inspection(source: BinaryIO, output_format: str = "table", spec: Optional[Spec] = None) -> Tuple[str, Inventory]:
+    """`inspect_stream`'s text, and the inventory itself (its run's findings for stderr)."""
+    if spec is None:
+        found = inventory(source)
+    else:
+        data = source.read()
+        found = inventory(io.BytesIO(data), spec)
+        found.findings, found.error = run_findings(data, spec)
     if output_format == "json":
-        return json.dumps(found.as_dict(), indent=2, default=str)  # a number kept as text (yamlio.Plain)
-    return table(found)
+        return json.dumps(found.as_dict(), indent=2, default=str), found  # a number kept as text (yamlio.Plain)
+    return printable(table(found)), found

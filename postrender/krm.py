@@ -34,14 +34,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from .checks import end_of_stream
+from .checks import end_of_stream, refuse_warnings
 from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warnings
-from .errors import InputError, PostrenderError, SpecError, Where, stream_line
+from .errors import InputError, PostrenderError, SpecError, StrictError, Where, stream_line
 from .findings import Finding, krm_message, krm_tags
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases
+from .patch.region import patch_item
 from .read import MAX_DOCUMENT, RESOURCE_LIST_LINE, Chunk, too_large
-from .spec import Spec, layer, volumes_from_node
+from .spec import Spec, SpecFile, layered_spec, spec_file_from_node
 from .targets import object_identity
 from .yamlio import aliases_in, compose, dump_block, entry, to_data
 from .yamlio.limits import may_alias
@@ -124,21 +125,29 @@ def run_krm(given: KrmInput, cli_spec: Spec) -> bytes:
             for index, offset, edits in spliced.duplicates:
                 where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
                 found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + offset)
-            out = _write(spliced, given.memo, new_items, _results(new_items, found_in, unowned))
+            out = _write(spliced, given.memo, new_items, _strict(spec, new_items, found_in, unowned))
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
-            new["results"] = _results(new_items, found_in, unowned)
+            new["results"] = _strict(spec, new_items, found_in, unowned)
             return _dump(new)
         return out.encode("utf-8")
     except PostrenderError as exc:
         raise KrmFailure(failure_output(exc, api_version), exc) from None
 
 
+def _strict(spec: Spec, items: List[Any], found: List[List[Finding]], unowned: List[Finding]) -> List[Dict[str, Any]]:
+    """The results, once --strict (`strict: true`) has let the warnings pass (else StrictError)."""
+    refuse_warnings(spec, [finding for findings in [*found, unowned] for finding in findings if finding.is_warning])
+    return _results(items, found, unowned)
+
+
 def failure_output(error: PostrenderError, api_version: str = API_VERSIONS[0], item: Any = None) -> bytes:
-    """The ResourceList that reports `error`: no items (no object may pass), one error result."""
-    result = _result(error.finding, item)
-    return _dump({"apiVersion": api_version, "kind": KIND, "items": [], "results": [result]})
+    """The ResourceList that reports `error`: no items (no object may pass), one error result (after
+    the warnings that --strict refused, when it is theirs)."""
+    warnings = error.warnings if isinstance(error, StrictError) else []
+    results = [_result(warning) for warning in warnings] + [_result(error.finding, item)]
+    return _dump({"apiVersion": api_version, "kind": KIND, "items": [], "results": results})
 
 
 # -- the spec --------------------------------------------------------------------------------------
@@ -178,7 +187,7 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
         return max(1, line - offset - _added_lines(config, line))
 
     where = Where(source="functionConfig", line=file_line(config.start_mark.line) if config is not None else None)
-    volumes = []
+    given = SpecFile()
     try:
         data = to_data(config, where, strict_keys=True) if config is not None else None
     except PostrenderError as exc:  # a duplicate key: a spec error, at the line of the file
@@ -203,12 +212,14 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
             raise SpecError("functionConfig has both `volumes` and `spec`", where,
                             hint="give the `volumes:` list either at the top level or under `spec:`, not both")
         try:
-            volumes = volumes_from_node(config, "functionConfig")
+            given = spec_file_from_node(config, "functionConfig")
         except SpecError as exc:
             if exc.where.line is not None:
                 exc.where = exc.where.but(line=file_line(exc.where.line - 1))
             raise
-    spec = Spec(volumes=layer([volumes, cli_spec.volumes]), logs_claim=cli_spec.logs_claim)
+    # the command line's --strict and --allow come after the functionConfig's, as its volumes do
+    spec = layered_spec([given, SpecFile(cli_spec.volumes, True if cli_spec.strict else None, tuple(cli_spec.allow))],
+                        cli_spec.logs_claim)
     if spec.empty:
         raise SpecError("nothing to do: no functionConfig with `volumes`, and no --logs-claim / --volume", where,
                         hint="give a functionConfig with a `volumes:` list (a postrender spec file works as is), "

@@ -101,8 +101,16 @@ class Ledger:
     # the stream holds an object that is not a Helm hook (Helm 4.2 may send the hooks on their own)
     has_release_objects: bool = False
     content: bool = False  # the stream holds a document that is more than comments and blank lines
+    lists: bool = False  # the stream holds a `kind: List` (whose items postrender does not look into)
+    documents: int = 0  # documents read (a created claim is numbered after them, as `--diff` numbers it)
     logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
     writers: Dict[str, ClaimWriters] = field(default_factory=dict)  # claim -> who mounts it read-write
+    # Helm hooks (Helm 4 sends them through the post-renderer): claims an object that is not a hook
+    # mounts; claim -> the hook sites that mount it; claims a pre-install/pre-upgrade hook mounts
+    release_claims: Set[str] = field(default_factory=set)
+    hook_users: Dict[str, ClaimUsers] = field(default_factory=dict)
+    early_claims: Set[str] = field(default_factory=set)
+    hook_workloads: bool = False  # the stream holds a workload that is a Helm hook
 
     def merge(self, later: "Ledger") -> None:
         for spec in fields(self):

@@ -12,7 +12,8 @@ writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
 """
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ruamel.yaml.nodes import Node
@@ -30,8 +31,12 @@ from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
 
+_LIST_KIND = re.compile(rb"(?:^|\n)kind[ \t]*:[ \t]*[\"']?List[\"']?[ \t\r]*(?:\n|$)")
 # Untouched documents above this size are copied through without a syntax check.
 SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
+# A stream under this size is transformed in one process: a fork (`twoprocess`) and its hand-over
+# cost more than the second core saves. Here, so that the CLI decides without importing twoprocess.
+MIN_BYTES = 256 * 1024
 
 
 @dataclass
@@ -117,6 +122,14 @@ class Pipeline:
 
     def feed(self, pieces: Iterable[Piece], stream: Optional[Stream] = None) -> None:
         """Transform `pieces` (of `stream`, which tells whether the input began with a BOM)."""
+        self._feed(self._counted(pieces), stream)
+
+    def _counted(self, pieces: Iterable[Piece]) -> Iterator[Piece]:
+        for piece in pieces:
+            self.ledger.documents += piece.count
+            yield piece
+
+    def _feed(self, pieces: Iterable[Piece], stream: Optional[Stream] = None) -> None:
         for item in grouped(pieces) if self.batch else alone(pieces):
             if item.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
@@ -149,7 +162,7 @@ class Pipeline:
         if parses_cleanly(batch.raw):
             self._copy(batch)
         else:
-            self.feed(batch.chunks())
+            self._feed(batch.chunks())  # counted already
 
     def _copy(self, batch: Batch) -> None:
         note_facts(self.ledger, batch)
@@ -193,7 +206,7 @@ class Pipeline:
         spec = self.editor.spec
         text, created = claim_documents(ledger.claims_to_create(spec.volumes), ledger.helm4, self.last)
         self.output.write(text)
-        ledger.record(created)
+        ledger.record(replace(c, where=c.where.but(document=ledger.documents + n)) for n, c in enumerate(created, 1))
         ledger.record(end_of_stream(ledger, spec))
         if not ledger.content:  # only whitespace, comments and `---`: nothing for kubectl or Helm (contract)
             self.output.close()
@@ -299,6 +312,8 @@ def note_facts(ledger: Ledger, piece: Piece) -> None:
     ledger.content = True
     if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
         ledger.helm4 = True
+    if not ledger.lists and b"List" in piece.raw and _LIST_KIND.search(piece.raw):
+        ledger.lists = True  # kubectl's wrapper: what the warnings say when nothing matched
     if ledger.has_release_objects:
         return
     # is every one a Helm hook? Read only while every object so far was one, and only when

@@ -40,6 +40,8 @@ AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server", "
 # One role, three names: a target that misses one of them suggests the one the stream has.
 WEB_COMPONENTS = ("api-server", "webserver", "web")
 HOOK_ANNOTATION = "helm.sh/hook"
+# Hooks that Helm runs before it creates (or updates) the release's objects.
+EARLY_HOOKS = frozenset({"pre-install", "pre-upgrade"})
 # Helm 4 files each object it hands a post-renderer under this annotation, and regroups the output by it.
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Components that serve task logs in the UI: the chart mounts the logs claim there too.
@@ -98,8 +100,14 @@ def is_airflow(site: Site) -> bool:
 
 def is_hook(data: Any) -> bool:
     """Is this object a Helm hook (annotation `helm.sh/hook`)?"""
+    return hook_of(data) is not None
+
+
+def hook_of(data: Any) -> Optional[str]:
+    """The `helm.sh/hook` annotation of an object (`pre-install,pre-upgrade`), None when it is no hook."""
     annotations = dig(data, ("metadata", "annotations"))
-    return isinstance(annotations, dict) and annotations.get(HOOK_ANNOTATION) is not None
+    hook = annotations.get(HOOK_ANNOTATION) if isinstance(annotations, dict) else None
+    return None if hook is None else str(hook)
 
 
 def dig(data: Any, path: Tuple[str, ...]) -> Any:

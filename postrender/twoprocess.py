@@ -28,11 +28,11 @@ from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 from .errors import InputError, PostrenderError
 from .ledger import Ledger
 from .output import Output
-from .pipeline import Part, Pipeline, pieces, transform_in_one_process
+from .pipeline import MIN_BYTES, Part, Pipeline, pieces, transform_in_one_process
 from .read import Held, Piece, Stream
 from .spec import Spec
 
-MIN_BYTES = 256 * 1024  # below this the fork and the hand-over cost more than the second core saves
+# MIN_BYTES (pipeline's): below it a stream stays in one process; the CLI checks it before importing this.
 MAX_BYTES = 16 * 1024 * 1024  # above this the stream is not held in memory
 
 

@@ -54,11 +54,13 @@ def test_inspect_with_an_invalid_spec_or_option_fails(tmp_path):
     usage_error(run_main(["--inspect", "--volume", "nonsense"], STREAM), "--volume")
 
 
-def test_inspect_with_a_valid_spec_lists_the_stream(tmp_path):
+def test_inspect_with_a_valid_spec_lists_the_stream_and_where_the_volumes_go(tmp_path):
     proc = run_main(["--inspect", "--output", "json", "-c", write_spec(tmp_path, GOOD)], STREAM)
     assert proc.returncode == 0, proc.stderr.decode()
-    assert json.loads(proc.stdout)["podTemplates"], "the listing is that of --inspect alone"
-    assert proc.stdout == run_main(["--inspect", "--output", "json"], STREAM).stdout
+    found, alone = json.loads(proc.stdout), json.loads(run_main(["--inspect", "--output", "json"], STREAM).stdout)
+    assert found["podTemplates"], "the listing is that of --inspect alone"
+    assert {k: found[k] for k in alone} == alone
+    assert set(found) - set(alone) == {"volumes", "warnings", "error"}  # what the spec adds (tests/test_inspect.py)
 
 
 def test_schema_alone_and_with_the_env_fallback(tmp_path):

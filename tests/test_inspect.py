@@ -265,3 +265,62 @@ def test_inspect_celery_executor_has_no_pod_template():
     table = inspect_stream(io.BytesIO(capture("helm3-official-1.19.0-d.yaml")), "table")
     assert "WORKER POD TEMPLATES (0)" in table
     assert "StatefulSet/airflow-worker  component worker" in table
+
+
+# -- with a spec: where each volume goes, and what a run would say ------------------------------------
+TYPO_SPEC = """\
+volumes:
+  - name: data
+    claimName: airflow-data
+    mountPath: /opt/airflow/data
+    targets: [pod-template, schedular]
+"""
+
+
+def test_inspect_with_a_spec_shows_where_each_volume_goes_and_warns_like_a_run(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TYPO_SPEC)
+    code, out, err = run_main(["--inspect", "-c", str(spec)], HELM3.read_bytes())
+    assert code == 0, err.decode()
+    where = out.decode().split("WHERE THE SPEC PUTS EACH VOLUME", 1)[1].split("A RUN WOULD", 1)[0]
+    assert "data: claim airflow-data at /opt/airflow/data  (targets: pod-template, schedular)" in where
+    assert re.search(r"ConfigMap/airflow-config key pod_template_file.yaml +base", where)
+    assert "Deployment/airflow-scheduler" not in where
+    # the warning a run gives, with its id, on stderr and in the table
+    warning = "warning[target-matched-nothing]: volume 'data': target 'schedular' matched nothing"
+    assert warning in err.decode() and warning in out.decode()
+
+    code, out, _ = run_main(["--inspect", "--output", "json", "-c", str(spec)], HELM3.read_bytes())
+    found = json.loads(out)
+    (data,) = found["volumes"]
+    assert [(p["object"], p.get("key"), p["containers"]) for p in data["injectedInto"]] == [
+        ("ConfigMap/airflow-config", "pod_template_file.yaml", ["base"])]
+    assert [w["id"] for w in found["warnings"]] == ["target-matched-nothing"] and found["error"] is None
+
+
+def test_inspect_with_logs_claim_lists_the_logs_volume_of_every_component():
+    code, out, _ = run_main(["--inspect", "--output", "json", "--logs-claim", "pvc"], HELM3.read_bytes())
+    (logs,) = json.loads(out)["volumes"]
+    places = {p["object"]: p["containers"] for p in logs["injectedInto"]}
+    assert places["Deployment/airflow-api-server"] == ["api-server"]
+    assert "scheduler" in places["Deployment/airflow-scheduler"]
+    assert set(places) >= {"ConfigMap/airflow-config", "StatefulSet/airflow-triggerer"}
+
+
+def test_inspect_with_a_volume_that_matches_nothing_says_so_and_what_a_failing_run_would_say(tmp_path):
+    code, out, err = run_main(["--inspect", "--volume", "data=airflow-data:/opt/airflow/logs"], HELM3.read_bytes())
+    assert code == 0
+    # the chart's logs are already mounted at that path: a run fails on the conflict
+    assert "A RUN WOULD FAIL" in out.decode() and "postrender: error:" in err.decode()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TYPO_SPEC.replace("[pod-template, schedular]", "[{kind: Job, name: nope}]"))
+    code, out, err = run_main(["--inspect", "-c", str(spec)], HELM3.read_bytes())
+    assert "matches nothing in this stream" in out.decode() and "warning[volume-matched-nothing]" in err.decode()
+
+
+def test_inspect_of_a_kubectl_list_names_the_list():
+    data = b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n"
+    code, out, _ = run_main(["--inspect"], data)
+    assert code == 0 and "`kind: List`" in out.decode() and "executor" not in out.decode()
+    code, _, err = run_main(["--logs-claim", "pvc"], data)
+    assert code == 0 and "does not look inside a List" in err.decode()

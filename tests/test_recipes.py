@@ -240,7 +240,7 @@ def test_helmfile_release_fields(tmp_path, env):
 
 # -- drift check and --strict ----------------------------------------------------------------------------
 def require_option(option):
-    """--check and --strict come with issue 23: until this build has them, their recipes cannot run."""
+    """--strict comes with issue 23: until this build has it, its recipe cannot run."""
     proc = subprocess.run([str(console_script("postrender")), "--help"], capture_output=True, text=True)
     if not re.search(rf"(?m)^\s+{re.escape(option)}\b", proc.stdout):
         pytest.skip(f"this postrender has no {option} yet")
@@ -265,7 +265,6 @@ exec "{real}" "$@"
 
 
 def test_drift_check_passes_the_post_rendered_release_and_flags_one_upgraded_without_it(tmp_path, env):
-    require_option("--check")
     work = setup("check", tmp_path)
     stored = tmp_path / "stored"
     fake_get_manifest(env, stored)
@@ -291,7 +290,6 @@ def test_drift_check_passes_the_post_rendered_release_and_flags_one_upgraded_wit
 
 
 def test_scheduled_drift_check_runs_the_script_daily_and_in_cron(tmp_path, env):
-    require_option("--check")
     work = setup("check", tmp_path)
     workflow = YAML(typ="safe").load((work / ".github/workflows/airflow-drift.yaml").read_text())
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
@@ -311,7 +309,6 @@ def test_scheduled_drift_check_runs_the_script_daily_and_in_cron(tmp_path, env):
 
 
 def test_strict_recipe_passes_with_the_triggerer_warning_allowed_and_stops_without(tmp_path, env):
-    require_option("--strict")
     work = setup("strict", tmp_path)
     run_recipe("strict", work, env)
     assert_injected((work / "rendered.yaml").read_text())

@@ -11,9 +11,22 @@ rewritten, at the line and column libyaml reported. New fragments come from
            scalars, repeated keys); `patch` / `patch_text`: a whole document patched so
 * `region` `patch_item`: one block sequence item patched as a document of its own (KRM mode's items)
 """
+from typing import TYPE_CHECKING, Any
+
 from .lines import CannotSplice, LineBuffer
-from .region import patch_item
 from .tree import AliasConflict, DuplicateEdit, Patch, TreePatcher, check_aliases, patch, patch_text, same
+
+if TYPE_CHECKING:
+    from .region import patch_item
 
 __all__ = ["AliasConflict", "CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "check_aliases",
            "patch", "patch_item", "patch_text", "same"]
+
+
+def __getattr__(name: str) -> Any:
+    """`patch_item` from patch/region.py, imported when first asked for: only KRM mode uses it."""
+    if name == "patch_item":
+        from .region import patch_item
+
+        return patch_item
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

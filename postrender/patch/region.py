@@ -6,7 +6,6 @@ only the lines that changed are written back at the item's indentation. So comme
 that does not read back the same on its own, or that cannot be patched, is rewritten
 whole in block style at its place: only that item loses its layout.
 """
-import difflib
 from typing import Any, List, Tuple
 
 from ruamel.yaml.nodes import Node
@@ -42,6 +41,8 @@ def patch_item(buffer: LineBuffer, item: Node, old: Any, new: Any) -> Tuple[Dupl
         buffer.edit(first, end, [prefix + lines[0]] + rest)
         return ()
     out: List[str] = []
+    import difflib
+
     matcher = difflib.SequenceMatcher(None, sub, new_sub, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":

@@ -22,7 +22,6 @@ A node that cannot be patched in place is rewritten whole by what holds it: an e
 of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_item`,
 `replace_item`); `sync` says which by returning False.
 """
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -164,6 +163,8 @@ class TreePatcher:
         kept = {id(v) for v in new} & {id(v) for v in old}
         old_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in old]
         new_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in new]
+        import difflib  # here, as in patch_literal: an edit that touches no list needs none
+
         matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
@@ -298,6 +299,8 @@ def patch_literal(buffer: LineBuffer, node: ScalarNode, new: str) -> bool:
         return False
     if any(ch in new for ch in OTHER_BREAKS) or "\t" in "".join(t[:1] for t in new_lines):
         return False
+    import difflib
+
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op != "equal":

@@ -1,28 +1,46 @@
 """The spec: which claim-backed volumes go where.
 
 A package of one job per module: `model` (the values the rest of the package
-uses: `Spec`, `VolumeSpec`, `Target`, `Create`), `fields` (the field table and
-the JSON Schema built from it), `parse` (a spec's YAML checked into volumes,
+uses: `Spec`, `VolumeSpec`, `Target`, `Create`), `fields` (the field table),
+`schema` (the JSON Schema built from it, imported on first use), `parse` (a spec's YAML checked into volumes,
 every error with its line) and `sources` (spec files, the command line's
 shorthands and their layering). The names the rest of the package uses are
 re-exported here.
 """
-from .fields import ACCESS_MODES, CREATE_FIELDS, DEFAULT_TARGETS, VOLUME_FIELDS, WORKLOAD_KINDS, json_schema
-from .model import Create, Spec, Target, VolumeSpec
-from .parse import parse_spec_text, volumes_from_node
+from typing import TYPE_CHECKING, Any
+
+from .fields import ACCESS_MODES, CREATE_FIELDS, DEFAULT_TARGETS, VOLUME_FIELDS, WORKLOAD_KINDS
+from .model import Create, Spec, SpecFile, Target, VolumeSpec
+from .parse import parse_spec_file, parse_spec_text, spec_file_from_node, unknown_warning_id, volumes_from_node
 from .sources import (
     SPEC_MAX_BYTES,
     SPEC_PIPE_TIMEOUT,
     config_paths,
     layer,
+    layered_spec,
     load_spec_file,
+    parse_allow_options,
     parse_claim_option,
     parse_volume_option,
     parse_volume_options,
     read_spec_bytes,
+    read_spec_file,
 )
 
 __all__ = ["ACCESS_MODES", "CREATE_FIELDS", "DEFAULT_TARGETS", "VOLUME_FIELDS", "WORKLOAD_KINDS", "json_schema",
-           "Create", "Spec", "Target", "VolumeSpec", "parse_spec_text", "volumes_from_node", "SPEC_MAX_BYTES",
-           "SPEC_PIPE_TIMEOUT", "config_paths", "layer", "load_spec_file", "parse_claim_option",
-           "parse_volume_option", "parse_volume_options", "read_spec_bytes"]
+           "Create", "Spec", "SpecFile", "Target", "VolumeSpec", "parse_spec_file", "parse_spec_text",
+           "spec_file_from_node", "unknown_warning_id", "volumes_from_node", "SPEC_MAX_BYTES", "SPEC_PIPE_TIMEOUT",
+           "config_paths", "layer", "layered_spec", "load_spec_file", "parse_allow_options", "parse_claim_option",
+           "parse_volume_option", "parse_volume_options", "read_spec_bytes", "read_spec_file"]
+
+if TYPE_CHECKING:
+    from .schema import json_schema
+
+
+def __getattr__(name: str) -> Any:
+    """`json_schema` from spec/schema.py, imported when first asked for: a run never builds the schema."""
+    if name == "json_schema":
+        from .schema import json_schema
+
+        return json_schema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

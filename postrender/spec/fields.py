@@ -1,10 +1,12 @@
-"""The spec's field table: what each key of a spec file may hold, and the JSON Schema built from it.
+"""The spec's field table: what each key of a spec file may hold.
 
 One table of fields (`VOLUME_FIELDS`, `CREATE_FIELDS`, `HEADER_FIELDS`) drives
-both the checks of spec/parse.py and the JSON Schema that `--schema` prints, so
-the two cannot drift apart.
+both the checks of spec/parse.py and the JSON Schema that `--schema` prints
+(spec/schema.py), so the two cannot drift apart.
 """
 from typing import Any, Dict
+
+from ..findings import WARNINGS
 
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -63,26 +65,12 @@ HEADER_FIELDS: Dict[str, Dict[str, Any]] = {
     "kind": {"type": "string", "enum": ["VolumeInjection"]},
     "metadata": {"type": "object"},
 }
-TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec")
-
-
-def json_schema() -> Dict[str, Any]:
-    """The JSON Schema of a spec file, built from the same tables the loader checks."""
-    volume = {"type": "object", "additionalProperties": False, "properties": VOLUME_FIELDS,
-              "required": list(VOLUME_REQUIRED)}
-    volumes = {"type": "array", "items": volume}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://postrender.invalid/schema/v1/spec.json",
-        "title": "postrender spec (VolumeInjection)",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            **HEADER_FIELDS,
-            "volumes": volumes,
-            "spec": {"type": "object", "additionalProperties": False, "properties": {"volumes": volumes},
-                     "required": ["volumes"]},
-        },
-        # the volumes list at the top level or under `spec` (KRM style): exactly one of them
-        "oneOf": [{"required": ["volumes"]}, {"required": ["spec"]}],
-    }
+# What a spec says beside its volumes (at the top level, or under `spec` beside them).
+OPTION_FIELDS: Dict[str, Dict[str, Any]] = {
+    "strict": {"type": "boolean", "default": False,
+               "description": "any warning not allowed fails the run (as --strict); a later -c file that does "
+                              "not say keeps the earlier value"},
+    "allow": {"type": "array", "items": {"type": "string", "enum": list(WARNINGS)},
+              "description": "warning ids accepted under strict (as --allow; every file's are added up)"},
+}
+TOP_FIELDS = tuple(HEADER_FIELDS) + ("volumes", "spec") + tuple(OPTION_FIELDS)

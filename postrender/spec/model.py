@@ -7,7 +7,7 @@ valid; `Spec` is one run's volumes and `--logs-claim`.
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,22 @@ class _ContainerMatcher:
                 or self.regex is not None and self.regex.match(name) is not None)
 
 
+@dataclass(frozen=True)
+class SpecFile:
+    """What one source of the spec says (a spec file, a functionConfig, the command line): its
+    volumes, and `strict` (None: it does not say) and the warning ids it `allow`s."""
+
+    volumes: List[VolumeSpec] = field(default_factory=list)
+    strict: Optional[bool] = None
+    allow: Tuple[str, ...] = ()
+
+
 @dataclass
 class Spec:
     volumes: List[VolumeSpec] = field(default_factory=list)
     logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see targets.logs_volume
+    strict: bool = False  # any warning not allowed fails the run (checks.refuse_warnings)
+    allow: FrozenSet[str] = frozenset()  # warning ids accepted under strict
     # (whether changes are reported is the run's option: `pipeline.Pipeline(report_changes=...)`)
 
     @property

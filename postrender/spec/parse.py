@@ -5,7 +5,6 @@
 value is and what it should look like, and suggests the nearest key for a
 misspelt one. The rules come from the field table (spec/fields.py).
 """
-import difflib
 import posixpath
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
@@ -13,17 +12,19 @@ from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, SpecError, Where
+from ..findings import WARNINGS
 from ..yamlio import Plain, compose, to_data
 from .fields import (
     CREATE_FIELDS,
     DEFAULT_TARGETS,
     HEADER_FIELDS,
+    OPTION_FIELDS,
     TARGET_SCHEMA,
     TOP_FIELDS,
     VOLUME_FIELDS,
     VOLUME_REQUIRED,
 )
-from .model import Create, Target, VolumeSpec
+from .model import Create, SpecFile, Target, VolumeSpec
 
 # What a value of each JSON Schema type is called in a message (YAML words, with their article).
 _TYPE_WORDS = {"string": "a string", "boolean": "true or false", "array": "a list", "object": "a mapping"}
@@ -91,8 +92,8 @@ class _Checker:
                 volume: Optional[str] = None) -> None:
         for key, (key_node, _) in entries.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(allowed)
+                close = _closest(key, allowed)
+                hint = f"did you mean {close!r}?" if close else "known keys: " + ", ".join(allowed)
                 shown = repr(key) if len(key) <= 60 else repr(key[:57] + "...")
                 self.fail(f"unknown key {shown} in {what}", key_node, volume, hint)
 
@@ -121,9 +122,9 @@ class _Checker:
             if "minLength" in rule and len(data) < rule["minLength"]:
                 self.fail(f"{what} must not be empty", node, volume)
             if "enum" in rule and data not in rule["enum"]:
-                close = difflib.get_close_matches(data, rule["enum"], n=1, cutoff=0.6)
+                close = _closest(data, rule["enum"])
                 self.fail(f"{what} {data!r} must be one of {', '.join(rule['enum'])}", node, volume,
-                          f"did you mean {close[0]!r}?" if close else None)
+                          f"did you mean {close!r}?" if close else None)
         if kind == "array":
             if len(data) < rule.get("minItems", 0):
                 self.fail(f"{what} must not be empty", node, volume)
@@ -194,6 +195,11 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
 
 def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
     """The volumes of one spec file (or a KRM functionConfig) given as text."""
+    return parse_spec_file(text, source).volumes
+
+
+def parse_spec_file(text: str, source: str) -> SpecFile:
+    """What one spec file given as text says: its volumes, `strict` and `allow`."""
     checker = _Checker(source)
     if not text.strip():
         raise SpecError("the spec file is empty", Where(source=source), "it needs a `volumes:` list")
@@ -201,19 +207,70 @@ def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
         root = compose(text, Where(source=source))
     except InputError as exc:
         raise SpecError(exc.message, exc.where) from None
-    return _volumes(root, checker)
+    return _spec_file(root, checker)
+
+
+def _closest(word: str, words: Sequence[str]) -> Optional[str]:
+    """The word of `words` that `word` most likely meant, if any."""
+    import difflib  # here only: a suggestion is rare, and difflib costs every start-up
+
+    close = difflib.get_close_matches(word, words, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
     """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
-    return _volumes(root, _Checker(source))
+    return spec_file_from_node(root, source).volumes
 
 
-def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
+def spec_file_from_node(root: Optional[Node], source: str) -> SpecFile:
+    """What a spec already composed (a KRM functionConfig) says; errors name `source`."""
+    return _spec_file(root, _Checker(source))
+
+
+def unknown_warning_id(text: str) -> Optional[str]:
+    """None when `text` is a warning id (findings.WARNINGS), else what to say: the nearest id."""
+    if text in WARNINGS:
+        return None
+    close = _closest(text, list(WARNINGS))
+    return f"did you mean {close!r}?" if close else "the warning ids: " + ", ".join(WARNINGS)
+
+
+def _options(checker: "_Checker", places: Sequence[Dict[str, Tuple[Node, Node]]]) -> Tuple[Optional[bool],
+                                                                                          Tuple[str, ...]]:
+    """`strict` and `allow` of a spec, given at the top level or under `spec` (`places`), once."""
+    found: Dict[str, Tuple[Node, Node]] = {}
+    for entries in places:
+        for key in OPTION_FIELDS:
+            if key in entries:
+                if key in found:
+                    checker.fail(f"`{key}` is given both at the top level and under `spec`", entries[key][0])
+                found[key] = entries[key]
+    strict = checker.value(found["strict"][1], OPTION_FIELDS["strict"], "strict", None) if "strict" in found else None
+    allow: List[str] = []
+    if "allow" in found:
+        node = found["allow"][1]
+        checker.value(node, {"type": "array", "items": {"type": "string"}}, "allow", None)
+        for item in node.value:
+            hint = unknown_warning_id(item.value)
+            if hint is not None:
+                checker.fail(f"allow: {item.value!r} is not a warning id", item, hint=hint)
+            allow.append(item.value)
+    return strict, tuple(allow)
+
+
+def _spec_file(root: Optional[Node], checker: "_Checker") -> SpecFile:
+    volumes, places = _volumes(root, checker)
+    strict, allow = _options(checker, places)
+    return SpecFile(volumes, strict, allow)
+
+
+def _volumes(root: Optional[Node], checker: "_Checker") -> Tuple[List[VolumeSpec], List[Dict[str, Tuple[Node, Node]]]]:
+    """The volumes, and the mappings where they stand (the top level, and `spec` when they are there)."""
     if root is None or not isinstance(root, MappingNode):
         checker.fail("a spec is a mapping with a `volumes:` list", root, hint="see `postrender --schema`")
     top = checker.entries(root, "the spec")
-    if not any(key in TOP_FIELDS or difflib.get_close_matches(key, TOP_FIELDS, n=1, cutoff=0.6) for key in top):
+    if not any(key in TOP_FIELDS or _closest(key, TOP_FIELDS) for key in top):
         # another file (a secret, a config): never quote it back
         checker.fail("this file is not a postrender spec: none of its top-level keys is one of "
                      + ", ".join(TOP_FIELDS), None, hint="see `postrender --schema`")
@@ -224,10 +281,14 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
     if "volumes" in top and "spec" in top:
         checker.fail("give `volumes` at the top level or under `spec`, not both", top["spec"][0])
     volumes_node = top.get("volumes", (None, None))[1]
+    places = [top]
     if volumes_node is None and "spec" in top:
         inner = checker.entries(top["spec"][1], "spec")
-        checker.unknown(inner, ("volumes",), "spec")
+        checker.unknown(inner, ("volumes",) + tuple(OPTION_FIELDS), "spec")
         volumes_node = inner.get("volumes", (None, None))[1]
+        places.append(inner)
+    if volumes_node is None and any(key in top for key in OPTION_FIELDS):
+        return [], places  # a file that only says `strict` or `allow` (layered over one with volumes)
     if volumes_node is None:
         checker.fail("the spec has no `volumes:` list", root, hint="see `postrender --schema`")
     if not isinstance(volumes_node, SequenceNode):
@@ -239,4 +300,4 @@ def _volumes(root: Optional[Node], checker: "_Checker") -> List[VolumeSpec]:
             checker.fail(f"volume name {volume.name!r} is given twice in this file", volumes_node.value[index],
                          volume.name, hint="a name may appear once per file; later -c files may override it")
         seen[volume.name] = index
-    return volumes
+    return volumes, places

@@ -6,16 +6,15 @@ each source is checked by spec/parse.py; `layer` merges them as Helm's `-f`
 does. Every failure is a SpecError (exit 2).
 """
 import errno
-import json
 import os
 import re
 import stat
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import SpecError, Where
 from .fields import VOLUME_FIELDS
-from .model import VolumeSpec
-from .parse import parse_spec_text
+from .model import Spec, SpecFile, VolumeSpec
+from .parse import parse_spec_file, parse_spec_text, unknown_warning_id
 
 # A spec is a few KB; anything past this is the wrong file (a render, a log, /dev/zero), and reading
 # it whole would only delay the error and grow the process (the manifests are limited likewise).
@@ -96,6 +95,10 @@ def _path_hint(path: str) -> Optional[str]:
                 f"Each --post-renderer-args is one argument: {split}")
     if path.startswith("="):
         return f"the path {path!r} starts with '=': write `-c {path[1:]}` or `--config={path[1:]}`"
+    if path.startswith(",") or re.match(r"-[-A-Za-z]*,", path) or re.search(r",--?[A-Za-z]", path):
+        # `--post-renderer-args=-c,spec.yaml`: Helm passes that flag's value as one argument, unsplit
+        return (f"the path {path!r} looks like `--post-renderer-args=-c,spec.yaml`: Helm does not split that "
+                f"flag at commas, each --post-renderer-args is one argument: {split}")
     if "," in path:
         return ("the path holds a comma: -c takes one file; repeat -c for each file "
                 "(or POSTRENDER_CONFIG=a.yaml:b.yaml)")
@@ -103,12 +106,37 @@ def _path_hint(path: str) -> Optional[str]:
 
 
 def load_spec_file(path: str) -> List[VolumeSpec]:
+    """The volumes of one spec file."""
+    return read_spec_file(path).volumes
+
+
+def read_spec_file(path: str) -> SpecFile:
+    """What one spec file says: its volumes, `strict` and `allow`."""
     raw = read_spec_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(f"the spec file is not UTF-8 (byte {exc.start})", Where(source=path)) from None
-    return parse_spec_text(text, path)
+    return parse_spec_file(text, path)
+
+
+def layered_spec(sources: Sequence[SpecFile], logs_claim: Optional[str] = None) -> Spec:
+    """The run's spec from its sources, earliest first (spec files, then the command line), as
+    Helm's `-f` layers values: volumes by `layer`; `strict` as the last source that says it;
+    `allow` added up."""
+    strict = [source.strict for source in sources if source.strict is not None]
+    return Spec(volumes=layer([source.volumes for source in sources]), logs_claim=logs_claim,
+                strict=bool(strict and strict[-1]),
+                allow=frozenset(warning_id for source in sources for warning_id in source.allow))
+
+
+def parse_allow_options(texts: Sequence[str]) -> Tuple[str, ...]:
+    """Every `--allow ID`, checked against the warning ids."""
+    for text in texts:
+        hint = unknown_warning_id(text)
+        if hint is not None:
+            raise SpecError(f"--allow {text!r}: not a warning id", Where(source="--allow"), hint)
+    return tuple(texts)
 
 
 def layer(files: Sequence[List[VolumeSpec]]) -> List[VolumeSpec]:
@@ -181,6 +209,8 @@ def parse_claim_option(claim: str, option: str = "--logs-claim") -> str:
 
 def _q(text: str) -> str:
     """`text` as a YAML scalar that reads back exactly (double-quoted: a line break stays one, escaped)."""
+    import json  # here only: a run with no spec file needs no JSON
+
     return json.dumps(text)
 
 
