@@ -214,24 +214,18 @@ class Pipeline:
         return ledger
 
     def _waiting(self) -> List[_Waiting]:
-        return list({id(w): w for ws in self.waiting.values() for w in ws}.values())
+        return _unique(self.waiting)
 
     def part(self) -> Part:
         """This pipeline's work so far, for `absorb` in another process (nothing is closed)."""
-        refs: Dict[int, List[ConfigMapKey]] = {}
-        for ref, ones in self.waiting.items():
-            for one in ones:
-                refs.setdefault(id(one), []).append(ref)
-        waiting = [(one, refs[id(one)], self.spool.get(one.at)) for one in self._waiting()]
-        return Part(self.output.export(), self.ledger, waiting, self.last)
+        return Part(self.output.export(), self.ledger, _handed_over(self.waiting, self.spool), self.last)
 
     def absorb(self, part: Part) -> None:
         """Append the work done on the part of the stream that follows this pipeline's."""
         slots = self.output.extend(part.output)
         self.ledger.merge(part.ledger)
         for waiting, refs, raw in part.waiting:
-            waiting.slot = slots[waiting.slot]
-            waiting.at = self.spool.put(raw)
+            waiting.slot, waiting.at = slots[waiting.slot], self.spool.put(raw)
             for ref in refs:
                 self.waiting.setdefault(ref, []).append(waiting)
         self.last = part.last or self.last
@@ -292,16 +286,32 @@ class Pipeline:
     def finish(self, waiting: _Waiting) -> None:
         """Roll a workload that waited, now that its ConfigMaps are known (or known never to come)."""
         chunk = Chunk(waiting.index, waiting.first_line, self.spool.get(waiting.at))
-        root, original, memo = parse(chunk.raw, chunk.where, chunk.first_line)
-        # its edit again, for its value only: what the edit found was recorded when it came
-        edited = Editor(self.editor.spec, Ledger()).edit(original, chunk.where, root, chunk.first_line, memo)
+        root, original, memo, edited = _edited_again(self.editor.spec, chunk)
         rolled = self.editor.roll(original, edited)
         self._record(rolled.findings)
-        if rolled.value is None:
-            self.output.fill(waiting.slot, chunk.raw)
-            return
-        text = self._spliced(chunk.text(), root, rolled.value, memo, rolled, chunk.first_line)
-        self.output.fill(waiting.slot, text.encode("utf-8"))
+        self.output.fill(waiting.slot, chunk.raw if rolled.value is None else self._spliced(
+            chunk.text(), root, rolled.value, memo, rolled, chunk.first_line).encode("utf-8"))
+
+
+def _edited_again(spec: Spec, chunk: Chunk) -> Tuple[Optional[Node], Any, Dict[int, Any], Edited]:
+    """A waiting workload's nodes, value, node -> value memo, and its edit done again for its value
+    only (what the edit found was recorded when it came)."""
+    root, original, memo = parse(chunk.raw, chunk.where, chunk.first_line)
+    return root, original, memo, Editor(spec, Ledger()).edit(original, chunk.where, root, chunk.first_line, memo)
+
+
+def _unique(waiting: Dict[ConfigMapKey, List[_Waiting]]) -> List[_Waiting]:
+    return list({id(w): w for ws in waiting.values() for w in ws}.values())
+
+
+def _handed_over(waiting: Dict[ConfigMapKey, List[_Waiting]], spool: _Spool) -> List[Tuple[_Waiting, List[ConfigMapKey],
+                                                                                          bytes]]:
+    """Each waiting workload with the ConfigMaps it waits for and its text, for another process."""
+    refs: Dict[int, List[ConfigMapKey]] = {}
+    for ref, ones in waiting.items():
+        for one in ones:
+            refs.setdefault(id(one), []).append(ref)
+    return [(one, refs[id(one)], spool.get(one.at)) for one in _unique(waiting)]
 
 
 def note_facts(ledger: Ledger, piece: Piece) -> None:
