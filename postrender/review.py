@@ -212,7 +212,7 @@ def diff_stream(stream: Stream, started: Iterable[Piece], spec: Spec,
         return "", ledger
     buffer.seek(0)
     before = [_decode(chunk) for chunk in kept]
-    after = [_decode(chunk) for chunk in Stream(buffer)]
+    after = [_decode(chunk) for chunk in Stream(buffer, limit=None)]  # our own output: it may grow past the limit
     lines = diff_documents(before, after)
     if not lines:
         return "", ledger
