@@ -2,7 +2,10 @@
 
 A document starts at a line that begins with `---` (column 0 only: the
 Airflow pod template holds an indented `---`) and ends before the next one,
-or after a `...` end marker. Each chunk keeps its exact bytes, so untouched
+or after a `...` end marker. A line starts after any line break libyaml
+reads (LF, CRLF, and a lone CR, NEL, U+2028 and U+2029): the documents are the
+ones libyaml sees. Rendered manifests hold LF or CRLF only; a block of such
+lines looks for markers after LF alone. Each chunk keeps its exact bytes, so untouched
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
@@ -20,16 +23,20 @@ from typing import BinaryIO, ClassVar, Dict, Iterator, List, Optional, Pattern, 
 from .errors import InputError, Where
 
 BOM = b"\xef\xbb\xbf"
-# A line that starts or ends a document (`---`, `...`) or holds a directive (`%YAML`).
-_MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%"
+# Line breaks other than LF and CRLF that libyaml also honours (a lone CR, NEL, U+2028, U+2029).
+_ODD = rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]"
+_ODD_BREAK = re.compile(_ODD)
+_LINE_END = re.compile(rb"\n|" + _ODD)  # where a line ends, for libyaml (a CRLF at its LF)
+# A line that starts or ends a document (`---`, `...`: followed by a blank, a line break or the
+# end, as libyaml has it) or holds a directive (`%YAML`).
+_MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]|\Z)|%"
 _LINE_MARK = re.compile(_MARKER)
 _MARK = re.compile(rb"\n(?=%s)" % _MARKER)  # the line break before such a line
+_ODD_MARK = re.compile(rb"(?:\n|%s)(?=%s)" % (_ODD, _MARKER))  # the same, where odd breaks stand
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
-# Line breaks other than LF and CRLF that YAML readers also honour (a lone CR, NEL, U+2028, U+2029).
-_ODD_BREAK = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
 # What ends a run of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
@@ -63,13 +70,20 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
                       hint="Kubernetes manifests must be UTF-8")
 
 
-def _blank(raw: bytes) -> bool:
-    """Only separators, comments and blank lines: nothing to parse.
+def _odd_breaks(raw: bytes) -> bool:
+    """Does `raw` hold a line break other than LF and CRLF? (Byte searches: a regex would take
+    longer than the split itself.)"""
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+        return True
+    return not raw.isascii() and (b"\xc2\x85" in raw or b"\xe2\x80\xa8" in raw or b"\xe2\x80\xa9" in raw)
 
-    A line break other than LF/CRLF is never blank: a YAML reader would see a new line (and
-    maybe content) where a comment seems to go on.
-    """
-    return _CONTENT.search(raw) is None and _ODD_BREAK.search(raw) is None
+
+def _blank(raw: bytes) -> bool:
+    """Only separators, comments and blank lines: nothing to parse (lines as libyaml reads them:
+    after a comment, an odd line break starts a line that may hold content)."""
+    if _CONTENT.search(raw) is not None:
+        return False
+    return not _odd_breaks(raw) or _CONTENT.search(_ODD_BREAK.sub(b"\n", raw)) is None
 
 
 @dataclass
@@ -181,12 +195,14 @@ class Stream:
         directive = False  # a `%YAML`/`%TAG` line: it belongs to the document its `---` starts
         for block in self._blocks():
             start = 0  # where the current chunk starts in this block
-            line_start: Optional[int] = 0 if _LINE_MARK.match(block) else _next_mark(block, 0)
+            # lines start after LF alone, unless the block holds a line break libyaml also reads
+            mark = _ODD_MARK if _odd_breaks(block) else _MARK
+            line_start: Optional[int] = 0 if _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
                 if marker == b"%":
                     directive = True
-                    line_start = _next_mark(block, line_start)
+                    line_start = _next_mark(mark, block, line_start)
                     continue
                 if marker == b"-":
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
@@ -196,21 +212,21 @@ class Stream:
                             index += run.count
                             first_line += run.raw.count(b"\n")
                             start = line_start = line_start + len(run.raw)
-                        line_start = _next_mark(block, line_start)
+                        line_start = _next_mark(mark, block, line_start)
                         continue
                     if directive and _only_directives(parts + [block[start:line_start]]):
-                        line_start = _next_mark(block, line_start)
+                        line_start = _next_mark(mark, block, line_start)
                         continue
                     cut = line_start
                 else:  # `...` ends its document, its own line included
-                    cut = block.find(b"\n", line_start) + 1 or len(block)
+                    cut = _line_end(mark, block, line_start)
                 parts.append(block[start:cut])
                 raw = b"".join(parts)
                 parts, start, directive = [], cut, False
                 index += 1
                 yield _checked(Chunk(index, first_line, raw))
                 first_line += raw.count(b"\n")
-                line_start = cut if marker == b"-" else _next_mark(block, line_start)
+                line_start = cut if marker == b"-" else _next_mark(mark, block, line_start)
             if start < len(block):
                 parts.append(block[start:])
         if parts:
@@ -218,10 +234,19 @@ class Stream:
             yield _checked(Chunk(index, first_line, b"".join(parts)))
 
 
-def _next_mark(block: bytes, line_start: int) -> Optional[int]:
-    """Where the next line after `line_start` that starts or ends a document or holds a directive begins."""
-    found = _MARK.search(block, line_start)
+def _next_mark(mark: Pattern[bytes], block: bytes, line_start: int) -> Optional[int]:
+    """Where the next line after `line_start` that starts or ends a document or holds a directive
+    begins (`mark`: `_MARK`, or `_ODD_MARK` in a block that holds an odd line break)."""
+    found = mark.search(block, line_start)
     return found.end() if found is not None else None
+
+
+def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
+    """Where the line that starts at `line_start` ends, its line break included."""
+    if mark is _MARK:
+        return block.find(b"\n", line_start) + 1 or len(block)
+    found = _LINE_END.search(block, line_start)
+    return found.end() if found is not None else len(block)
 
 
 def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Run]:
@@ -305,7 +330,7 @@ class Held:
 
 def _only_directives(pieces: List[bytes]) -> bool:
     """Directives, comments and blank lines only: the prologue of the document that follows."""
-    return all(line[:1] in (b"%", b"#") or not line.strip() for line in b"".join(pieces).split(b"\n"))
+    return all(line[:1] in (b"%", b"#") or not line.strip() for line in _LINE_END.split(b"".join(pieces)))
 
 
 def _checked(chunk: Chunk) -> Chunk:

@@ -549,6 +549,27 @@ def test_unusual_line_breaks_in_a_targeted_document_never_corrupt_output(tmp_pat
     assert chunks(out)[2] == chunks(data)[2]
 
 
+@pytest.mark.parametrize("char", ["\r", "\x85", "\u2028", "\u2029"], ids=["cr", "nel", "ls", "ps"])
+def test_a_document_marker_after_an_unusual_line_break_starts_a_document_as_yaml_reads_it(tmp_path, char):
+    # the ConfigMap's and the Deployment's last lines end with the odd break, the next `---` follows at once
+    stream = CONFIGMAP.rstrip("\n") + char + SCHEDULER.rstrip("\n") + char + SERVICE
+    out = assert_success(run(tmp_path, stream.encode()))
+    assert out.endswith(SERVICE.encode()) and char.encode() in out
+    docs = load_all(out)
+    assert len(docs) == len(load_all(stream)) == 3
+    assert scheduler_volumes(docs)["logs"] == CLAIM
+    assert CLAIM in pod_templates(docs)["airflow-config/pod_template_file.yaml"]["spec"]["volumes"]
+
+
+def test_a_stream_that_is_yaml_only_when_a_lone_cr_is_no_line_break_is_refused_naming_the_line(tmp_path):
+    # the fuzz find (hypothesis seed 56): `---\r--- |` is two documents, and the block scalar ends
+    # before `apiVersion:`; it was passed through with exit 0 when only LF started a line
+    data = (b"---\r\n---\r--- |\n\napiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: s\r\n"
+            b"---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: c}\r\n")
+    result = run_cli(["--logs-claim", "x"], data)
+    assert_clean_failure(result, 1, "document 3, line 4", "invalid YAML")
+
+
 def helm4_configmap(template: str) -> str:
     """The ConfigMap as Helm 4 hands it over: the template as one double-quoted string."""
     return ("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: airflow-config\ndata:\n"
