@@ -8,6 +8,7 @@ transformed stream or nothing; failures are one to a few lines on stderr
 """
 import json
 import os
+import signal
 import sys
 from typing import Iterator, List, Optional, Sequence
 
@@ -21,6 +22,7 @@ from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
 from .findings import Finding, report_json
+from .output import forget_stdout_text, to_stdout, watch_interrupts
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
 
 
@@ -151,7 +153,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     try:
         _emit_warnings(ledger.warnings)
         _write_report(report, ledger.findings)
-        output.copy_to(sys.stdout.buffer)
+        to_stdout(output)
     finally:
         output.close()
 
@@ -161,17 +163,14 @@ def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Opt
     if error is None and any(not piece.blank for piece in started if piece is not first):
         error = InputError("a ResourceList must be the only document on stdin", first.where)
     if error is not None:
-        sys.stdout.buffer.write(failure_output(error))
-        sys.stdout.buffer.flush()
+        to_stdout(failure_output(error))
         raise error
     try:
         out = run_krm(first, spec)
     except KrmFailure as failure:
-        sys.stdout.buffer.write(failure.output)
-        sys.stdout.buffer.flush()
+        to_stdout(failure.output)
         raise failure.error
-    sys.stdout.buffer.write(out)
-    sys.stdout.buffer.flush()
+    to_stdout(out)
 
 
 def _fail(message: str, code: int) -> int:
@@ -205,15 +204,21 @@ def _usage_hint(exc: click.ClickException) -> str:
     return "see `postrender --help`"
 
 
+def _interrupted() -> int:
+    forget_stdout_text()  # ruamel's emitter prints what it was writing when a Ctrl-C hits it
+    return _fail("interrupted", 130)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
+    watch_interrupts()
     try:
         try:
             command.main(args=argv, prog_name="postrender", standalone_mode=False)
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
-            return _fail("interrupted", 130)
+            return _interrupted()
         except click.ClickException as exc:
             return _fail(exc.format_message() + "\n  hint: " + _usage_hint(exc), 2)
         return 0
@@ -227,7 +232,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 1
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _interrupted()
     except RecursionError:
         return _fail(str(InputError("the input is nested too deeply to process")), 1)
     except MemoryError:
@@ -242,11 +247,16 @@ def run() -> None:  # pragma: no cover - exits the process
     Freeing every object of a run at exit takes 10-15 ms, a tenth of a 20-release run; all
     this process writes is flushed first (a reader gone by then is no failure of ours).
     """
-    exit_flushed(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # another Ctrl-C while one was being reported
+        code = 130
+    exit_flushed(code)
 
 
 def exit_flushed(code: int) -> None:  # pragma: no cover - exits the process
     """Flush stdout and stderr, then exit at once (no interpreter teardown)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: a late Ctrl-C changes nothing
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

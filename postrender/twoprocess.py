@@ -16,6 +16,11 @@ child). The child is always reaped, and it dies with this process: the kernel ki
 its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
 reaps it before the parent goes on to die of it.
 
+Ctrl-C: SIGINT is blocked across the fork, so that one that comes then is raised in this
+process only where the child gets stopped, and ends the child (which dies of it, silently)
+only once it runs its own code. A child that died of SIGINT is an interrupt, never a child
+that broke down: its part is not done again here.
+
 Larger streams stay on the streaming path (memory stays flat), so do small
 ones (a fork costs more than it saves), and so does everything where fork is
 missing or only one CPU is usable.
@@ -79,18 +84,32 @@ def _split(held: Held) -> int:
 def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
     """The held stream, its documents from number `cut` on transformed in a child."""
     first, second = pieces(held.stream(0, cut)), pieces(held.stream(cut))
+    pipeline = Pipeline(spec, hold=True)
     read_end, write_end = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_end)
-        _die_with(parent)
-        _child(write_end, second, spec)
+        os.close(write_end)
+        raise
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one that came during the fork ends us now
+            os.close(read_end)
+            _die_with(parent)
+            _child(write_end, second, spec)
+        finally:
+            os._exit(1)  # never back into the parent's code
     os.close(write_end)
-    previous = _on_sigterm_kill(pid)
-    pipeline = Pipeline(spec, hold=True)
+    previous = None
     try:
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C during the fork is raised here
+            previous = _on_sigterm_kill(pid)
             pipeline.feed(first, stream)
         except BaseException:  # the first error in the stream is in this part: the child's work is moot
             _stop(read_end, pid)
@@ -149,17 +168,18 @@ def _on_sigterm_kill(pid: int) -> Optional[object]:
     return previous
 
 
-def _reap(pid: int, kill: bool) -> None:
-    """Wait for the child (killing it first with `kill`); a child already reaped is left alone
-    (its pid may be another process's by now)."""
+def _reap(pid: int, kill: bool) -> Optional[int]:
+    """Wait for the child (killing it first with `kill`) and return its wait status; a child
+    already reaped is left alone (its pid may be another process's by now): None."""
     try:
-        if kill and os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return  # it had ended, and is reaped now
         if kill:
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                return status  # it had ended, and is reaped now
             os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        return os.waitpid(pid, 0)[1]
     except (ProcessLookupError, ChildProcessError):
-        pass
+        return None
 
 
 def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragma: no cover - runs in the child
@@ -167,7 +187,6 @@ def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragm
     import pickle  # here and in _receive only: pickling costs start-up time
 
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         try:
             pipeline = Pipeline(spec, hold=True)
@@ -185,7 +204,8 @@ def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragm
 
 
 def _receive(read_end: int, pid: int) -> object:
-    """The child's payload (None when it sent nothing usable); the child is reaped."""
+    """The child's payload (None when it sent nothing usable); the child is reaped. A child that
+    died of a Ctrl-C (SIGINT) raises KeyboardInterrupt here."""
     import pickle
 
     try:
@@ -194,7 +214,9 @@ def _receive(read_end: int, pid: int) -> object:
     except BaseException:
         _stop(None, pid)
         raise
-    _reap(pid, kill=False)
+    status = _reap(pid, kill=False)
+    if status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
+        raise KeyboardInterrupt
     try:
         return pickle.loads(data) if data else None
     except Exception:  # pragma: no cover - a truncated hand-over

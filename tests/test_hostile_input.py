@@ -647,22 +647,148 @@ def test_broken_pipe_through_a_shell_pipeline(tmp_path):
     assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
-def test_sigint_gives_no_traceback_and_no_output(tmp_path):
-    spec = write_spec(tmp_path, SPEC)
-    env = dict(os.environ)
-    env.pop("HELM_PLUGIN_NAME", None)
-    proc = subprocess.Popen([sys.executable, "-m", "postrender", "-c", spec], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
-    # more than a pipe buffer: when this write returns, the CLI is inside its read loop
+def run_to(tmp_path: Path, stdout, preexec=None) -> Tuple[int, str]:
+    """(exit code, stderr) of the CLI over big_stream() with `stdout` (a file object, or None: closed)."""
+    (tmp_path / "in.yaml").write_bytes(big_stream())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
+
+    def prepare() -> None:
+        if stdout is None:
+            os.close(1)
+        if preexec is not None:
+            preexec()
+
+    with open(tmp_path / "in.yaml", "rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "postrender", "-c", write_spec(tmp_path, SPEC)], stdin=stdin,
+                              stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120,
+                              preexec_fn=prepare)
+    return done.returncode, done.stderr.decode()
+
+
+def test_a_full_disk_is_named_as_such(tmp_path):
+    with open("/dev/full", "wb") as full:
+        code, err = run_to(tmp_path, full)
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: no space left on device\n", err
+
+
+def test_a_closed_stdout_is_named_as_such(tmp_path):
+    code, err = run_to(tmp_path, None)
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: stdout is closed\n", err
+
+
+@pytest.mark.parametrize("before", [b"", b"kept: what was there before\n"], ids=["new", "appended"])
+def test_a_regular_file_that_cannot_take_the_whole_stream_is_left_as_it_was(tmp_path, before):
+    import resource
+
+    target = tmp_path / "out.yaml"
+    target.write_bytes(before)
+    limit = 1 << 18  # the file may not grow past 256 KiB: the write fails a quarter of the way in
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with open(target, "ab" if before else "wb") as out:
+        code, err = run_to(tmp_path, out, limited)
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: file too large\n", err
+    assert target.read_bytes() == before  # what was written is taken back
+
+
+def start_cli(args: List[str], cpus: int = 0) -> subprocess.Popen:
+    """The CLI in a child process with pipes on stdin, stdout and stderr (in a session of its own,
+    so that a Ctrl-C can go to its process group as a terminal sends it), on `cpus` CPUs (0: all)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
+
+    def pin() -> None:
+        if cpus:
+            os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
+
+    return subprocess.Popen([sys.executable, "-m", "postrender", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+                            start_new_session=True, preexec_fn=pin)
+
+
+def unread(fd: int) -> int:
+    """Bytes in the pipe of which `fd` is an end that were not read yet."""
+    import fcntl
+    import termios
+
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def wait_until_blocked(proc: subprocess.Popen, done) -> None:
+    """Until `done()` holds and the process sleeps: blocked on a pipe the test holds (nothing else
+    puts it to sleep). A wait for a state, not a delay: how long it takes does not matter."""
+    while not (done() and Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.01)
+
+
+def interrupted(proc: subprocess.Popen) -> Tuple[bytes, str]:
+    """Ctrl-C to the process group of `proc` (stdin kept open: the run cannot end by itself);
+    its stdout and stderr once it has ended."""
+    os.killpg(proc.pid, signal.SIGINT)
+    out = proc.stdout.read()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    proc.stdin.close()
+    return out, err
+
+
+def assert_interrupted(proc: subprocess.Popen, err: str) -> None:
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip() == "postrender: error: interrupted", err  # (after a line break: the terminal shows ^C)
+
+
+needs_two_cpus = pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                                    reason="the two-process path needs two usable CPUs")
+
+
+@pytest.mark.parametrize("cpus", [1, pytest.param(0, marks=needs_two_cpus)], ids=["one-process", "two-process"])
+def test_sigint_gives_no_traceback_and_no_output(tmp_path, cpus):
+    # the stream is written but stdin stays open: wherever the Ctrl-C lands, the run has not ended
+    proc = start_cli(["-c", write_spec(tmp_path, SPEC)], cpus=cpus)
     proc.stdin.write(big_stream()[: 1 << 20])
     proc.stdin.flush()
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    err = err.decode()
-    assert "Traceback" not in err, err
+    wait_until_blocked(proc, lambda: unread(proc.stdin.fileno()) == 0)
+    out, err = interrupted(proc)
     assert out == b""
-    assert proc.returncode == 130, (proc.returncode, err)
-    assert "interrupted" in err
+    assert_interrupted(proc, err)
+
+
+def test_sigint_in_krm_mode_gives_no_resource_list_and_no_traceback(tmp_path):
+    items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"k": "x" * 100}}
+             for i in range(1000)]
+    resource_list = json.dumps({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items})
+    proc = start_cli(["--logs-claim", "airflow-log-pvc"])
+    # the ResourceList is read; the CLI reads on, to see that nothing follows it
+    proc.stdin.write(resource_list.encode() + b"\n---\n")
+    proc.stdin.flush()
+    wait_until_blocked(proc, lambda: unread(proc.stdin.fileno()) == 0)
+    out, err = interrupted(proc)
+    assert out == b""
+    assert_interrupted(proc, err)
+
+
+@needs_two_cpus
+def test_sigint_while_the_stream_is_written_lets_the_reader_have_it_whole(tmp_path):
+    data = big_stream()[: 1 << 20]
+    spec = write_spec(tmp_path, SPEC)
+    expected = run_cli(["-c", spec], data)
+    assert expected.returncode == 0 and len(expected.stdout) > 1 << 19
+    proc = start_cli(["-c", spec])
+    proc.stdin.write(data)
+    proc.stdin.close()
+    # the stream fills the stdout pipe (this test reads nothing yet): the CLI is writing it
+    wait_until_blocked(proc, lambda: unread(proc.stdout.fileno()) > 0)
+    os.killpg(proc.pid, signal.SIGINT)
+    out = proc.stdout.read()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert out == expected.stdout  # never part of a stream
+    assert_interrupted(proc, err)
 
 
 def test_a_configmap_value_of_blank_lines_does_not_hang(tmp_path):
