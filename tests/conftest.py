@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+from hypothesis import settings
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,6 +14,34 @@ FIXTURES = ROOT / "tests" / "fixtures"
 STREAMS = FIXTURES / "streams"
 CAPTURES = Path(os.environ.get("POSTRENDER_CAPTURES", ROOT.parent / "shared" / "airflow-renders"))
 KUBERNETES_VERSION = "1.35.0"
+
+# -- hypothesis: `make test` and CI run a fixed set of examples, `make fuzz` explores ------------
+# The suite passes or fails the same way on every run: each property test's examples follow from
+# its own code (derandomize), whatever its settings say, and no example database is replayed.
+# `make fuzz` sets POSTRENDER_FUZZ=N: N times each test's examples, from random seeds, finds kept
+# in .hypothesis/ and replayed first next time. --hypothesis-seed=S replays the seed S in either.
+FUZZ_FACTOR = int(os.environ.get("POSTRENDER_FUZZ") or 0)
+settings.register_profile("suite", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, database=settings.get_profile("default").database,
+                          deadline=None, print_blob=True)
+settings.load_profile("fuzz" if FUZZ_FACTOR else "suite")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    seeded = config.getoption("--hypothesis-seed", None) is not None
+    done = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)  # what @settings/@given set
+        if own is None or id(test) in done:  # not a property test; a parametrized one's other ids
+            continue
+        done.add(id(test))
+        if FUZZ_FACTOR:
+            new = settings(own, derandomize=False, database=settings().database,
+                           max_examples=own.max_examples * FUZZ_FACTOR)
+        else:
+            new = settings(own, derandomize=not seeded, database=None)
+        test._hypothesis_internal_use_settings = new
 
 
 def run_cli(args: List[str], stdin: bytes = b"", env: Optional[Dict[str, str]] = None,

@@ -10,11 +10,12 @@ under a minute; `make fuzz` runs many more with random seeds.
 import io
 import json
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from conftest import STREAMS
+from conftest import FUZZ_FACTOR, STREAMS
 from postrender.errors import PostrenderError
 from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
@@ -192,3 +193,14 @@ def test_spec_loader(text):
         parse_spec_text(text, "spec.yaml")
     except PostrenderError:
         pass
+
+
+def test_the_suite_runs_every_property_test_on_a_fixed_set_of_examples(request):
+    # `make test` and CI pass or fail the same way each time (conftest's profile); `make fuzz` explores
+    if FUZZ_FACTOR or request.config.getoption("--hypothesis-seed", None) is not None:
+        pytest.skip("exploring: random or given seeds")
+    found = {item.nodeid: item.obj._hypothesis_internal_use_settings for item in request.session.items
+             if hasattr(getattr(item, "obj", None), "_hypothesis_internal_use_settings")}
+    assert found
+    for nodeid, own in found.items():
+        assert own.derandomize and own.database is None, nodeid
