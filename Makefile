@@ -5,11 +5,13 @@ PY     := $(VENV)/bin/python
 BIN    := .cache/bin
 export HELM3   ?= $(CURDIR)/$(BIN)/v31/helm
 export HELM4   ?= $(CURDIR)/$(BIN)/v35/helm
+export HELM42  ?= $(CURDIR)/$(BIN)/v36/helm
 export KUBECTL ?= $(CURDIR)/$(BIN)/v35/kubectl
-# `make plugin` signs the tarball when both are set: the key's name and a secret keyring file.
+# `make plugin` signs the tarball when both are set: the key (id, fingerprint, name or e-mail) and a
+# secret keyring file.
 export HELM_SIGN_KEY HELM_KEYRING HELM_PASSPHRASE_FILE
 
-.PHONY: all setup compile tools gpg plugin plugin-lock test fuzz demo bench clean
+.PHONY: all setup runtime compile tools helm4 gpg plugin plugin-lock test fuzz demo bench clean
 
 all: test
 
@@ -41,11 +43,18 @@ compile: setup
 
 setup: $(VENV)/.installed
 
-$(BIN)/v35/helm $(BIN)/v31/helm:
-	@echo "downloading Helm 3.17.3, Helm 4.1.4 and kubectl 1.35.2 into $(BIN) (once)..."
-	@$(PYTHON) tools/fetch_binaries.py $(BIN)
+runtime: $(VENV)/.runtime
 
-tools: $(BIN)/v35/helm $(BIN)/v31/helm
+# The official builds at pinned versions, checked against recorded sha256 sums (once; then quick):
+# v31 Helm 3.17.3, v35 Helm 4.1.4 + kubectl 1.35.2, v36 Helm 4.2.3 + kubectl 1.36.3.
+FETCH := $(PYTHON) tools/fetch_binaries.py --cache $(BIN)
+
+tools:
+	@$(FETCH) v31 v35 v36
+
+# Only what `make plugin` packages with: Helm 4.1.4 (unless HELM4 names another Helm 4).
+helm4:
+	@[ "$(HELM4)" != "$(CURDIR)/$(BIN)/v35/helm" ] || $(FETCH) --helm-only v35
 
 # gpg makes the throwaway signing key of the plugin tests (Debian: package gnupg).
 gpg:
@@ -53,7 +62,8 @@ gpg:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg >/dev/null; }
 
 # The Helm 4 plugin release: dist/postrender-<version>.tgz (+ .prov with HELM_SIGN_KEY/HELM_KEYRING).
-plugin: setup tools
+# Needs the runtime venv (its pip fetches the pinned wheels), Helm 4 and, to sign, gpg: no test tools.
+plugin: runtime helm4
 	$(PY) tools/build_plugin.py
 
 # After changing a version in requirements/plugin.lock: re-pin the hashes of every wheel.

@@ -2,26 +2,30 @@
 
 Kept thin: everything it calls is testable without a process. Its own job is
 the contract's promises at the process boundary: stdout gets the whole
-transformed stream or nothing; failures are one to a few lines on stderr
-(and, under Helm 4, somewhere the user can still see them); exit codes are
-0 (success), 1 (the input cannot be transformed), 2 (bad usage or spec).
+transformed stream or nothing; warnings and failures are findings, rendered by
+findings.py on stderr (and by delivery.py, under Helm, somewhere the user can
+still see them) and in `--report`, which a failed run writes too, with its
+error; exit codes are 0 (success), 1 (the input cannot be transformed),
+2 (bad usage or spec), 130 (interrupted).
 """
 import json
 import os
 import signal
 import sys
-from typing import Iterator, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator, List, Optional, Sequence
 
 import click
 
 from . import __version__
+from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
 from .errors import InputError, PostrenderError, SpecError
-from .helm_plugin import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning, running_as_helm_plugin
+from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printable, report_json, stderr_line
+from .helm_env import running_as_helm_plugin
 from .krm import KrmFailure, failure_output, is_resource_list, run_krm
 from .pipeline import pieces
 from .twoprocess import transform_maybe_in_two
 from .read import Chunk, Piece, Stream, first_content
-from .findings import Finding, report_json
 from .output import forget_stdout_text, to_stdout, watch_interrupts
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
 
@@ -34,24 +38,33 @@ def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Seque
     return spec
 
 
-def _stdin() -> "object":
+def _stdin() -> BinaryIO:
     if sys.stdin is None or sys.stdin.isatty():
         raise SpecError("postrender reads rendered manifests on stdin",
                         hint="pipe them in: helm template ... | postrender -c spec.yaml")
     return sys.stdin.buffer
 
 
+@dataclass
+class _Run:
+    """What `main` must know of a run when it fails: where the report goes (None until the options
+    are accepted, and in KRM mode, whose `results` report instead)."""
+
+    report: Optional[str] = None
+
+
 def _emit_warnings(warnings: List[Finding]) -> None:
     for warning in warnings:
-        text = f"postrender: warning: {warning}"
+        text = stderr_line(warning)
         click.echo(text, err=True)
         deliver_warning(text)  # under Helm 4, which drops stderr: the terminal and the log
 
 
-def _write_report(target: Optional[str], findings: List[Finding]) -> None:
+def _write_report(run: _Run, findings: List[Finding], error: Optional[Finding] = None) -> None:
+    target = run.report
     if target is None:
         return
-    text = report_json(findings)
+    text = report_json(findings, error)
     if target == "-":
         click.echo(text, err=True)
         return
@@ -59,6 +72,7 @@ def _write_report(target: Optional[str], findings: List[Finding]) -> None:
         with open(target, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
     except OSError as exc:
+        run.report = None  # this failure is not written there either
         raise SpecError(f"cannot write the report to {target}: {exc.strerror}") from None
 
 
@@ -92,7 +106,7 @@ def _check_usage(ctx: click.Context) -> None:
 @click.option("-c", "--config", "configs", multiple=True, metavar="SPEC", shell_complete=_complete_file,
               help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")
 @click.option("--logs-claim", metavar="CLAIM", help="Put the Airflow logs volume on this existing claim.")
-@click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro]",
+@click.option("--volume", "volumes", multiple=True, metavar="NAME=CLAIM:MOUNTPATH[:ro|:rw]",
               help="Add a claim-backed volume to the worker pod template and Celery workers (repeatable).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the changes instead of the manifests.")
 @click.option("--inspect", is_flag=True,
@@ -102,7 +116,7 @@ def _check_usage(ctx: click.Context) -> None:
               help="Format of --inspect.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
 @click.option("--report", metavar="FILE", shell_complete=_complete_file,
-              help="Also write a JSON report of every change to FILE ('-' = stderr).")
+              help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
 @click.version_option(__version__, prog_name="postrender")
 @click.pass_context
 def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format, schema, report) -> None:
@@ -111,6 +125,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
     """
     _check_usage(ctx)
+    run = ctx.obj if isinstance(ctx.obj, _Run) else _Run()
     if schema:
         click.echo(json.dumps(json_schema(), indent=2))
         return
@@ -120,16 +135,18 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
             build_spec(configs, logs_claim, volumes)
 
-        click.echo(inspect_stream(_stdin(), output_format))
+        click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
         return
     try:
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
     spec.report_changes = report is not None  # KRM results come from each item's own findings
+    run.report = report  # from here on, a failure is reported there too
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
     if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
+        run.report = None
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
             flag = "--diff" if show_diff else "--report"
             spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
@@ -146,13 +163,13 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
 
         text, ledger = diff_stream(stream, started, spec)
         _emit_warnings(ledger.warnings)
-        _write_report(report, ledger.findings)
+        _write_report(run, ledger.findings)
         click.echo(text, nl=False)
         return
     output, ledger = transform_maybe_in_two(stream, spec, started)
     try:
         _emit_warnings(ledger.warnings)
-        _write_report(report, ledger.findings)
+        _write_report(run, ledger.findings)
         to_stdout(output)
     finally:
         output.close()
@@ -173,17 +190,20 @@ def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Opt
     to_stdout(out)
 
 
-def _fail(message: str, code: int) -> int:
-    """Report a failure; returns the exit code.
+def _fail(error: Finding, code: int, run: _Run) -> int:
+    """Report a failure (on stderr, and in the report when one was asked for); returns the exit code.
 
     Under Helm 4 stderr is dropped and so is stdout when the plugin exits non-zero, so there the
     reason goes to the terminal and a log file, and stdout carries it as a lone YAML scalar that
     Helm refuses (no object is ever emitted) while quoting it in its own error message.
     """
-    text = f"postrender: error: {message}"
+    text = stderr_line(error)
+    _echo_error(text)
     try:
-        click.echo(text, err=True)
-    except Exception:  # stderr gone: nothing more to do there
+        _write_report(run, [], error)
+    except PostrenderError as exc:  # the report cannot be written: say that too
+        _echo_error(stderr_line(exc.finding))
+    except Exception:  # out of memory, interrupted again: the error above is what counts
         pass
     if not running_as_helm_plugin():
         return code
@@ -195,6 +215,13 @@ def _fail(message: str, code: int) -> int:
     return PLUGIN_FAILURE_EXIT_CODE
 
 
+def _echo_error(text: str) -> None:
+    try:
+        click.echo(text, err=True)
+    except Exception:  # stderr gone: nothing more to do there
+        pass
+
+
 def _usage_hint(exc: click.ClickException) -> str:
     name = getattr(exc, "option_name", None) or ""
     if isinstance(exc, click.NoSuchOption) and " " in name.strip():  # `--post-renderer-args="--config x.yaml"`
@@ -204,26 +231,27 @@ def _usage_hint(exc: click.ClickException) -> str:
     return "see `postrender --help`"
 
 
-def _interrupted() -> int:
+def _interrupted(run: _Run) -> int:
     forget_stdout_text()  # ruamel's emitter prints what it was writing when a Ctrl-C hits it
-    return _fail("interrupted", 130)
+    return _fail(interrupted(), 130, run)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
     watch_interrupts()
+    run = _Run()
     try:
         try:
-            command.main(args=argv, prog_name="postrender", standalone_mode=False)
+            command.main(args=argv, prog_name="postrender", standalone_mode=False, obj=run)
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
-            return _interrupted()
+            return _interrupted(run)
         except click.ClickException as exc:
-            return _fail(exc.format_message() + "\n  hint: " + _usage_hint(exc), 2)
+            return _fail(Finding.error(USAGE_ERROR, exc.format_message(), hint=_usage_hint(exc)), 2, run)
         return 0
     except PostrenderError as exc:
-        return _fail(str(exc), exc.exit_code)
+        return _fail(exc.finding, exc.exit_code, run)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): not our failure to report
         try:
@@ -232,13 +260,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 1
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(run)
     except RecursionError:
-        return _fail(str(InputError("the input is nested too deeply to process")), 1)
+        return _fail(InputError("the input is nested too deeply to process").finding, 1, run)
     except MemoryError:
-        return _fail(str(InputError("out of memory while reading the input")), 1)
+        return _fail(InputError("out of memory while reading the input").finding, 1, run)
     except Exception as exc:  # a bug of ours: still no traceback, but say what to report
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (please report this with the input that caused it)", 1)
+        return _fail(internal_error(exc), 1, run)
 
 
 def run() -> None:  # pragma: no cover - exits the process

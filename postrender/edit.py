@@ -26,9 +26,11 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from .claims import ClaimUsers, ClaimWriters, claims_needed, several_pods, writability_warning, writers
 from .errors import InputError, Where, stream_line
-from .findings import Finding
+from .findings import (CLAIM_NOT_WRITABLE, CLAIM_TEMPLATE_REMOVED, LOGS_VOLUME_NOT_FOUND, REPEATED_KEY_EDITED,
+                       RWO_CLAIM_SHARED, TARGET_MATCHED_NOTHING, UNREADABLE_POD_TEMPLATE, VOLUME_MATCHED_NOTHING,
+                       VOLUME_NOT_MOUNTED, Finding)
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
-from .patch import CannotSplice, DuplicateEdit, patch
+from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
 from .spec import Spec, VolumeSpec
 from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, WEB_COMPONENTS, Site, Target,
                       components, dig, is_airflow, is_hook, is_pod_template_text, object_identity, target_matches,
@@ -220,15 +222,20 @@ def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
     return {}
 
 
+def _text_line(first_line: Optional[int], line: int, what: str) -> str:
+    """A text's 0-based line as the user finds it: a stream line, or a line of `what` (None: not stream lines)."""
+    return str(stream_line(0, line)) + f" of {what}" if first_line is None else str(stream_line(first_line, line))
+
+
 def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Optional[int],
                          what: str = "this document") -> Finding:
     """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
     stream, None when they are not stream lines, as in a quoted pod template)."""
+    lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
     if first_line is None:
-        lines = " and ".join(str(stream_line(0, n)) for n in duplicate.lines) + f" of {what}"
-    else:
-        lines = " and ".join(str(stream_line(first_line, n)) for n in duplicate.lines)
-    return Finding.warning(f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
+        lines += f" of {what}"
+    return Finding.warning(REPEATED_KEY_EDITED,
+                           f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
                            "Helm and kubectl read, and left the earlier ones as they were",
                            where.but(line=None, column=None))
 
@@ -293,6 +300,12 @@ class Editor:
         the text's lines stand in the stream, None when they are not stream lines)."""
         try:
             patched = patch(text, root, new, memo)
+        except AliasConflict as exc:
+            lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
+            named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}" for role, n in lines if n is not None)
+            raise InputError(f"cannot edit {what}: the edit would change what a YAML alias reads ({named})",
+                             where.but(line=None, column=None),
+                             hint="write the aliased value out in full where the volume goes") from None
         except CannotSplice as exc:
             raise InputError(f"cannot edit {what} in place ({exc})", where) from None
         for duplicate in patched.duplicates:
@@ -336,7 +349,8 @@ class Editor:
             if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
                 raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
                                  hint=exc.hint) from None
-            self._note(Finding.warning(f"looks like a pod template but is not readable YAML ({exc.message}); "
+            self._note(Finding.warning(UNREADABLE_POD_TEMPLATE,
+                                       f"looks like a pod template but is not readable YAML ({exc.message}); "
                                        "left unchanged", exc.where))
             return None
         if not isinstance(template, dict) or template.get("kind") != "Pod":
@@ -430,13 +444,15 @@ class Editor:
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
-                self._note(Finding.warning(f"volume {change.volume!r} is added but will not be mounted: "
+                self._note(Finding.warning(VOLUME_NOT_MOUNTED,
+                                           f"volume {change.volume!r} is added but will not be mounted: "
                                            f"{change.detail}; add {change.container!r} to them", Where(obj=site.label)))
                 continue
             self._note(Finding.change(change.action, place.but(container=change.container), change.volume,
                                       change.detail))
             if change.action == "removed-claim-template":
                 self._note(Finding.warning(
+                    CLAIM_TEMPLATE_REMOVED,
                     f"removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
                     f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
                     f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "
@@ -450,6 +466,7 @@ class Editor:
             self._missed_targets()
             if self.spec.logs_claim and not self.ledger.logs_found:
                 self._note(Finding.warning(
+                    LOGS_VOLUME_NOT_FOUND,
                     f"--logs-claim {self.spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
                     f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
                     "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
@@ -457,7 +474,7 @@ class Editor:
         for claim, found in sorted(self.ledger.writers.items()):
             text = writability_warning(claim, found)
             if text is not None:
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(CLAIM_NOT_WRITABLE, text))
         modes = dict(self.ledger.declared_modes)
         for volume in self.spec.volumes:
             if volume.create is not None:
@@ -469,6 +486,7 @@ class Editor:
                 why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
                        else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
                 self._note(Finding.warning(
+                    RWO_CLAIM_SHARED,
                     f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; "
                     "use ReadWriteMany"))
         return self._found
@@ -489,7 +507,7 @@ class Editor:
                     hints = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
                     hints = [f"{near!r} for {word!r}" for word, near in hints if near]
                     text += f"; did you mean {', '.join(hints)}?" if hints else ""
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(VOLUME_MATCHED_NOTHING, text))
                 continue
             if not ledger.airflow:
                 continue
@@ -504,7 +522,7 @@ class Editor:
                     text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
                 elif target.component is not None and seen:
                     text += f" (components in the stream: {', '.join(seen)})"
-                self._note(Finding.warning(text))
+                self._note(Finding.warning(TARGET_MATCHED_NOTHING, text))
 
 
 def _nearest(target: Target, seen: List[str]) -> Optional[str]:

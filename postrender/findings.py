@@ -1,57 +1,257 @@
-"""What a run found and did, as data: every change and every warning is a `Finding`.
+"""The finding model: every change, warning and error of a run is a `Finding`.
 
 Like kyaml's `framework.Result` and yamllint's `LintProblem`, a finding carries
-its severity, the place (document, line, `Kind/name`, ConfigMap key, container),
-and for a change its action and volume. Every output derives from the same
-findings: the warnings on stderr (and, under Helm, the terminal and the log),
-`--report` JSON, KRM `results`.
+its severity (`info`: a change made; `warning`: the run still succeeds;
+`error`: the run fails, the finding carried by a `PostrenderError`), a stable
+kebab-case `id` of its kind (a change's action, a warning's kind, an error's
+kind), its place (`Where`: document, line, `Kind/name`, ConfigMap key,
+container) and its message, which never repeats the place. A change also
+names its volume and a detail; an error may say what to do (`hint`).
+
+Every output is rendered here, from those fields, by one renderer each:
+`stderr_line` (stderr, and under Helm the terminal and the log file),
+`report_json` (`--report`), `krm_message` and `krm_tags` (KRM `results`,
+which krm.py wraps with the item's reference).
 """
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional
 
-from .errors import Where
-
 INFO = "info"  # a change made
 WARNING = "warning"  # something the user must hear of; the run still succeeds
+ERROR = "error"  # the run fails: nothing on stdout
+
+# The kinds of warning, each with a stable id (scripts and `--strict`'s exceptions name them)
+# and what it is about (the README's table).
+VOLUME_MATCHED_NOTHING = "volume-matched-nothing"
+TARGET_MATCHED_NOTHING = "target-matched-nothing"
+LOGS_VOLUME_NOT_FOUND = "logs-volume-not-found"
+CLAIM_TEMPLATE_REMOVED = "claim-template-removed"
+RWO_CLAIM_SHARED = "rwo-claim-shared"
+CLAIM_NOT_WRITABLE = "claim-not-writable"
+REPEATED_KEY_EDITED = "repeated-key-edited"
+VOLUME_NOT_MOUNTED = "volume-not-mounted"
+UNREADABLE_POD_TEMPLATE = "unreadable-pod-template"
+WARNINGS: Dict[str, str] = {
+    VOLUME_MATCHED_NOTHING: "a volume whose targets matched no object",
+    TARGET_MATCHED_NOTHING: "a target you wrote matched nothing, in a stream with Airflow in it",
+    LOGS_VOLUME_NOT_FOUND: "--logs-claim found no Airflow logs volume",
+    CLAIM_TEMPLATE_REMOVED: "a StatefulSet volumeClaimTemplate was removed (an immutable field)",
+    RWO_CLAIM_SHARED: "a ReadWriteOnce or ReadWriteOncePod claim is mounted by several pods",
+    CLAIM_NOT_WRITABLE: "a claim is written by pods of different users that share no owner group",
+    REPEATED_KEY_EDITED: "an edit went to the last of a repeated key's occurrences",
+    VOLUME_NOT_MOUNTED: "a volume was added to a pod template without containers but mounted nowhere",
+    UNREADABLE_POD_TEMPLATE: "a ConfigMap value that looks like a pod template is not readable YAML",
+}
+
+# The kinds of error.
+INVALID_INPUT = "invalid-input"  # the manifests cannot be transformed (exit 1)
+INVALID_SPEC = "invalid-spec"  # the spec or an option's value is wrong (exit 2)
+USAGE_ERROR = "usage-error"  # the command line is wrong (exit 2)
+INTERRUPTED = "interrupted"  # Ctrl-C (exit 130)
+OUTPUT_ERROR = "output-error"  # stdout cannot be written: closed, a full disk (exit 1)
+INTERNAL_ERROR = "internal-error"  # a bug of ours (exit 1)
+ERRORS: Dict[str, str] = {
+    INVALID_INPUT: "the manifests cannot be transformed (bad YAML, a conflict, an invalid pod)",
+    INVALID_SPEC: "the spec file, the functionConfig or an option's value is wrong",
+    USAGE_ERROR: "options that do not exist, conflict or would be ignored",
+    INTERRUPTED: "the run was interrupted",
+    OUTPUT_ERROR: "stdout cannot be written (closed, a full disk, an I/O error)",
+    INTERNAL_ERROR: "a bug of postrender's (please report it with the input)",
+}
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in the input: stream document, line/column, object, ConfigMap key, container."""
+
+    source: Optional[str] = None  # a spec file path, or None for the manifest stream
+    document: Optional[int] = None  # 1-based document number in the stream
+    line: Optional[int] = None  # 1-based line in the stream (or spec file)
+    column: Optional[int] = None  # 1-based
+    obj: Optional[str] = None  # "Kind/name"
+    key: Optional[str] = None  # ConfigMap data key holding an embedded pod template
+    container: Optional[str] = None
+
+    def but(self, **changes: Any) -> "Where":
+        # what dataclasses.replace does, at a tenth of its cost: one call per object of the stream
+        if not changes.keys() <= vars(self).keys():
+            raise TypeError(f"Where has no field {sorted(changes.keys() - vars(self).keys())}")
+        new = object.__new__(Where)
+        vars(new).update(vars(self), **changes)
+        return new
+
+    def __str__(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(self.source)
+        if self.document is not None:
+            parts.append(f"document {self.document}")
+        if self.line is not None:
+            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
+        if self.obj:
+            parts.append(self.obj)
+        if self.key and not (self.obj and self.obj.endswith(f" key {self.key}")):  # a site label names it
+            parts.append(f"key {self.key}")
+        if self.container:
+            parts.append(f"container {self.container}")
+        return ", ".join(parts)
+
+
+def stream_line(first_line: int, line: int) -> int:
+    """The 1-based stream line of `line`, a 0-based line (as libyaml's marks count them) of a text
+    that starts after `first_line` lines of the stream (a chunk's `first_line`; 0 for a whole text)."""
+    return first_line + line + 1
+
+
+# What a change did, in words: (sentence, where its detail goes: after "at", in parentheses, nowhere).
+_CHANGES = {
+    "added": ("added volume {volume}", "()"),
+    "replaced": ("replaced volume {volume}", "()"),
+    "added-mount": ("mounted volume {volume}", "at"),
+    "updated-mount": ("updated the mount of volume {volume}", "at"),
+    "repointed-mount": ("re-pointed a mount to volume {volume}", "at"),
+    "removed-claim-template": ("removed volumeClaimTemplate {volume}", ""),  # its detail is its warning's
+    "added-container": ("added a stub for Airflow's task container", "()"),
+    "annotated": ("annotated the pod template", "()"),
+    "created": ("created this claim for volume {volume}", "()"),
+}
 
 
 @dataclass(frozen=True)
 class Finding:
     severity: str
+    id: str  # stable, kebab-case: a change's action, a warning's or an error's kind
     message: str  # without the place: `where` says it
     where: Where = Where()
-    action: Optional[str] = None  # a change's kind: added | replaced | added-mount | ... | annotated | created
     volume: Optional[str] = None
     detail: Optional[str] = None
+    hint: Optional[str] = None  # what to do (errors)
 
     @classmethod
     def change(cls, action: str, where: Where, volume: Optional[str] = None,
                detail: Optional[str] = None) -> "Finding":
-        return cls(INFO, action, where, action, volume, detail)
+        """A change made: `action` is its id (added | replaced | added-mount | ... | annotated | created)."""
+        sentence, detail_goes = _CHANGES.get(action, (action + (" volume {volume}" if volume else ""), "()"))
+        message = sentence.format(volume=volume)
+        if detail_goes == "at" and detail:
+            message += f" at {detail}"
+        return cls(INFO, action, message, where, volume, detail)
 
     @classmethod
-    def warning(cls, message: str, where: Where = Where()) -> "Finding":
-        return cls(WARNING, message, where)
+    def warning(cls, finding_id: str, message: str, where: Where = Where()) -> "Finding":
+        """A warning of the kind `finding_id` (one of `WARNINGS`)."""
+        return cls(WARNING, finding_id, message, where)
+
+    @classmethod
+    def error(cls, finding_id: str, message: str, where: Where = Where(), hint: Optional[str] = None) -> "Finding":
+        return cls(ERROR, finding_id, message, where, hint=hint)
 
     @property
     def is_warning(self) -> bool:
         return self.severity == WARNING
 
+    @property
+    def action(self) -> Optional[str]:
+        """A change's kind (its id); None for a warning or an error."""
+        return self.id if self.severity == INFO else None
+
     def __str__(self) -> str:
+        """The place, the message and, on a line of its own, the hint."""
         place = str(self.where)
-        return f"{place}: {self.message}" if place else self.message
+        text = f"{place}: {self.message}" if place else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
 
-    def as_change(self) -> Dict[str, Any]:
-        """The report's entry for a change (the fields that are set)."""
-        entry = {"document": self.where.document or 0, "object": self.where.obj, "action": self.action,
-                 "volume": self.volume, "container": self.where.container, "key": self.where.key,
-                 "detail": self.detail}
+
+# -- renderers -------------------------------------------------------------------------------------
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control or format character but line breaks and tabs written as an escape
+    (`\\x1b`, `\\u202e`): names from the input reach a terminal, a log or a CI log as text, never as
+    an escape sequence (a window title, the clipboard through OSC 52, reordered text)."""
+    if text.isascii() and not _ASCII_CONTROLS.search(text):
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
+def stderr_line(finding: Finding) -> str:
+    """A warning or an error as postrender writes it on stderr (and, under Helm, to the terminal and
+    the log): `postrender: warning[ID]: PLACE: MESSAGE`, `postrender: error: PLACE: MESSAGE`; control
+    characters from the input escaped (`printable`)."""
+    head = f"warning[{finding.id}]" if finding.is_warning else finding.severity
+    return printable(f"postrender: {head}: {finding}")
+
+
+def internal_error(exc: BaseException) -> Finding:
+    """A bug of ours: no traceback, but what to report."""
+    return Finding.error(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc} (please report this with "
+                                         "the input that caused it)")
+
+
+def interrupted() -> Finding:
+    return Finding.error(INTERRUPTED, "interrupted")
+
+
+def _place(where: Where) -> Dict[str, Any]:
+    """The place of a warning or an error in the report: the fields that are known."""
+    entry = {"source": where.source, "document": where.document, "line": where.line, "column": where.column,
+             "object": where.obj, "key": where.key, "container": where.container}
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def report_entry(finding: Finding) -> Dict[str, Any]:
+    """The report's entry for a finding: a change's fields as they always were (`document` 0 when
+    it has none); a warning's or an error's severity, id, place, message (and hint)."""
+    if finding.severity == INFO:
+        where = finding.where
+        entry = {"document": where.document or 0, "object": where.obj, "action": finding.id,
+                 "volume": finding.volume, "container": where.container, "key": where.key,
+                 "detail": finding.detail}
         return {k: v for k, v in entry.items() if v is not None}
+    entry = {"severity": finding.severity, "id": finding.id, **_place(finding.where), "message": finding.message}
+    if finding.hint:
+        entry["hint"] = finding.hint
+    return entry
 
 
-def report_json(findings: Iterable[Finding]) -> str:
-    """`--report`: every change, then every warning as a line of text."""
+def report_json(findings: Iterable[Finding], error: Optional[Finding] = None) -> str:
+    """`--report`: the format's version, every change, every warning and the error (null when the
+    run succeeded; a failed run made no change: its changes and warnings are empty)."""
     found = list(findings)
-    return json.dumps({"changes": [f.as_change() for f in found if not f.is_warning],
-                       "warnings": [str(f) for f in found if f.is_warning]}, indent=2)
+    return json.dumps({"version": REPORT_VERSION,
+                       "changes": [report_entry(f) for f in found if f.severity == INFO],
+                       "warnings": [report_entry(f) for f in found if f.is_warning],
+                       "error": report_entry(error) if error is not None else None}, indent=2)
+
+
+def krm_message(finding: Finding, item_known: bool = True) -> str:
+    """A KRM result's message. A change reads as a sentence about its item (`item_known`: the result
+    names the item in its resourceRef; else the object starts the message), its key first and its
+    container and detail after; a warning or an error reads as on stderr, without the head."""
+    if finding.severity != INFO:
+        return str(finding)
+    where = finding.where
+    text = finding.message
+    if where.key:
+        text = f"pod template in key {where.key}: {text}"
+    if where.container:
+        text += f" in container {where.container}"
+    if finding.detail and _CHANGES.get(finding.id, ("", "()"))[1] == "()":
+        text += f" ({finding.detail})"
+    return text if item_known else f"{where.obj}: {text}"
+
+
+def krm_tags(finding: Finding) -> Dict[str, str]:
+    """A KRM result's tags: a change's action, volume, container and key; a warning's or an error's id."""
+    if finding.severity == INFO:
+        tags = {"action": finding.id, "volume": finding.volume, "container": finding.where.container,
+                "key": finding.where.key}
+        return {k: v for k, v in tags.items() if v}
+    return {"id": finding.id}

@@ -18,10 +18,12 @@ item is spliced into the ResourceList text on its own, so comments (kpt passes
 each document's `# Source:` lines), quoting, the `|-` pod template blocks and
 the `config.kubernetes.io/*` / `internal.config.kubernetes.io/*` annotations
 stay, and an item that cannot be spliced is rewritten alone.
-Every change and every warning becomes one result (`info` / `warning`), with
-`resourceRef` (and `file`, where the orchestrator told us the item's path)
-for the item it concerns. A failure is a ResourceList with no items and one
-`error` result; the CLI writes it and exits non-zero.
+Every change and every warning becomes one result (`info` / `warning`), worded
+and tagged by findings.py (a change's action, volume, container and key; a
+warning's id), with `resourceRef` (and `file`, where the orchestrator told us
+the item's path) for the item it concerns. A failure is a ResourceList with no
+items and one `error` result (tagged with the error's id); the CLI writes it
+and exits non-zero.
 """
 import copy
 import re
@@ -32,12 +34,13 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from .claims import claim_manifest, created
 from .edit import Editor, repeated_key_warning
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
-from .findings import Finding
+from .findings import Finding, krm_message, krm_tags
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, patch_item
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .targets import object_identity
-from .yamlio import compose, dump_block, to_data
+from .yamlio import aliases_in, compose, dump_block, to_data
+from .yamlio.limits import may_alias
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 KIND = "ResourceList"
@@ -130,7 +133,7 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
 
         text = chunk.text()
         try:
-            out = _write(text, root, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
+            out = _write(text, root, memo, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
         except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
             new = copy.deepcopy(data)
             new["items"] = new_items
@@ -143,7 +146,7 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
 
 def failure_output(error: PostrenderError, api_version: str = API_VERSIONS[0], item: Any = None) -> bytes:
     """The ResourceList that reports `error`: no items (no object may pass), one error result."""
-    result = _result(str(error), "error", item)
+    result = _result(error.finding, item)
     return _dump({"apiVersion": api_version, "kind": KIND, "items": [], "results": [result]})
 
 
@@ -251,55 +254,20 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: C
 
 
 # -- results ---------------------------------------------------------------------------------------
-_ACTIONS = {
-    "added": "added volume {volume}",
-    "replaced": "replaced volume {volume}",
-    "added-mount": "mounted volume {volume}",
-    "updated-mount": "updated the mount of volume {volume}",
-    "repointed-mount": "re-pointed a mount to volume {volume}",
-    "removed-claim-template": "removed volumeClaimTemplate {volume}",
-    "added-container": "added a stub for Airflow's task container",
-    "annotated": "annotated the pod template",
-    "created": "created this claim for volume {volume}",
-}
-
-
-def _message(finding: Finding) -> str:
-    text = _ACTIONS.get(finding.action or "", f"{finding.action}" + (" volume {volume}" if finding.volume else ""))
-    text = text.format(volume=finding.volume)
-    where = finding.where
-    if where.key:
-        text = f"pod template in key {where.key}: {text}"
-    if finding.action and finding.action.endswith("-mount") and finding.detail:
-        text += f" at {finding.detail}"
-    if where.container:
-        text += f" in container {where.container}"
-    # a removed claim template's detail is advice: its warning result carries it
-    if finding.detail and not finding.action.endswith("-mount") and finding.action != "removed-claim-template":
-        text += f" ({finding.detail})"
-    return text
-
-
 def _results(items: List[Any], found: List[List[Finding]], unowned: List[Finding]) -> List[Dict[str, Any]]:
     """KRM results: each item's changes then its warnings, in item order, then those of no item."""
     results: List[Dict[str, Any]] = []
     for item, findings in [*zip(items, found), (None, unowned)]:
         for finding in sorted(findings, key=lambda f: f.is_warning):
-            if finding.is_warning:
-                results.append(_result(str(finding), "warning", item))
-                continue
-            entry = _result(_message(finding), "info", item)
-            if item is None:
-                entry["message"] = f"{finding.where.obj}: {entry['message']}"
-            tags = {"action": finding.action, "volume": finding.volume, "container": finding.where.container,
-                    "key": finding.where.key}
-            entry["tags"] = {k: v for k, v in tags.items() if v}
-            results.append(entry)
+            results.append(_result(finding, item))
     return results
 
 
-def _result(message: str, severity: str, item: Any = None) -> Dict[str, Any]:
-    entry: Dict[str, Any] = {"message": message, "severity": severity}
+def _result(finding: Finding, item: Any = None) -> Dict[str, Any]:
+    """One result: the finding's message, severity and tags (findings.py words them), and the item
+    it is about."""
+    entry: Dict[str, Any] = {"message": krm_message(finding, item_known=isinstance(item, dict)),
+                             "severity": finding.severity}
     if isinstance(item, dict):
         kind, name, namespace = object_identity(item)
         ref = {"apiVersion": str(item.get("apiVersion") or ""), "kind": kind or "", "name": name}
@@ -309,6 +277,7 @@ def _result(message: str, severity: str, item: Any = None) -> Dict[str, Any]:
         file = _file(item)
         if file:
             entry["file"] = file
+    entry["tags"] = krm_tags(finding)
     return entry
 
 
@@ -323,15 +292,16 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         return None
     file: Dict[str, Any] = {"path": path}
     index = next((annotations[k] for k in _INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
-    try:
-        file["index"] = int(index)
-    except (TypeError, ValueError):
-        pass
+    if index is not None:
+        try:
+            file["index"] = int(index)
+        except (TypeError, ValueError):
+            pass
     return file
 
 
 # -- writing: splice each changed item on its own --------------------------------------------------
-def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: List[Any],
+def _write(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: List[Any], new_items: List[Any],
            results: Callable[[], List[Dict[str, Any]]],
            repeated_key: Callable[[int, DuplicateEdit, int], None]) -> str:
     """The input text with the changed items rewritten in place, new items appended and `results()` set
@@ -349,8 +319,16 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)
+    aliased = may_alias(text) and any(True for _ in aliases_in(items_node))
+    if aliased:  # an item may read values of another: one walk over them all (`patch.tree`), read back after
+        patcher = TreePatcher(buffer, memo, aliased=True)
+        for node, new in zip(nodes, new_items):
+            patcher.sync_item(node, new)
+        for duplicate in patcher.duplicates:
+            index = max(i for i, node in enumerate(nodes) if node.start_mark.line <= duplicate.lines[0])
+            repeated_key(index, duplicate, 0)
     for index, node in enumerate(nodes):
-        if index < len(new_items) and new_items[index] is not old_items[index]:
+        if not aliased and index < len(new_items) and new_items[index] is not old_items[index]:
             for duplicate in patch_item(buffer, node, old_items[index], new_items[index]):
                 repeated_key(index, duplicate, node.start_mark.line)
     added = new_items[len(nodes):]
@@ -363,6 +341,8 @@ def _write(text: str, root: Optional[Node], old_items: List[Any], new_items: Lis
     if listed or results_key is not None:
         _set_entry(buffer, root, "results", results_key, results_node, listed)
     out = buffer.apply()
+    if aliased:
+        check_aliases(out, root, {**to_data(root, memo=memo), "items": new_items, "results": listed}, patcher.moved)
     return out if out.endswith("\n") else out + ("\r\n" if buffer.crlf else "\n")
 
 

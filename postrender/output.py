@@ -24,6 +24,7 @@ import sys
 from typing import Any, BinaryIO, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from .errors import PostrenderError
+from .findings import OUTPUT_ERROR
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -32,6 +33,7 @@ class OutputError(PostrenderError):
     """The stream cannot be written to stdout (closed, a full disk, an I/O error)."""
 
     exit_code = 1
+    finding_id = OUTPUT_ERROR
 
 
 class Exported(NamedTuple):

@@ -1,9 +1,10 @@
 """Shared helpers: run the real CLI, parse streams, validate against Kubernetes schemas."""
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from hypothesis import settings
@@ -107,3 +108,43 @@ def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
 
 
 needs_captures = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"captured renders not found at {CAPTURES}")
+
+
+class _Kept(io.BytesIO):
+    def close(self) -> None:  # the wrapper around it closes it when collected: keep what it holds
+        pass
+
+
+def run_main(args: List[str], stdin: bytes) -> Tuple[int, bytes, str]:
+    """`postrender ARGS` in this process: exit code, stdout bytes, stderr text."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out, err = _Kept(), io.StringIO()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    sys.stdout = io.TextIOWrapper(out, write_through=True)
+    sys.stderr = err
+    try:
+        from postrender.cli import main
+
+        code = main(args)
+        sys.stdout.flush()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+# The official Helm builds (`make tools`; HELM3/HELM4/HELM42 name others): Helm 3.17.3 runs the
+# console script, the Helm 4 plugin is tested on 4.1.4 and 4.2.3 (the `helm4` fixture: each in turn).
+HELM3 = Path(os.environ.get("HELM3") or ROOT / ".cache" / "bin" / "v31" / "helm")
+HELM4 = Path(os.environ.get("HELM4") or ROOT / ".cache" / "bin" / "v35" / "helm")
+HELM42 = Path(os.environ.get("HELM42") or ROOT / ".cache" / "bin" / "v36" / "helm")
+
+
+def need(binary: Path) -> Path:
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.skip(f"{binary} is missing: run `make tools` (or set HELM3/HELM4/HELM42) for the Helm end-to-end tests")
+    return binary
+
+
+@pytest.fixture(params=[HELM4, HELM42], ids=["helm-4.1.4", "helm-4.2.3"])
+def helm4(request) -> Path:
+    return need(request.param)

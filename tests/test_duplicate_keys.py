@@ -48,7 +48,7 @@ def ok(proc):
 
 
 def warnings_of(proc):
-    return [line for line in proc.stderr.decode().splitlines() if line.startswith("postrender: warning:")]
+    return [line for line in proc.stderr.decode().splitlines() if line.startswith("postrender: warning[repeated-key-edited]: ")]
 
 
 # -- the reader ---------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_a_repeated_volume_mounts_key_gets_the_mount_in_its_last_occurrence(tmp_
     container = the(read_all(out), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     assert [m["name"] for m in container["volumeMounts"]] == ["config", "data"]
     warning, = [w for w in warnings_of(proc) if "repeated" in w]
-    assert "'volumeMounts'" in warning and "container" not in warning.split(":")[1]
+    assert "'volumeMounts'" in warning and "container" not in warning.split(": ")[1]  # not in its place
     assert ok(run_cli(["-c", spec], out)) == out
 
 

@@ -96,8 +96,8 @@ def test_finish_warns_of_a_volume_that_matched_nothing_in_a_stream_with_objects(
 
 def test_ledgers_merge_field_by_field():
     first, second = Ledger(), Ledger()
-    first.findings.append(Finding.warning("a"))
-    second.findings.append(Finding.warning("b"))
+    first.findings.append(Finding.warning("some-warning", "a"))
+    second.findings.append(Finding.warning("some-warning", "b"))
     first.configmaps.add((None, "x"), 1, ("h1",))
     second.configmaps.add((None, "x"), 5, ("h2",))
     first.claim_users["c"] = ClaimUsers()

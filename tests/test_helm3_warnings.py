@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-from postrender import helm_plugin
-from test_helm_e2e import CHART, HELM3, env, need, ok, postrender_script, run  # noqa: F401 (env: a fixture)
+from conftest import HELM3, need, run_cli
+from postrender import helm_env
+from test_helm_e2e import CHART, env, ok, postrender_script, run  # noqa: F401 (env: a fixture)
 
 TRIGGERER = """\
 volumes:
@@ -117,21 +117,21 @@ def test_not_started_by_helm_the_warning_stays_on_stderr(tmp_path):
     ("helmfile", False), ("helm-docs", False), ("helmsman", False), ("python3", False), ("", False),
 ])
 def test_which_binaries_count_as_helm(name, helm):
-    assert bool(helm_plugin._HELM_BINARY.fullmatch(name)) is helm
+    assert bool(helm_env._HELM_BINARY.fullmatch(name)) is helm
 
 
 def test_the_parent_is_looked_up(monkeypatch):
     """This test process's parent is no helm; a faked process table with helm above a shell is."""
-    helm_plugin.started_by_helm.cache_clear()
-    assert helm_plugin.started_by_helm() is False
+    helm_env.started_by_helm.cache_clear()
+    assert helm_env.started_by_helm() is False
     table = {100: ({"sh"}, 50), 50: ({"helm"}, 1)}
-    monkeypatch.setattr(helm_plugin.os, "getppid", lambda: 100)
-    monkeypatch.setattr(helm_plugin, "_process", lambda pid: table.get(pid, (set(), 0)))
-    helm_plugin.started_by_helm.cache_clear()
+    monkeypatch.setattr(helm_env.os, "getppid", lambda: 100)
+    monkeypatch.setattr(helm_env, "_process", lambda pid: table.get(pid, (set(), 0)))
+    helm_env.started_by_helm.cache_clear()
     try:
-        assert helm_plugin.started_by_helm() is True
+        assert helm_env.started_by_helm() is True
         table[100] = ({"make"}, 50)  # not a wrapper shell: helm above it is someone else's
-        helm_plugin.started_by_helm.cache_clear()
-        assert helm_plugin.started_by_helm() is False
+        helm_env.started_by_helm.cache_clear()
+        assert helm_env.started_by_helm() is False
     finally:
-        helm_plugin.started_by_helm.cache_clear()
+        helm_env.started_by_helm.cache_clear()

@@ -1,12 +1,12 @@
 """End-to-end: the real Helm 3 and Helm 4 binaries running postrender on tests/fixtures/chart.
 
 Helm 3 runs the console script by path; Helm 4 runs the plugin (plugin.yaml + bin/postrender-plugin)
-installed with `helm plugin install` from this checkout (development mode: the checkout's .venv).
-The release tarball is tested in test_plugin_release.py. Every Helm call gets its own HELM_*_HOME, HOME and
-XDG_STATE_HOME under tmp_path. The binaries come from HELM3/HELM4 (`make tools` fetches them).
+installed with `helm plugin install` from this checkout (development mode: the checkout's .venv),
+each Helm 4 test on Helm 4.1.4 and 4.2.3 (the `helm4` fixture). The release tarball is tested in
+test_plugin_release.py. Every Helm call gets its own HELM_*_HOME, HOME and XDG_STATE_HOME under
+tmp_path. The binaries come from HELM3/HELM4/HELM42 (`make tools` fetches them).
 """
 import hashlib
-import os
 import re
 import subprocess
 import sys
@@ -15,14 +15,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import by_name, helm_env, load_all
+from conftest import HELM3, HELM4, by_name, helm_env, load_all, need
 
 pytestmark = pytest.mark.helm
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "tests" / "fixtures" / "chart"
-HELM3 = Path(os.environ.get("HELM3") or ROOT / ".cache" / "bin" / "v31" / "helm")
-HELM4 = Path(os.environ.get("HELM4") or ROOT / ".cache" / "bin" / "v35" / "helm")
 CLAIM = "airflow-log-pvc"
 LOGS = "/opt/airflow/logs"
 SPEC = f"""\
@@ -35,12 +33,6 @@ volumes:
 """
 BAD_SPEC = SPEC.replace("name: logs", "name: Bad_Name")
 SCHEDULER_SRC = "templates/scheduler/scheduler-deployment.yaml"
-
-
-def need(binary: Path) -> Path:
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.skip(f"{binary} is missing: run `make tools` (or set HELM3/HELM4) for the Helm end-to-end tests")
-    return binary
 
 
 def postrender_script() -> Path:
@@ -234,8 +226,8 @@ def helm4_template(helm, spec, env, *extra, **kw):
                 "--post-renderer-args=-c", f"--post-renderer-args={spec}", *extra], env, **kw)
 
 
-def test_helm4_plugin_from_repo_dir(env, spec):
-    helm = need(HELM4)
+def test_helm4_plugin_from_repo_dir(env, spec, helm4):
+    helm = helm4
     install_plugin(helm, ROOT, env)
     out = ok(helm4_template(helm, spec, env))
     objs = assert_injected(out)
@@ -248,8 +240,8 @@ def test_helm4_plugin_from_repo_dir(env, spec):
     assert "checksum/postrender" not in (job["spec"]["template"]["metadata"].get("annotations") or {})
 
 
-def test_helm4_installs_a_render_with_repeated_pod_annotations(env, spec, tmp_path):
-    helm = need(HELM4)
+def test_helm4_installs_a_render_with_repeated_pod_annotations(env, spec, tmp_path, helm4):
+    helm = helm4
     install_plugin(helm, ROOT, env)
     values = tmp_path / "values.yaml"
     values.write_text(REPEATED_ANNOTATIONS)
@@ -257,10 +249,10 @@ def test_helm4_installs_a_render_with_repeated_pod_annotations(env, spec, tmp_pa
     assert_repeated_annotations_kept(ok(helm4_template(helm, spec, env, "-f", values)))
 
 
-def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path):
+def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path, helm4):
     """Helm 4 drops the plugin's stderr: with no tty, the reason must be in Helm's own error
     message and in the documented log file."""
-    helm = need(HELM4)
+    helm = helm4
     install_plugin(helm, ROOT, env)
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_SPEC)
@@ -272,3 +264,30 @@ def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path):
     assert "Bad_Name" in log.read_text()
     assert "Bad_Name" in proc.stderr, f"Helm's error must carry the reason:\n{proc.stderr}"
     assert str(log) in proc.stderr, "and name the log file"
+
+
+HOOK_SPEC = """\
+volumes:
+  - name: scratch
+    claimName: migration-scratch
+    mountPath: /scratch
+    targets: [{kind: Job}]
+"""
+
+
+def test_hooks_get_volumes_under_helm4_only(env, tmp_path):
+    """What docs/helm.md says: Helm 3 never sends a hook (the migration Job) through the
+    post-renderer, Helm 4 does."""
+    spec = tmp_path / "hook.yaml"
+    spec.write_text(HOOK_SPEC)
+    args = ["--post-renderer-args=-c", f"--post-renderer-args={spec}"]
+    helm3 = ok(run([need(HELM3), "template", "rel", CHART, "--post-renderer", postrender_script(), *args], env))
+    helm4 = need(HELM4)
+    install_plugin(helm4, ROOT, env)
+    helm4_out = ok(run([helm4, "template", "rel", CHART, "--post-renderer", "postrender", *args], env))
+    volumes = {}
+    for name, out in (("helm3", helm3), ("helm4", helm4_out)):
+        job = by_name(load_all(out), "Job", "rel-run-airflow-migrations")
+        assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install"
+        volumes[name] = [v["name"] for v in pod_spec(job)["volumes"]]
+    assert volumes == {"helm3": ["config"], "helm4": ["config", "scratch"]}

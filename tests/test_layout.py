@@ -7,25 +7,52 @@ from typing import Dict, List, Set
 PACKAGE = Path(__file__).resolve().parents[1] / "postrender"
 
 
+def module_name(path: Path) -> str:
+    """`spec/parse.py` -> `spec.parse`; a package is its `__init__`: `spec/__init__.py` -> `spec`."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def imports() -> Dict[str, Set[str]]:
-    """Each module (a package counts by its folder) -> the sibling modules it imports."""
+    """Each module of the package -> the modules of the package it imports, wherever the import
+    stands (a function's lazy import counts) and however it is spelt (relative or absolute)."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     graph: Dict[str, Set[str]] = {}
-    for path in PACKAGE.rglob("*.py"):
-        module = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-        deps = graph.setdefault(module, set())
-        depth = len(path.relative_to(PACKAGE).parts) - 1  # a module inside a subpackage
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        deps = graph.setdefault(name, set())
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == depth + 1:
-                names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
-                deps.update(n for n in names if n != module)
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".") if package else []
+                    base = base[:len(base) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                elif (node.module or "").startswith("postrender"):
+                    target = node.module[len("postrender."):] if node.module != "postrender" else ""
+                else:
+                    continue
+                # `from .pkg import module` imports that module; `from .module import name` the module
+                for alias in node.names:
+                    submodule = f"{target}.{alias.name}".lstrip(".")
+                    deps.add(submodule if submodule in modules else target)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name[len("postrender."):] for a in node.names
+                            if a.name.startswith("postrender.") and a.name[len("postrender."):] in modules)
+        deps.discard(name)
     return graph
+
+
+def test_the_import_graph_sees_lazy_and_absolute_imports():
+    graph = imports()
+    assert "cli" in graph["helm_plugin"], "the launcher's lazy `from postrender.cli import main`"
+    assert "spec" in graph["cli"] and "findings" in graph["errors"]
 
 
 def test_no_module_imports_itself_through_others():
     graph = imports()
 
     def visit(module: str, path: List[str]) -> None:
-        for dep in graph.get(module, ()):
+        for dep in sorted(graph.get(module, ())):
             assert dep not in path, f"import circle: {' -> '.join(path + [dep])}"
             visit(dep, path + [dep])
 

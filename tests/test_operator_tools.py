@@ -281,7 +281,8 @@ def test_report_dash_goes_to_stderr_and_stdout_stays_the_stream(tmp_path):
 def test_report_lists_the_warnings_too(tmp_path):
     report = tmp_path / "r.json"
     run_ok("-c", str(FIXTURES / "spec-rwo.yaml"), "--report", str(report), stdin=MINI3.read_bytes())
-    assert any("ReadWriteOnce" in w for w in json.loads(report.read_text())["warnings"])
+    warnings = json.loads(report.read_text())["warnings"]
+    assert [w["id"] for w in warnings if "ReadWriteOnce" in w["message"]] == ["rwo-claim-shared"]
 
 
 def test_unwritable_report_fails_before_anything_reaches_stdout(tmp_path):
@@ -389,7 +390,7 @@ def test_read_write_once_claim_shared_by_template_and_scheduler_warns(tmp_path):
     data = HELM3.read_bytes()
     spec = SPEC.replace("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]")
     result = run_ok("-c", write(tmp_path, spec), stdin=data)
-    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("postrender: warning:")]
+    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("postrender: warning[")]
     [rwo] = [w for w in warnings if "ReadWriteOnce" in w]
     assert "'airflow-log-pvc'" in rwo
     assert "ConfigMap/airflow-config key pod_template_file.yaml" in rwo and "Deployment/airflow-scheduler" in rwo

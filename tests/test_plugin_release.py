@@ -1,13 +1,16 @@
 """The Helm 4 plugin release, end to end, with real Helm 4 and the real tarball.
 
 One session fixture builds dist-like output with tools/build_plugin.py (what `make plugin` runs),
-signed with a throwaway gpg key made in a temporary GNUPGHOME. The tarball is then served over HTTP
-on 127.0.0.1 and installed with verification on, into a HELM_DATA_HOME whose path has a space, with
-pip's indexes pointing at a closed port and no `postrender` on PATH: the plugin runs only what it
-carries. Renders are compared byte for byte with the console script run as a Helm 4 plugin.
+signed with a throwaway gpg key made in a temporary GNUPGHOME (HELM_SIGN_KEY: its key id). The
+tarball is then served over HTTP on 127.0.0.1 and installed with verification on, into a
+HELM_DATA_HOME whose path has a space, with pip's indexes pointing at a closed port and no
+`postrender` on PATH: the plugin runs only what it carries. Renders are compared byte for byte with
+the console script run as a Helm 4 plugin. The verified install, the render and the failures that
+must reach Helm's error run on Helm 4.1.4 and 4.2.3 (the `helm4` fixture), the rest on 4.1.4.
 """
 import functools
 import http.server
+import importlib.util
 import os
 import re
 import shutil
@@ -23,8 +26,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import helm_env
-from test_helm_e2e import BAD_SPEC, CHART, HELM3, HELM4, assert_injected, need, ok, run, spec  # noqa: F401 (spec: a fixture)
+from conftest import HELM3, HELM4, helm_env, need
+from test_helm_e2e import BAD_SPEC, CHART, assert_injected, ok, run, spec  # noqa: F401 (spec: a fixture)
 
 pytestmark = pytest.mark.helm
 
@@ -32,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VERSION = re.search(r'^__version__ = "([^"]+)"', (ROOT / "postrender" / "__init__.py").read_text(), re.M).group(1)
 TGZ_NAME = f"postrender-{VERSION}.tgz"
 KEY_NAME = "postrender test key"
+KEY_UID = f"{KEY_NAME} <test@example.invalid>"
 CONSOLE = Path(sys.executable).parent / "postrender"
 PYENV = Path.home() / ".pyenv" / "versions"
 MARKERS = ("venv.py", "pip/__main__.py", "click/__init__.py", "ruamel/__init__.py", "sitecustomize.py",
@@ -46,6 +50,7 @@ class Release:
         self.prov = self.dist / (TGZ_NAME + ".prov")
         self.pubring = root / "pubring.gpg"
         self.secring = root / "secring.gpg"
+        self.key_id = ""
         self.build_stdout = ""
 
 
@@ -69,12 +74,16 @@ def release(tmp_path_factory) -> Release:
     home = rel.root / "gnupg"
     home.mkdir(mode=0o700)
     genv = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", f"{KEY_NAME} <test@example.invalid>",
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", KEY_UID,
                     "rsa2048", "sign", "never"], env=genv, check=True, capture_output=True, timeout=300)
     for flag, path in (("--export", rel.pubring), ("--export-secret-keys", rel.secring)):
         path.write_bytes(subprocess.run(["gpg", "--batch", flag], env=genv, check=True, capture_output=True).stdout)
+    listing = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys"], env=genv, check=True,
+                             capture_output=True, text=True).stdout
+    rel.key_id = re.search(r"(?m)^pub:[^:]*:[^:]*:[^:]*:([0-9A-F]{16}):", listing).group(1)
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=genv, capture_output=True)  # gpg started one
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
-    env.update(HELM_SIGN_KEY=KEY_NAME, HELM_KEYRING=str(rel.secring))
+    env.update(HELM_SIGN_KEY=rel.key_id, HELM_KEYRING=str(rel.secring))  # Helm itself wants the user id
     proc = build(rel.dist, env)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     rel.build_stdout = proc.stdout
@@ -111,19 +120,19 @@ def henv(tmp_path):
     return e
 
 
-def install(env, source, keyring, *extra):
-    return run([HELM4, "plugin", "install", source, "--keyring", keyring, *extra], env, timeout=120)
+def install(env, source, keyring, *extra, helm=HELM4):
+    return run([helm, "plugin", "install", source, "--keyring", keyring, *extra], env, timeout=120)
 
 
-def installed(release, server, env):
-    proc = install(env, f"{server}/{TGZ_NAME}", release.pubring)
+def installed(release, server, env, helm=HELM4):
+    proc = install(env, f"{server}/{TGZ_NAME}", release.pubring, helm=helm)
     ok(proc)
     assert "Plugin Hash Verified" in proc.stdout and "Installed plugin: postrender" in proc.stdout, proc.stdout
     return Path(env["HELM_DATA_HOME"]) / "plugins" / "postrender"
 
 
-def template(env, spec, plugin="postrender", **kw):
-    return run([HELM4, "template", "rel", CHART, "--post-renderer", plugin,
+def template(env, spec, plugin="postrender", helm=HELM4, **kw):
+    return run([helm, "template", "rel", CHART, "--post-renderer", plugin,
                 "--post-renderer-args=-c", f"--post-renderer-args={spec}"], env, **kw)
 
 
@@ -141,8 +150,8 @@ def console_plugin(tmp_path, henv):
     return "console"
 
 
-def reference(henv, spec, console_plugin):
-    out = ok(template(henv, spec, console_plugin))
+def reference(henv, spec, console_plugin, helm=HELM4):
+    out = ok(template(henv, spec, console_plugin, helm=helm))
     assert_injected(out)
     return out
 
@@ -157,7 +166,8 @@ def log_text(env):
 
 def test_build_is_signed_and_carries_everything(release):
     assert release.tgz.is_file() and release.prov.is_file(), release.build_stdout
-    assert "sha256:" in release.build_stdout and "signed with" in release.build_stdout
+    assert "sha256:" in release.build_stdout
+    assert f"signed with {KEY_UID!r}" in release.build_stdout, "the key id was resolved to the key's user id"
     with tarfile.open(release.tgz) as tar:
         members = {m.name: m for m in tar.getmembers()}
         plugin_yaml = YAML(typ="safe").load(tar.extractfile("postrender/plugin.yaml"))
@@ -200,17 +210,55 @@ def test_two_builds_are_identical_and_unsigned_says_so(release, tmp_path):
     assert refused.returncode != 0 and "Installed plugin" not in refused.stdout
 
 
+def build_tool():
+    spec = importlib.util.spec_from_file_location("build_plugin", ROOT / "tools" / "build_plugin.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sign_key_that_no_key_has_is_named_with_the_keyrings_user_ids(release, tmp_path, monkeypatch, capsys):
+    """Helm alone would say `private key not found`."""
+    monkeypatch.setenv("HELM_KEYRING", str(release.secring))
+    for key in ("nobody@example.invalid", "DEADBEEF01234567"):
+        monkeypatch.setenv("HELM_SIGN_KEY", key)
+        assert build_tool().main(["--dest", str(tmp_path), "--helm", str(HELM4)]) == 1
+        err = capsys.readouterr().err
+        assert f"HELM_SIGN_KEY={key!r}: no key in HELM_KEYRING={release.secring} has a user id containing it" in err
+        assert KEY_UID in err, "the keyring's user ids, to choose from"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_build_keeps_the_previous_tarball(release, tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "dist"
+    dest.mkdir()
+    for path in (release.tgz, release.prov):
+        shutil.copyfile(path, dest / path.name)
+    helm = tmp_path / "failing-helm"  # writes half a tarball where it was told to, then fails
+    helm.write_text('#!/bin/sh\nwhile [ "$1" != --destination ]; do shift; done\n'
+                    f'printf half > "$2/{TGZ_NAME}"\necho "Error: signing failed" >&2\nexit 1\n')
+    helm.chmod(0o755)
+    monkeypatch.setenv("HELM_SIGN_KEY", release.key_id)
+    monkeypatch.setenv("HELM_KEYRING", str(release.secring))
+    assert build_tool().main(["--dest", str(dest), "--helm", str(helm)]) == 1
+    assert "Error: signing failed" in capsys.readouterr().err
+    assert sorted(p.name for p in dest.iterdir()) == [TGZ_NAME, TGZ_NAME + ".prov"]
+    assert (dest / TGZ_NAME).read_bytes() == release.tgz.read_bytes()
+    assert (dest / (TGZ_NAME + ".prov")).read_bytes() == release.prov.read_bytes()
+
+
 # ---------------------------------------------------------------- install and run
 
 
-def test_install_over_http_verified_and_render_matches_console_script(release, server, henv, spec, console_plugin):
-    plugin_dir = installed(release, server, henv)
+def test_install_over_http_verified_and_render_matches_console_script(release, server, henv, spec, console_plugin,
+                                                                       helm4):
+    plugin_dir = installed(release, server, henv, helm=helm4)
     assert " " in str(plugin_dir)
-    listing = ok(run([HELM4, "plugin", "list"], henv))
+    listing = ok(run([helm4, "plugin", "list"], henv))
     assert re.search(r"(?m)^postrender\s+%s\s+postrenderer/v1\s+v1\s+signed\b" % re.escape(VERSION), listing), listing
-    want = reference(henv, spec, console_plugin)
+    want = reference(henv, spec, console_plugin, helm=helm4)
     for _ in range(2):  # the first run byte-compiles into the plugin dir, the second uses that
-        assert ok(template(henv, spec)) == want
+        assert ok(template(henv, spec, helm=helm4)) == want
     assert not (plugin_dir / ".venv").exists()
     assert "pure-Python" not in log_text(henv), "the bundled C extension is used"
     assert not list(plugin_dir.glob("*.log"))
@@ -249,6 +297,19 @@ def test_launcher_finds_its_dir_from_its_own_path(release, server, henv, tmp_pat
                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "claimName: airflow-log-pvc" in proc.stdout
+    assert not (tmp_path / "pwned").exists()
+    # A symlink to the launcher from a folder that holds a postrender/ package and a .venv runs the
+    # release the link points into, none of that folder.
+    (evil / "postrender").mkdir()
+    (evil / "postrender" / "__init__.py").write_text((evil / "lib" / "postrender" / "__init__.py").read_text())
+    (evil / ".venv" / "bin").mkdir(parents=True)
+    (evil / ".venv" / "bin" / "python").write_text(f"#!/bin/sh\ntouch '{tmp_path / 'pwned'}'\n")
+    (evil / ".venv" / "bin" / "python").chmod(0o755)
+    (evil / "bin").mkdir()
+    (evil / "bin" / "postrender-plugin").symlink_to(odd / "bin" / "postrender-plugin")
+    proc = run([evil / "bin" / "postrender-plugin", "--logs-claim", "airflow-log-pvc"], env, input=stream,
+               cwd=tmp_path)
+    assert proc.returncode == 0 and "claimName: airflow-log-pvc" in proc.stdout, proc.stderr
     assert not (tmp_path / "pwned").exists()
 
 
@@ -345,11 +406,11 @@ def test_tampered_or_unsigned_tarball_is_refused(release, henv, tmp_path):
 # ---------------------------------------------------------------- failures reach the user, safely
 
 
-def test_failure_reaches_user_and_log_symlink_is_not_followed(release, server, henv, tmp_path):
-    installed(release, server, henv)
+def test_failure_reaches_user_and_log_symlink_is_not_followed(release, server, henv, tmp_path, helm4):
+    installed(release, server, henv, helm=helm4)
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_SPEC)
-    proc = template(henv, bad, start_new_session=True)  # no terminal: Helm's error must carry it
+    proc = template(henv, bad, helm=helm4, start_new_session=True)  # no terminal: Helm's error must carry it
     assert proc.returncode != 0 and "Bad_Name" in proc.stderr
     state = Path(henv["XDG_STATE_HOME"]) / "postrender"
     log = state / "postrender.log"
@@ -360,12 +421,27 @@ def test_failure_reaches_user_and_log_symlink_is_not_followed(release, server, h
     victim.write_text("precious\n")
     log.unlink()
     log.symlink_to(victim)
-    proc = template(henv, bad, start_new_session=True)
+    proc = template(henv, bad, helm=helm4, start_new_session=True)
     assert "Bad_Name" in proc.stderr and "no log file could be written" in proc.stderr, proc.stderr
     # The launcher's own failures (written by the shell) do not follow it either.
-    proc = template(dict(henv, POSTRENDER_PYTHON=str(tmp_path / "nope")), bad, start_new_session=True)
+    proc = template(dict(henv, POSTRENDER_PYTHON=str(tmp_path / "nope")), bad, helm=helm4, start_new_session=True)
     assert "nope" in proc.stderr and "no log file could be written" in proc.stderr, proc.stderr
     assert victim.read_text() == "precious\n" and log.is_symlink()
+
+
+def test_interpreter_too_old_is_named_in_helms_error(release, server, henv, spec, tmp_path, helm4):
+    """A Python 2 refuses the launcher's -I before running anything ("Unknown option: -I", on a
+    stderr Helm 4 drops): the launcher asks first, and Helm's error says which interpreter it is."""
+    installed(release, server, henv, helm=helm4)
+    python = tmp_path / "bin" / "python2.7"
+    python.parent.mkdir()
+    python.write_text('#!/bin/sh\ncase $1 in -I) echo "Unknown option: -I" >&2; exit 2 ;; *) printf 2.7.18 ;; esac\n')
+    python.chmod(0o755)
+    proc = template(dict(henv, POSTRENDER_PYTHON=str(python)), spec, helm=helm4, start_new_session=True)
+    assert proc.returncode != 0 and "kind:" not in proc.stdout
+    reason = f"POSTRENDER_PYTHON={python} is Python 2.7.18: too old: 3.9 or newer is needed (it said: Unknown option: -I)"
+    assert reason in proc.stderr, proc.stderr
+    assert reason in log_text(henv)
 
 
 # ---------------------------------------------------------------- kills
@@ -477,6 +553,7 @@ def test_checkout_without_environment_says_how_to_build(henv, spec, tmp_path):
     shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis",
         "examples", "bench"))
+    subprocess.run(["git", "init", "-q", str(copy)], check=True, capture_output=True)  # a checkout is a git one
     proc = run([copy / "bin" / "postrender-plugin", "--logs-claim", "x"], dict(henv, HELM_PLUGIN_NAME="postrender"),
                input="")
     assert proc.returncode == 0, "plugin mode: the reason goes out on stdout"

@@ -70,8 +70,8 @@ RECIPES = parse_recipes(DOC.read_text())
 
 
 def test_document_has_every_recipe():
-    assert set(RECIPES) >= {"common", "ci", "github", "gitlab", "helmfile", "argocd", "kubectl-kustomize",
-                            "kustomize-krm", "kpt", "flux"}
+    assert set(RECIPES) >= {"common", "ci", "github", "gitlab", "check", "strict", "helmfile", "argocd",
+                            "kubectl-kustomize", "kustomize-krm", "kpt", "flux"}
     assert "airflow-volumes.yaml" in RECIPES["common"]["files"]
 
 
@@ -236,6 +236,93 @@ def test_helmfile_release_fields(tmp_path, env):
     cmd += [f"--post-renderer-args={a}" for a in release["postRendererArgs"]]
     bash(" ".join(cmd) + " > rendered.yaml", work, env)
     assert_injected((work / "rendered.yaml").read_text())
+
+
+# -- drift check and --strict ----------------------------------------------------------------------------
+def require_option(option):
+    """--check and --strict come with issue 23: until this build has them, their recipes cannot run."""
+    proc = subprocess.run([str(console_script("postrender")), "--help"], capture_output=True, text=True)
+    if not re.search(rf"(?m)^\s+{re.escape(option)}\b", proc.stdout):
+        pytest.skip(f"this postrender has no {option} yet")
+
+
+def fake_get_manifest(env, stored):
+    """`helm get manifest RELEASE ...` answered from stored/RELEASE (no cluster here), as Helm answers
+    a release that does not exist when there is no such file; every other helm command is the real one."""
+    wrapper = Path(env["PATH"].split(os.pathsep)[0]) / "helm"
+    real = wrapper.resolve()
+    wrapper.unlink()
+    wrapper.write_text(f"""#!/bin/sh
+if [ "$1 $2" = "get manifest" ]; then
+  [ -f "{stored}/$3" ] && exec cat "{stored}/$3"
+  echo "Error: release: not found" >&2
+  exit 1
+fi
+exec "{real}" "$@"
+""")
+    wrapper.chmod(0o755)
+    stored.mkdir()
+
+
+def test_drift_check_passes_the_post_rendered_release_and_flags_one_upgraded_without_it(tmp_path, env):
+    require_option("--check")
+    work = setup("check", tmp_path)
+    stored = tmp_path / "stored"
+    fake_get_manifest(env, stored)
+    steps = {s["name"]: s["run"] for s in YAML(typ="safe").load((work / "deploy-steps.yaml").read_text())}
+    # what `helm upgrade` of the Deploy step stores: the same render, post-rendered
+    deploy = steps["Deploy"].replace("helm upgrade --install", "helm template", 1)
+    bash(deploy.rstrip("\n") + f" > {stored}/airflow", work, env)
+    proc = bash(steps["Check what Helm stored"], work, env)
+    assert proc.stdout == proc.stderr == ""
+
+    # a later `helm upgrade` without the post-renderer: the chart's own render is stored
+    bash(f"helm template airflow {CHART_REF} --namespace airflow > {stored}/airflow", work, env)
+    proc = bash("./check-drift.sh airflow airflow airflow-volumes.yaml", work, env, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""
+    assert "airflow/airflow has drifted from airflow-volumes.yaml" in proc.stderr
+    assert "ConfigMap/airflow-config" in proc.stderr and "StatefulSet/airflow-triggerer" in proc.stderr
+
+    # a release that is not there: the check fails, it does not pass for "no drift"
+    proc = bash("./check-drift.sh nope airflow airflow-volumes.yaml", work, env, check=False)
+    assert proc.returncode == 1
+    assert "release: not found" in proc.stderr and "the drift check failed (exit 1)" in proc.stderr
+
+
+def test_scheduled_drift_check_runs_the_script_daily_and_in_cron(tmp_path, env):
+    require_option("--check")
+    work = setup("check", tmp_path)
+    workflow = YAML(typ="safe").load((work / ".github/workflows/airflow-drift.yaml").read_text())
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    assert len(triggers["schedule"][0]["cron"].split()) == 5
+    job = workflow["jobs"]["drift"]
+    assert job["defaults"]["run"]["shell"] == "bash"
+    steps = {s.get("name"): s for s in job["steps"]}
+    stored = tmp_path / "stored"
+    fake_get_manifest(env, stored)
+    bash(f"helm template airflow {CHART_REF} --namespace airflow > {stored}/airflow", work, env)
+    proc = bash(steps["Drift check"]["run"], work, env, check=False)
+    assert proc.returncode == 3 and "has drifted" in proc.stderr
+
+    (entry,) = [line for line in (work / "crontab").read_text().splitlines() if not line.startswith("#")]
+    fields = entry.split()
+    assert len(fields) >= 6 and fields[5].endswith("/check-drift.sh") and fields[6:8] == ["airflow", "airflow"]
+
+
+def test_strict_recipe_passes_with_the_triggerer_warning_allowed_and_stops_without(tmp_path, env):
+    require_option("--strict")
+    work = setup("strict", tmp_path)
+    run_recipe("strict", work, env)
+    assert_injected((work / "rendered.yaml").read_text())
+
+    (_, script), = RECIPES["strict"]["runs"]
+    allow = "  --post-renderer-args=--allow --post-renderer-args=claim-template-removed \\\n"
+    assert allow in script
+    proc = bash(script.replace(allow, ""), work, env, check=False)
+    assert proc.returncode != 0
+    assert "claim-template-removed" in proc.stderr
+    assert (work / "rendered.yaml").read_text() == ""  # nothing rendered, nothing to apply
 
 
 # -- Argo CD ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import STREAMS, run_cli, write_spec
 from postrender import cli, spec
+from postrender.spec import sources
 from postrender.errors import SpecError
 
 STREAM = (STREAMS / "helm3-official.yaml").read_bytes()
@@ -88,7 +89,7 @@ def test_a_deeply_nested_spec_is_refused(tmp_path):
 def test_a_fifo_nobody_writes_to_does_not_hang(tmp_path, monkeypatch, capsys):
     fifo = tmp_path / "spec.fifo"
     os.mkfifo(fifo)
-    monkeypatch.setattr(spec, "SPEC_PIPE_TIMEOUT", 0.5)  # the CLI's own wait, shortened
+    monkeypatch.setattr(sources, "SPEC_PIPE_TIMEOUT", 0.5)  # the CLI's own wait, shortened
     monkeypatch.setattr(cli.sys, "stdin", io.TextIOWrapper(io.BytesIO(STREAM)))
     start = time.monotonic()
     assert cli.main(["-c", str(fifo)]) == 2

@@ -72,7 +72,8 @@ def test_empty_input_gives_no_object_and_no_claim_even_with_create(tmp_path, str
     result = ok(run_cli(["-c", write_spec(tmp_path, CREATE), "--report", str(tmp_path / "r.json")], stream))
     assert result.stdout == b""  # nothing in, nothing out
     assert result.stderr == b""
-    assert json.loads((tmp_path / "r.json").read_text()) == {"changes": [], "warnings": []}
+    assert json.loads((tmp_path / "r.json").read_text()) == {"version": 1, "changes": [], "warnings": [],
+                                                             "error": None}
 
 
 @pytest.mark.parametrize("stream", list(EMPTY_INPUTS.values()), ids=list(EMPTY_INPUTS))

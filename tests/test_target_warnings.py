@@ -142,8 +142,10 @@ def test_per_target_warnings_with_did_you_mean_official(tmp_path):
                          "--report", str(tmp_path / "r.json")], stream))
     expected = ["volume 'shared-data': target 'webserver' matched nothing (did you mean 'api-server'?)",
                 "volume 'shared-data': target 'workers' matched nothing (did you mean 'worker'?)"]
-    assert json.loads((tmp_path / "r.json").read_text())["warnings"] == expected
-    assert result.stderr.decode().splitlines() == [f"postrender: warning: {w}" for w in expected]
+    report = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert report == [{"severity": "warning", "id": "target-matched-nothing", "message": w} for w in expected]
+    assert result.stderr.decode().splitlines() == [f"postrender: warning[target-matched-nothing]: {w}"
+                                                   for w in expected]
 
 
 @needs_captures
@@ -229,7 +231,9 @@ def test_logs_claim_on_a_stream_without_airflow_warns(tmp_path):
     stream = NO_AIRFLOW.read_bytes()
     result = ok(run_cli(["--logs-claim", "airflow-logs", "--report", str(tmp_path / "r.json")], stream))
     assert result.stdout == stream
-    (warning,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    (entry,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert entry["id"] == "logs-volume-not-found"
+    warning = entry["message"]
     assert warning.startswith(LOGS_WARNING) and warning.endswith("; nothing was changed")
     assert "/opt/airflow/logs" in warning
 

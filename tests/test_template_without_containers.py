@@ -106,7 +106,9 @@ def test_containers_filter_excluding_base_leaves_the_stub_out_and_warns(form, tm
     assert template["spec"]["volumes"] == [CLAIM]
     assert not template["spec"].get("containers")
     assert "volume 'logs' is added but will not be mounted" in err and "'base'" in err
-    assert "not-mounted" not in err  # a warning, not a change in the report
+    report = json.loads(err[err.index("{"):])
+    assert "not-mounted" not in [c["action"] for c in report["changes"]]  # a warning, not a change
+    assert [w["id"] for w in report["warnings"]] == ["volume-not-mounted"]
     # what Airflow runs: the volume is there, unmounted
     [task] = task_pod_from(template)["spec"]["containers"]
     assert not task.get("volumeMounts")

@@ -14,6 +14,7 @@ import pytest
 from conftest import CAPTURES, STREAMS, needs_captures, run_cli
 from postrender import twoprocess
 from postrender.errors import InputError, PostrenderError
+from postrender.findings import report_entry
 from postrender.pipeline import Pipeline
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
@@ -44,7 +45,7 @@ def outcome(data: bytes, spec: Spec, workers: int):
     target = io.BytesIO()
     output.copy_to(target)
     output.close()
-    return (target.getvalue(), [f.as_change() for f in ledger.changes], [str(w) for w in ledger.warnings],
+    return (target.getvalue(), [report_entry(f) for f in ledger.changes], [str(w) for w in ledger.warnings],
             ledger.templates)
 
 

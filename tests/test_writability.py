@@ -59,9 +59,11 @@ def with_template_context(lines: str) -> bytes:
 def test_different_users_without_a_shared_group_warn(tmp_path):
     result = run_cli(["-c", write_spec(tmp_path, SPEC), "--report", str(tmp_path / "r.json")], USERS.read_bytes())
     assert result.returncode == 0, result.stderr.decode()
-    (warning,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    (entry,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert entry["id"] == "claim-not-writable" and entry["severity"] == "warning"
+    warning = entry["message"]
     assert warning.startswith(WARNING)
-    assert result.stderr.decode() == f"postrender: warning: {warning}\n"
+    assert result.stderr.decode() == f"postrender: warning[claim-not-writable]: {warning}\n"
     for doc in load_all(result.stdout):
         validate_k8s(doc)
     again = run_cli(["-c", write_spec(tmp_path, SPEC)], result.stdout)

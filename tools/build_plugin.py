@@ -27,14 +27,23 @@ existing: docs/helm.md says how to remove it).
 
 Reproducible: the wheels are checked against the sha256 sums of requirements/plugin.lock (pip
 with --require-hashes, then again here), every staged file gets the mode and mtime set here
-(SOURCE_DATE_EPOCH, else the commit time of HEAD), so two builds of one commit give the same
-tarball byte for byte (the .prov signature carries its own time). Downloaded wheels are kept in
+(SOURCE_DATE_EPOCH, else the commit time of HEAD), so two builds of one commit by one user give
+the same tarball byte for byte (the .prov signature carries its own time). Helm records the
+builder's uid, gid and their names in the tarball, so another user gets other bytes: releases are
+built as one fixed user (.github/workflows/release.yml). Downloaded wheels are kept in
 .cache/plugin-wheels (git-ignored): a rebuild with all wheels there needs no network.
 
-Signing: with HELM_SIGN_KEY (the key's name) and HELM_KEYRING (a secret keyring file: `gpg
---export-secret-keys > secring.gpg`) set, `helm plugin package --sign` also writes the .prov;
-HELM_PASSPHRASE_FILE is passed on as --passphrase-file. Without them the tarball is unsigned
-and this says so (Helm 4 then refuses to install it unless told not to verify).
+Signing: with HELM_SIGN_KEY and HELM_KEYRING (a secret keyring file: `gpg --export-secret-keys
+KEY > secring.gpg`) set, `helm plugin package --sign` also writes the .prov; HELM_PASSPHRASE_FILE
+is passed on as --passphrase-file. Helm finds the key by a part of its user id (name or e-mail);
+HELM_SIGN_KEY may also be the key id or fingerprint: gpg lists the keyring's keys
+(`gpg --show-keys --with-colons`, in a scratch GNUPGHOME, starting no agent) and the key's user id
+is passed on. A name no key has, or one that several keys share, is refused here with the
+keyring's user ids. Without HELM_SIGN_KEY and HELM_KEYRING the tarball is unsigned and this says
+so (Helm 4 then refuses to install it unless told not to verify).
+
+The tarball and .prov are written in a scratch folder and moved into --dest only once all went
+well: a failed build leaves what was there before.
 """
 import argparse
 import hashlib
@@ -359,46 +368,122 @@ def stage(chosen: Dict[Target, List[Tuple[Requirement, Path]]], build: Path, epo
     return top
 
 
+# ---------------------------------------------------------------- signing
+
+_KEY_ID = re.compile(r"(?:0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})")
+
+
+class Key(NamedTuple):
+    fingerprints: Tuple[str, ...]  # the primary key's first, then its subkeys'
+    uids: Tuple[str, ...]
+
+
+def keyring_keys(keyring: str) -> Optional[List[Key]]:
+    """The keys in a keyring file as gpg lists them (nothing imported: a scratch GNUPGHOME), or
+    None when gpg is not installed."""
+    if not shutil.which("gpg"):
+        return None
+    if not os.path.isfile(keyring):
+        raise BuildError("HELM_KEYRING=%s: no such file" % keyring)
+    with tempfile.TemporaryDirectory(prefix="postrender-gpg-") as home:
+        proc = subprocess.run(["gpg", "--batch", "--no-tty", "--no-autostart", "--with-colons", "--fixed-list-mode",
+                               "--show-keys", keyring], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env=dict(os.environ, GNUPGHOME=home))
+    if proc.returncode != 0:
+        raise BuildError("gpg cannot read HELM_KEYRING=%s:\n%s" % (keyring, proc.stderr.strip()))
+    keys: List[Key] = []
+    for line in proc.stdout.splitlines():
+        fields = line.split(":")
+        if fields[0] in ("sec", "pub"):
+            keys.append(Key((), ()))
+        elif keys and fields[0] == "fpr" and len(fields) > 9:
+            keys[-1] = keys[-1]._replace(fingerprints=keys[-1].fingerprints + (fields[9].upper(),))
+        elif keys and fields[0] == "uid" and len(fields) > 9:
+            uid = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), fields[9])
+            keys[-1] = keys[-1]._replace(uids=keys[-1].uids + (uid,))
+    return keys
+
+
+def signing_identity(key: str, keyring: str) -> str:
+    """What to pass Helm as --key: Helm takes the one key with a user id containing it, so a key id
+    or fingerprint becomes that key's user id; a name is checked against the keyring."""
+    keys = keyring_keys(keyring)
+    hex_id = _KEY_ID.fullmatch(key.strip())
+    if keys is None:
+        if hex_id:
+            raise BuildError("HELM_SIGN_KEY=%s looks like a key id: gpg is needed to find its user id (Debian: "
+                             "apt-get install gnupg), or give the key's name or e-mail" % key)
+        return key  # Helm matches the name itself
+    listing = "; ".join("%s (%s)" % (", ".join(k.uids) or "no user id", k.fingerprints[0] if k.fingerprints else "?")
+                        for k in keys) or "none"
+    found = [k for k in keys if any(f.endswith(hex_id.group(1).upper()) for f in k.fingerprints)] if hex_id else []
+    if found and not found[0].uids:
+        raise BuildError("HELM_SIGN_KEY=%s: that key has no user id, which Helm needs to find it" % key)
+    identity = found[0].uids[0] if found else key
+    holders = [k for k in keys if any(identity in uid for uid in k.uids)]
+    if not holders:
+        raise BuildError("HELM_SIGN_KEY=%r: no key in HELM_KEYRING=%s has a user id containing it, nor that id "
+                         "or fingerprint (its keys: %s)" % (key, keyring, listing))
+    if len(holders) > 1:
+        raise BuildError("HELM_SIGN_KEY=%r: the user ids of several keys in HELM_KEYRING=%s contain %r, and Helm "
+                         "refuses to choose (its keys: %s): give more of the user id, or export only the one key"
+                         % (key, keyring, identity, listing))
+    return identity
+
+
 # ---------------------------------------------------------------- packaging
 
 
 def helm_binary(arg: Optional[str]) -> str:
     helm = arg or os.environ.get("HELM4") or str(ROOT / ".cache" / "bin" / "v35" / "helm")
     if not (os.path.isfile(helm) and os.access(helm, os.X_OK)):
-        raise BuildError("Helm 4 not found at %s: run `make tools`, or set HELM4 / --helm" % helm)
+        raise BuildError("Helm 4 not found at %s: run `make helm4` (or `make tools`), or set HELM4 / --helm" % helm)
     return helm
 
 
-def package(helm: str, top: Path, dest: Path, version: str) -> Tuple[Path, Optional[Path]]:
-    dest.mkdir(parents=True, exist_ok=True)
-    tgz = dest / ("%s-%s.tgz" % (NAME, version))
-    prov = Path(str(tgz) + ".prov")
-    for old in (tgz, prov):
-        if old.exists():
-            old.unlink()
+def signing_args() -> Tuple[List[str], Optional[str]]:
+    """helm plugin package's signing flags, and the identity it signs as (None: unsigned)."""
     key, keyring = os.environ.get("HELM_SIGN_KEY", ""), os.environ.get("HELM_KEYRING", "")
-    cmd = [helm, "plugin", "package", str(top), "--destination", str(dest)]
-    if key and keyring:
-        cmd += ["--sign", "--key", key, "--keyring", keyring]
-        if os.environ.get("HELM_PASSPHRASE_FILE"):
-            cmd += ["--passphrase-file", os.environ["HELM_PASSPHRASE_FILE"]]
-    else:
+    if not (key and keyring):
         if key or keyring:
-            raise BuildError("set both HELM_SIGN_KEY (the key's name) and HELM_KEYRING (a secret keyring), "
-                             "or neither")
-        cmd += ["--sign=false"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0 or not tgz.is_file():
-        raise BuildError("`%s` failed:\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr))
-    if key and not prov.is_file():
-        raise BuildError("helm signed nothing: %s is missing" % prov)
-    return tgz, (prov if key else None)
+            raise BuildError("set both HELM_SIGN_KEY (the key's id, fingerprint, name or e-mail) and HELM_KEYRING "
+                             "(a secret keyring file), or neither")
+        return ["--sign=false"], None
+    identity = signing_identity(key, keyring)
+    args = ["--sign", "--key", identity, "--keyring", keyring]
+    if os.environ.get("HELM_PASSPHRASE_FILE"):
+        args += ["--passphrase-file", os.environ["HELM_PASSPHRASE_FILE"]]
+    return args, identity
+
+
+def package(helm: str, top: Path, dest: Path, version: str, sign: List[str],
+            identity: Optional[str]) -> Tuple[Path, Optional[Path]]:
+    """helm plugin package into a scratch folder in dest, then the results moved over the old ones."""
+    dest.mkdir(parents=True, exist_ok=True)
+    name = "%s-%s.tgz" % (NAME, version)
+    tgz, prov = dest / name, dest / (name + ".prov")
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=dest) as scratch:
+        cmd = [helm, "plugin", "package", str(top), "--destination", scratch] + sign
+        proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        new_tgz, new_prov = Path(scratch) / name, Path(scratch) / (name + ".prov")
+        if proc.returncode != 0 or not new_tgz.is_file():
+            raise BuildError("`%s` failed:\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr))
+        if identity and not new_prov.is_file():
+            raise BuildError("helm signed nothing: no %s" % new_prov.name)
+        os.replace(new_tgz, tgz)
+        if identity:
+            os.replace(new_prov, prov)
+        elif prov.exists():
+            prov.unlink()  # an older signature would not match the new tarball
+    return tgz, (prov if identity else None)
 
 
 def build(dest: Path, helm: Optional[str] = None, build_dir: Optional[Path] = None,
-          cache: Path = CACHE) -> Tuple[Path, Optional[Path]]:
+          cache: Path = CACHE) -> Tuple[Path, Optional[Path], Optional[str]]:
+    """The tarball, its .prov (None: unsigned) and the user id it was signed as."""
     version = read_version()
     helm = helm_binary(helm)
+    sign, identity = signing_args()  # a wrong key or keyring fails before anything is downloaded
     reqs = read_lock()
     unpinned = [r.name for r in reqs if not r.hashes]
     if unpinned:
@@ -406,7 +491,7 @@ def build(dest: Path, helm: Optional[str] = None, build_dir: Optional[Path] = No
     chosen = fetch(reqs, cache)
     with tempfile.TemporaryDirectory(prefix="postrender-plugin-") as tmp:
         top = stage(chosen, build_dir or Path(tmp) / "stage", source_epoch())
-        return package(helm, top, dest, version)
+        return package(helm, top, dest, version, sign, identity) + (identity,)
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
@@ -421,13 +506,13 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
             write_lock(relock(read_lock()))
             print("wrote %s" % LOCK.relative_to(ROOT))
             return 0
-        tgz, prov = build(args.dest, args.helm, args.stage)
+        tgz, prov, identity = build(args.dest, args.helm, args.stage)
     except BuildError as exc:
         print("build_plugin: error: %s" % exc, file=sys.stderr)
         return 1
     print("%s  %d bytes  sha256:%s" % (tgz, tgz.stat().st_size, sha256(tgz)))
     if prov:
-        print("%s  (signed with %r)" % (prov, os.environ["HELM_SIGN_KEY"]))
+        print("%s  (signed with %r)" % (prov, identity))
     else:
         print("UNSIGNED: no .prov written (set HELM_SIGN_KEY and HELM_KEYRING to sign). "
               "`helm plugin install` verifies by default and will refuse this tarball.")

@@ -2,9 +2,12 @@
 
 Uses the official chart 1.19.0 render (KubernetesExecutor defaults, as Helm 3 hands it to a
 post-renderer) and `--logs-claim airflow-log-pvc`: what the chart's own logs.persistence does,
-including inside the worker pod template that kustomize cannot reach.
+including inside the worker pod template that kustomize cannot reach. Prints the `--diff` of it
+(`postrender --diff --logs-claim airflow-log-pvc < RENDER`, the command shown as its first line),
+then runs it for real and checks that a second run over the output changes nothing.
 """
 import difflib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,7 @@ RENDER = ROOT / "examples" / "airflow-1.19.0-helm3.yaml"
 
 def main() -> int:
     command = [sys.executable, "-m", "postrender", "--logs-claim", "airflow-log-pvc"]
-    print(f"$ postrender --logs-claim airflow-log-pvc < {RENDER.relative_to(ROOT)}   # --diff: what changes\n")
+    print(f"$ postrender --diff --logs-claim airflow-log-pvc < {RENDER.relative_to(ROOT)}\n")
     diff = subprocess.run(command + ["--diff"], stdin=RENDER.open("rb"), capture_output=True, text=True)
     sys.stdout.write(diff.stdout)
     sys.stdout.write(diff.stderr)
@@ -37,4 +40,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `make demo | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

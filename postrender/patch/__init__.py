@@ -13,7 +13,7 @@ rewritten, at the line and column libyaml reported. New fragments come from
 """
 from .lines import CannotSplice, LineBuffer
 from .region import patch_item
-from .tree import DuplicateEdit, Patch, TreePatcher, patch, patch_text, same
+from .tree import AliasConflict, DuplicateEdit, Patch, TreePatcher, check_aliases, patch, patch_text, same
 
-__all__ = ["CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "patch", "patch_item",
+__all__ = ["AliasConflict", "CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "check_aliases", "patch", "patch_item",
            "patch_text", "same"]

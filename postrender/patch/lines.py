@@ -13,7 +13,7 @@ from typing import Any, List, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..yamlio import dump_block
+from ..yamlio import dump_block, is_alias
 
 
 class CannotSplice(Exception):
@@ -51,6 +51,8 @@ class LineBuffer:
 
     def last_line(self, node: Node) -> int:
         """The last line that carries this node's own text (not trailing blanks or comments)."""
+        if is_alias(node):
+            return node.end_mark.line  # its `*name` token: the value it reads stands elsewhere
         if isinstance(node, ScalarNode):
             end = node.end_mark
             if node.style in ("|", ">"):

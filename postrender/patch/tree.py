@@ -11,7 +11,12 @@ Only what differs is rewritten, at the line and column libyaml reported:
   patched line by line, a quoted one (Helm 4's) is re-quoted in its style;
 * a key repeated in a mapping is edited where Kubernetes reads it, at its last
   occurrence; the earlier ones stay as they are (a removed key loses them all),
-  and the edit is recorded (`duplicates`) so that the user hears of it.
+  and the edit is recorded (`duplicates`) so that the user hears of it;
+* an alias (a node of its own at its `*name` token, `yamlio.aliases`) is never edited
+  into: what goes after it goes after the token, and an alias that must read otherwise,
+  or whose anchor is edited or removed, is written out whole (expanded) in its place;
+  the result is read back and compared with the new value, and a text that would still
+  read otherwise is refused (`AliasConflict`) naming the anchor's and the alias's lines.
 
 A node that cannot be patched in place is rewritten whole by what holds it: an entry
 of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_item`,
@@ -20,16 +25,26 @@ of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_ite
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..yamlio import dump_block, dump_scalar, to_data
+from ..errors import PostrenderError, Where
+from ..yamlio.limits import may_alias
+from ..yamlio import aliases_in, anchor_of, compose, dump_block, dump_scalar, is_alias, to_data
 from .lines import CannotSplice, LineBuffer
 
 _PLACEHOLDER = "__postrender_key__"
 # Besides LF and CRLF, libyaml (and so every mark's line number) also breaks lines on these.
 _OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+
+
+class AliasConflict(CannotSplice):
+    """The edit would change what an alias reads, or edit through one: its lines (0-based, in the text)."""
+
+    def __init__(self, anchor_line: Optional[int], alias_line: Optional[int]):
+        self.anchor_line, self.alias_line = anchor_line, alias_line
+        super().__init__("an edit would change a value that YAML anchors and aliases share")
 
 
 @dataclass(frozen=True)
@@ -65,10 +80,12 @@ def same(old: Any, new: Any) -> bool:
 class TreePatcher:
     """Records on a LineBuffer the edits that make a node tree's text say a new value."""
 
-    def __init__(self, buffer: LineBuffer, memo: Optional[Dict[int, Any]] = None):
+    def __init__(self, buffer: LineBuffer, memo: Optional[Dict[int, Any]] = None, aliased: bool = False):
         self.buffer = buffer
         self.duplicates: List[DuplicateEdit] = []  # edits that touched a repeated key
         self._data: Dict[int, Any] = memo if memo is not None else {}  # node id -> its value
+        self.aliased = aliased  # the text may hold aliases (`yamlio.may_alias`): anchors are tracked
+        self.moved: Set[int] = set()  # anchored nodes whose text was edited or removed: their aliases expand
 
     def old(self, node: Node) -> Any:
         """The node's value as the text says it now."""
@@ -80,8 +97,14 @@ class TreePatcher:
     # -- the walk -----------------------------------------------------------------------------------
     def sync(self, node: Node, new: Any) -> bool:
         """Make `node`'s text say `new` in place; False when it must be rewritten whole by what holds it."""
-        if same(self.old(node), new):
-            return True
+        old = self.old(node)
+        if is_alias(node):  # its text is a `*name` token, which reads what the anchor reads once edited
+            return same(old, new) and id(node.target) not in self.moved
+        if same(old, new):
+            if not (self.moved and self._stale(node)):
+                return True
+        elif self.aliased and anchor_of(node) is not None:
+            self.moved.add(id(node))
         if isinstance(node, MappingNode) and not node.flow_style and node.value and isinstance(new, dict):
             return self.sync_mapping(node, new)
         if isinstance(node, SequenceNode) and not node.flow_style and node.value and isinstance(new, list) and new:
@@ -121,6 +144,7 @@ class TreePatcher:
             if key not in new:
                 if _blank(self.old(value_node)):
                     continue  # absent and null count the same
+                self._drop(key_node, value_node)
                 self.buffer.edit(key_node.start_mark.line, self.buffer.after(value_node), [])  # every occurrence
             elif not last:
                 continue  # an earlier occurrence of a repeated key: Kubernetes reads the last one
@@ -144,21 +168,48 @@ class TreePatcher:
         matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
+                if self.moved:  # an item that reads the same may hold an alias whose anchor was edited
+                    for offset in range(i2 - i1):
+                        if self._stale(items[i1 + offset]):
+                            self.sync_item(items[i1 + offset], new[j1 + offset])
                 continue
             if op == "replace" and i2 - i1 == j2 - j1:
                 for offset in range(i2 - i1):
                     self.sync_item(items[i1 + offset], new[j1 + offset])
                 continue
             if i2 > i1:  # delete (or a replace of a different length: rewrite those items)
+                self._drop(*items[i1:i2])
                 buffer.edit(buffer.dash(items[i1])[1], buffer.after(items[i2 - 1]), [])
             if j2 > j1:
                 at = buffer.dash(items[i2])[1] if i2 < len(items) else buffer.after(items[-1])
                 buffer.insert(at, buffer.block(new[j1:j2], dash_col))
 
+    # -- anchors and aliases ------------------------------------------------------------------------
+    def _drop(self, *nodes: Node) -> None:
+        """These nodes' text goes: the anchors in it are gone, and their aliases must be expanded."""
+        if not self.aliased:
+            return
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if is_alias(node):
+                continue
+            if anchor_of(node) is not None:
+                self.moved.add(id(node))
+            if isinstance(node, MappingNode):
+                stack.extend(child for pair in node.value for child in pair)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+
+    def _stale(self, node: Node) -> bool:
+        """Does the node's text hold an alias whose anchor was edited or removed?"""
+        return any(id(alias.target) in self.moved for alias in aliases_in(node))
+
     # -- wholesale rewrites of one entry / item -----------------------------------------------------
     def replace_entry(self, key_node: Node, value_node: Node, value: Any) -> None:
         """Rewrite `key: value`, keeping the key as written and what precedes it on its line."""
         buffer = self.buffer
+        self._drop(value_node)
         key_line = key_node.start_mark.line
         key_text = buffer.line(key_line)[key_node.start_mark.column:key_node.end_mark.column]
         if not isinstance(value, (dict, list)) or not value:
@@ -177,6 +228,7 @@ class TreePatcher:
     def replace_item(self, item: Node, value: Any) -> None:
         """Rewrite a sequence item whole, at its dash."""
         buffer = self.buffer
+        self._drop(item)
         column, line = buffer.dash(item)
         emitted = buffer.block([value], column)
         head = buffer.line(line)[:column]
@@ -188,7 +240,7 @@ class TreePatcher:
         start, end = node.start_mark, node.end_mark
         first = buffer.line(start.line)
         if (isinstance(node, ScalarNode) and not node.value and not node.style and key_node is not None
-                and start.line == end.line):
+                and start.line == end.line and not is_alias(node)):
             # an empty plain value (a null): the mark sits at the colon's end or the next line; write after the colon
             line = key_node.start_mark.line
             text_line = buffer.line(line)
@@ -266,10 +318,27 @@ def patch(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None
     """`text` (whose tree is `root`) edited so that it says `new`, and the repeated keys it edited."""
     buffer = LineBuffer(text)
     buffer.detect_style(root)
-    patcher = TreePatcher(buffer, memo)
+    aliased = may_alias(text) and any(True for _ in aliases_in(root))
+    patcher = TreePatcher(buffer, memo, aliased)
     if not patcher.sync(root, new):
         raise CannotSplice("the document root changes type")
-    return Patch(buffer.apply(), tuple(patcher.duplicates))
+    result = buffer.apply()
+    if aliased:
+        check_aliases(result, root, new, patcher.moved)
+    return Patch(result, tuple(patcher.duplicates))
+
+
+def check_aliases(result: str, root: Node, new: Any, moved: Set[int]) -> None:
+    """Raise AliasConflict unless `result` (an edit of the text of `root`, which holds aliases) reads `new`."""
+    try:
+        reads = same(to_data(compose(result, Where())), new)
+    except PostrenderError:
+        reads = False
+    if not reads:
+        aliases = list(aliases_in(root))
+        culprit = next((a for a in aliases if id(a.target) in moved), aliases[0] if aliases else None)
+        raise AliasConflict(culprit.target.start_mark.line if culprit else None,
+                            culprit.start_mark.line if culprit else None)
 
 
 def patch_text(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> str:

@@ -6,6 +6,7 @@ re-dumping documents. One module a job:
 
 * `limits`    the abuse guards (depth, aliases, size) and their MAX_* limits; `scan`
 * `composer`  `compose` / `compose_each` / `check_syntax`: libyaml behind those guards
+* `aliases`   each alias as a node of its own at its `*name` token (the patcher edits around it)
 * `slimnodes` the slim-node composer `composer` uses where the binding takes it (checked on first use)
 * `values`    plain values from nodes (`to_data`, `parse`, `load`); a repeated key: the last wins
 * `emit`      `dump_block` / `dump_scalar`: the only writer of new YAML text (YAML 1.1 quoting)
@@ -16,6 +17,7 @@ The names other modules use are re-exported here: `from .yamlio import compose` 
 """
 from typing import Any
 
+from .aliases import aliases_in, anchor_of, is_alias
 from .composer import check_syntax, compose, compose_each, parses_cleanly
 from .emit import dump_block, dump_scalar
 from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
@@ -24,7 +26,7 @@ from .marks import yaml_error
 from .values import Plain, load, node_identity, node_of, parse, to_data
 
 __all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
-           "Text", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "load", "node_identity", "node_of", "parse",
+           "Text", "aliases_in", "anchor_of", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar", "is_alias", "load", "node_identity", "node_of", "parse",
            "parses_cleanly", "scan", "to_data", "yaml_error"]
 
 

@@ -4,14 +4,16 @@ Both go through the abuse guards first (`limits`): the cheap tests on the raw te
 the event scan when one of them cannot rule abuse out, so libyaml never composes a
 document that would cost the process its stack or its memory. Composing uses the
 slim-node composer when the installed libyaml binding takes it (chosen on the first
-document, not at import), else libyaml's stock composition; both give the same tree.
+document, not at import), else libyaml's stock composition; both give the same tree,
+in which each alias then gets a node of its own at its token (`aliases`).
 """
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, List, Optional
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import Node
 
 from ..errors import InputError, Where
+from .aliases import AliasMark, separate
 from .limits import (MAX_NODES, flow_shallow_documents, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes,
                      scan)
 from .loader import Loader, Text, dispose
@@ -30,14 +32,17 @@ def compose(text: Text, where: Where, first_line: int = 0) -> Optional[Node]:
 
 def compose_checked(text: Text, where: Where, first_line: int, aliased: bool) -> Optional[Node]:
     """`compose`, told whether the text may hold an alias (`limits.may_alias`, which the caller needed too)."""
+    marks: List[AliasMark] = []
     if aliased or may_be_deep(text) or may_hold_many_nodes(text):
-        scan(text, where, first_line, MAX_NODES)
+        scan(text, where, first_line, MAX_NODES, marks)
     try:
-        return (_compose_node or _choose_composer())(text)
+        root = (_compose_node or _choose_composer())(text)
     except YAMLError as exc:
         raise yaml_error(exc, where, first_line, text) from None
     except RecursionError:
         raise InputError("document is nested too deeply to process", where) from None
+    separate(root, marks)  # an alias shares its anchor's node: give it one of its own, at its token
+    return root
 
 
 def _choose_composer() -> Callable[[Text], Optional[Node]]:

@@ -33,8 +33,15 @@ class _Yaml11Resolver(VersionedResolver):
 def _dumper(indent_sequences: bool) -> Any:
     from ruamel.yaml import YAML  # the emitter is only needed once something changes
 
+    from ruamel.yaml.representer import SafeRepresenter
+
+    class Representer(SafeRepresenter):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # values an alias shares are written out in full: a fragment never holds an anchor
+
     yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = _Yaml11Resolver
+    yaml.Representer = Representer
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     yaml.width = 1 << 30  # never fold a long string

@@ -117,13 +117,15 @@ def may_alias(text: Text) -> bool:
     return "*" in text and _ALIAS.search(text) is not None
 
 
-def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int] = None) -> int:
+def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int] = None,
+         aliases: Optional[List[Any]] = None) -> int:
     """Parse `text` to events only, refusing what would be abuse to compose; returns the node count.
 
     Raises InputError on malformed YAML, nesting deeper than MAX_DEPTH (checked on each
     event, so libyaml never gets far into a too deep document), aliases that expand to
     more than MAX_ALIAS_VALUES values, a recursive or undefined alias, and more than
-    `max_nodes` nodes.
+    `max_nodes` nodes. Each alias token's (start mark, end mark, anchor name) is appended to
+    `aliases` when given (`aliases.separate` needs them).
     """
     loader = Loader(text)
     depth = nodes = added = 0
@@ -161,6 +163,8 @@ def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int]
                 if stack:
                     stack[-1][1] = min(stack[-1][1] + size, cap)
             elif kind is AliasEvent:
+                if aliases is not None:
+                    aliases.append((event.start_mark, event.end_mark, event.anchor))
                 size = sizes.get(event.anchor)
                 if size is None:
                     if any(entry[0] == event.anchor for entry in stack):
