@@ -127,7 +127,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     _check_usage(ctx)
     run = ctx.obj if isinstance(ctx.obj, _Run) else _Run()
     if schema:
-        click.echo(json.dumps(json_schema(), indent=2))
+        to_stdout(json.dumps(json_schema(), indent=2) + "\n")
         return
     if inspect:
         from .inventory import inspect_stream
@@ -135,7 +135,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         if configs or logs_claim is not None or volumes:  # not used, but never silently ignored
             build_spec(configs, logs_claim, volumes)
 
-        click.echo(printable(inspect_stream(_stdin(), output_format)))  # JSON is escaped already
+        to_stdout(printable(inspect_stream(_stdin(), output_format)) + "\n")  # JSON is escaped already
         return
     try:
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
@@ -164,7 +164,7 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         text, ledger = diff_stream(stream, started, spec)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
-        click.echo(text, nl=False)
+        to_stdout(text)
         return
     output, ledger = transform_maybe_in_two(stream, spec, started)
     try:

@@ -141,13 +141,16 @@ def _on_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def to_stdout(data: Union[Output, bytes]) -> None:
-    """Write the stream (an Output or bytes) to stdout, whole or not at all (see the module)."""
+def to_stdout(data: Union[Output, bytes, str]) -> None:
+    """Write the stream (an Output or bytes), or a text (in stdout's encoding), to stdout, whole or
+    not at all (see the module)."""
     if _interrupted:
         raise KeyboardInterrupt
     stdout = sys.stdout
     if stdout is None:  # fd 1 was closed when the process started
         raise OutputError("cannot write the output: stdout is closed")
+    if isinstance(data, str):
+        data = data.encode(getattr(stdout, "encoding", None) or "utf-8", getattr(stdout, "errors", None) or "strict")
     try:
         target: Any = _Descriptor(stdout.fileno())
     except (AttributeError, OSError, ValueError):  # not a file (a test's capture): its buffer

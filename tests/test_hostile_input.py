@@ -647,8 +647,9 @@ def test_broken_pipe_through_a_shell_pipeline(tmp_path):
     assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
-def run_to(tmp_path: Path, stdout, preexec=None) -> Tuple[int, str]:
+def run_to(tmp_path: Path, stdout, preexec=None, options=("-c", "SPEC")) -> Tuple[int, str]:
     """(exit code, stderr) of the CLI over big_stream() with `stdout` (a file object, or None: closed)."""
+    options = [write_spec(tmp_path, SPEC) if option == "SPEC" else option for option in options]
     (tmp_path / "in.yaml").write_bytes(big_stream())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
 
@@ -659,21 +660,27 @@ def run_to(tmp_path: Path, stdout, preexec=None) -> Tuple[int, str]:
             preexec()
 
     with open(tmp_path / "in.yaml", "rb") as stdin:
-        done = subprocess.run([sys.executable, "-m", "postrender", "-c", write_spec(tmp_path, SPEC)], stdin=stdin,
+        done = subprocess.run([sys.executable, "-m", "postrender", *options], stdin=stdin,
                               stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120,
                               preexec_fn=prepare)
     return done.returncode, done.stderr.decode()
 
 
-def test_a_full_disk_is_named_as_such(tmp_path):
+EVERY_OUTPUT = {"stream": ("-c", "SPEC"), "diff": ("--diff", "-c", "SPEC"), "inspect": ("--inspect",),
+                "schema": ("--schema",)}
+
+
+@pytest.mark.parametrize("mode", sorted(EVERY_OUTPUT))
+def test_a_full_disk_is_named_as_such(tmp_path, mode):
     with open("/dev/full", "wb") as full:
-        code, err = run_to(tmp_path, full)
+        code, err = run_to(tmp_path, full, options=EVERY_OUTPUT[mode])
     assert code == 1, err
     assert err == "postrender: error: cannot write the output: no space left on device\n", err
 
 
-def test_a_closed_stdout_is_named_as_such(tmp_path):
-    code, err = run_to(tmp_path, None)
+@pytest.mark.parametrize("mode", sorted(EVERY_OUTPUT))
+def test_a_closed_stdout_is_named_as_such(tmp_path, mode):
+    code, err = run_to(tmp_path, None, options=EVERY_OUTPUT[mode])
     assert code == 1, err
     assert err == "postrender: error: cannot write the output: stdout is closed\n", err
 
