@@ -36,7 +36,7 @@ _ODD_MARK = re.compile(rb"(?:\n|%s)(?=%s)" % (_ODD, _MARKER))  # the same, where
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
-_CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
+_CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
 # What ends a run of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
@@ -80,10 +80,10 @@ def _odd_breaks(raw: bytes) -> bool:
 
 def _blank(raw: bytes) -> bool:
     """Only separators, comments and blank lines: nothing to parse (lines as libyaml reads them:
-    after a comment, an odd line break starts a line that may hold content)."""
-    if _CONTENT.search(raw) is not None:
-        return False
-    return not _odd_breaks(raw) or _CONTENT.search(_ODD_BREAK.sub(b"\n", raw)) is None
+    an odd line break may end a comment before content, or content before a bare `...`)."""
+    if (b"\r" not in raw and raw.isascii()) or not _odd_breaks(raw):  # the first test: most documents, at once
+        return _CONTENT.search(raw) is None
+    return _CONTENT.search(_ODD_BREAK.sub(b"\n", raw)) is None
 
 
 @dataclass

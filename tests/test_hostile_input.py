@@ -160,6 +160,12 @@ def test_malformed_yaml_fails_cleanly_naming_document_and_line(tmp_path, case, t
     assert 24 + 4 <= line <= 24 + 4 + body.count("\n"), err  # inside the bad object's body
 
 
+@pytest.mark.parametrize("text", ["---\n...  - x\n", "---\na: 1\n... b\n"])
+def test_content_on_a_document_end_marker_line_is_no_yaml_and_refused(tmp_path, text):
+    # libyaml reads the `...` and then content that no `---` opens: it was taken for a bare `...`
+    assert_clean_failure(run(tmp_path, (STREAM + text).encode()), 1, "document 4", "invalid YAML")
+
+
 def test_malformed_yaml_in_the_last_document_still_leaves_stdout_empty(tmp_path):
     stream = STREAM + "---\nkind: Service\nmetadata: [\n"
     assert_clean_failure(run(tmp_path, stream.encode()), 1, "document 4")

@@ -12,7 +12,7 @@ import re
 from typing import List, Optional, Tuple
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from postrender import read
@@ -168,6 +168,8 @@ def chunk_documents(data: bytes) -> Optional[List[list]]:
 
 @settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(AGREEMENT_LINES), max_size=25))
+@example([b"---\n", b"...", b"  - x\n"])  # `...  - x` holds content: it was taken for a bare `...`
+@example([b"---\n", b"...\n", b"\r", b"...\n"])  # a line break and `...` only: it was taken for content
 def test_the_documents_are_the_ones_libyaml_reads_whatever_the_line_breaks(lines):
     from ruamel.yaml.error import YAMLError
 
