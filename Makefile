@@ -70,8 +70,12 @@ plugin: runtime helm4
 plugin-lock: setup
 	$(PY) tools/build_plugin.py --lock
 
+# The linters first (seconds), then the suite on every core (pytest-xdist; tests/conftest.py says
+# which tests share a worker); suite_banner prints the count and the suite's wall time.
 test: setup tools gpg compile
-	@PYTHONPATH=tests $(PY) -m pytest -q -p suite_banner
+	@$(PY) -m ruff check .
+	@$(PY) -m mypy
+	@PYTHONPATH=tests $(PY) -m pytest -q -p suite_banner -n auto --dist loadgroup
 
 # Exploration, not a gate: the property and fuzz tests with FUZZ_FACTOR times their examples, from
 # random seeds (`make test` and CI run a fixed set). A find prints how to replay it, and the next

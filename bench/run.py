@@ -507,7 +507,8 @@ def shapes(args: argparse.Namespace) -> int:
         edited = shape in streams.EDITED_SHAPES
         if not edited and (time_ratio > SHAPE_TIME_LIMIT or rss_ratio > SHAPE_RSS_LIMIT):
             over.append(shape)
-        lines.append(f"| {shape}{' (edited)' if edited else ''} | {path.stat().st_size / 1e6:.1f} | {documents:,} | {cell.median:.2f} | "
+        lines.append(f"| {shape}{' (edited)' if edited else ''} | {path.stat().st_size / 1e6:.1f} | {documents:,} | "
+                     f"{cell.median:.2f} | "
                      f"{cell.peak_mib:.0f} | {time_ratio:.2f}× | {rss_ratio:.2f}× |")
         report["shapes"][shape] = {"documents": documents, "what": streams.SHAPES[shape], **cell_json(cell),
                                    "time_ratio": time_ratio, "rss_ratio": rss_ratio}

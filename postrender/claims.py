@@ -24,7 +24,7 @@ from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, 
 from .errors import Where
 from .findings import Finding
 from .spec import VolumeSpec
-from .targets import dig
+from .targets import HELM4_FILENAME, dig
 from .yamlio import Plain, dump_block
 
 _DECIMAL = re.compile(r"[-+]?[0-9]{1,19}")
@@ -37,7 +37,7 @@ def claim_manifest(claim: str, create: Any, helm4: bool) -> Dict[str, Any]:
     metadata: Dict[str, Any] = {"name": claim, "labels": {"app.kubernetes.io/managed-by": "postrender"}}
     annotations: Dict[str, str] = {}
     if helm4:
-        annotations["postrenderer.helm.sh/postrender-filename"] = f"{SOURCE_PREFIX}/{claim}.yaml"
+        annotations[HELM4_FILENAME] = f"{SOURCE_PREFIX}/{claim}.yaml"
     if getattr(create, "keep", True):
         annotations[RESOURCE_POLICY] = "keep"
     if annotations:
@@ -153,7 +153,8 @@ class Writer(NamedTuple):
     def describe(self) -> str:
         def show(value: Optional[int]) -> str:
             return "image default" if value is None else str(value)
-        text = f"uid {show(self.uid)}, gid {show(self.gid)}, fsGroup {'none' if self.fs_group is None else self.fs_group}"
+        fs_group = "none" if self.fs_group is None else self.fs_group
+        text = f"uid {show(self.uid)}, gid {show(self.gid)}, fsGroup {fs_group}"
         return text + (f", supplementalGroups {list(self.supplemental)}" if self.supplemental else "")
 
 
@@ -162,7 +163,7 @@ def writers(pod: str, pod_spec: Any, claim: str) -> List[Writer]:
     volume on that claim that is not `readOnly`, by a mount that is not `readOnly`."""
     if not isinstance(pod_spec, dict):
         return []
-    volumes = pod_spec.get("volumes") if isinstance(pod_spec.get("volumes"), list) else []
+    volumes: Any = pod_spec.get("volumes") if isinstance(pod_spec.get("volumes"), list) else []
     names = set()
     for volume in volumes:
         source = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
@@ -171,7 +172,7 @@ def writers(pod: str, pod_spec: Any, claim: str) -> List[Writer]:
     fs_group, supplemental = pod_groups(pod_spec)
     found = []
     for key in ("initContainers", "containers"):
-        containers = pod_spec.get(key) if isinstance(pod_spec.get(key), list) else []
+        containers: Any = pod_spec.get(key) if isinstance(pod_spec.get(key), list) else []
         for container in containers:
             mounts = container.get("volumeMounts") if isinstance(container, dict) else None
             if any(isinstance(m, dict) and m.get("name") in names and m.get("readOnly") is not True

@@ -22,12 +22,12 @@ from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, deliver_warning
 from .errors import InputError, PostrenderError, SpecError
 from .findings import USAGE_ERROR, Finding, internal_error, interrupted, printable, report_json, stderr_line
 from .helm_env import running_as_helm_plugin
-from .krm import KrmFailure, failure_output, is_resource_list, run_krm
-from .pipeline import pieces
-from .twoprocess import transform_maybe_in_two
-from .read import Chunk, Piece, Stream, first_content
+from .krm import KrmFailure, KrmInput, failure_output, is_resource_list, run_krm
 from .output import forget_stdout_text, to_stdout, watch_interrupts
+from .pipeline import pieces
+from .read import Chunk, Piece, Stream, first_content
 from .spec import Spec, config_paths, json_schema, layer, load_spec_file, parse_claim_option, parse_volume_options
+from .twoprocess import transform_maybe_in_two
 
 
 def build_spec(configs: Sequence[str], logs_claim: Optional[str], volumes: Sequence[str]) -> Spec:
@@ -141,17 +141,17 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         spec, spec_error = build_spec(configs, logs_claim, volumes), None
     except SpecError as exc:  # in KRM mode this must still come back as a ResourceList
         spec, spec_error = Spec(), exc
-    spec.report_changes = report is not None  # KRM results come from each item's own findings
     run.report = report  # from here on, a failure is reported there too
     stream = Stream(_stdin())
     first, started = first_content(pieces(stream))
-    if isinstance(first, Chunk) and is_resource_list(first):  # a Run holds no ResourceList
+    resource_list = is_resource_list(first) if isinstance(first, Chunk) else None  # a Batch holds none
+    if resource_list is not None:
         run.report = None
         if spec_error is None and (show_diff or report is not None):  # never silently ignored
             flag = "--diff" if show_diff else "--report"
             spec_error = SpecError(f"{flag} does not go with a ResourceList on stdin (KRM mode)",
                                    hint="the ResourceList's `results` say what changed; run without " + flag)
-        _run_krm(first, started, spec, spec_error)
+        _run_krm(resource_list, started, spec, spec_error)
         return
     if spec_error is not None:
         raise spec_error
@@ -161,12 +161,12 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
     if show_diff:
         from .review import diff_stream
 
-        text, ledger = diff_stream(stream, started, spec)
+        text, ledger = diff_stream(stream, started, spec, report_changes=report is not None)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
         to_stdout(text)
         return
-    output, ledger = transform_maybe_in_two(stream, spec, started)
+    output, ledger = transform_maybe_in_two(stream, spec, started, report_changes=report is not None)
     try:
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
@@ -175,7 +175,8 @@ def command(ctx, configs, logs_claim, volumes, show_diff, inspect, output_format
         output.close()
 
 
-def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
+    first = found.chunk
     error: Optional[PostrenderError] = spec_error
     if error is None and any(not piece.blank for piece in started if piece is not first):
         error = InputError("a ResourceList must be the only document on stdin", first.where)
@@ -183,7 +184,7 @@ def _run_krm(first: Chunk, started: Iterator[Piece], spec: Spec, spec_error: Opt
         to_stdout(failure_output(error))
         raise error
     try:
-        out = run_krm(first, spec)
+        out = run_krm(found, spec)
     except KrmFailure as failure:
         to_stdout(failure.output)
         raise failure.error

@@ -1,4 +1,4 @@
-"""The editing filter: one object in, its new value and what was done out.
+"""The editing filter: one object in, its new value and its findings out.
 
 `Editor.edit` is the only place that knows the per-object order of operations
 (as kyaml's `kio.Filter`): a ConfigMap's embedded worker pod templates are
@@ -8,167 +8,43 @@ workload whose ConfigMaps are not known yet comes back `pending`; the driver
 calls `Editor.roll` once they are. The stream pipeline and KRM mode both drive
 this filter: neither knows what happens inside.
 
-What a run did accumulates in one `Ledger`, which two halves of a stream
-(transformed in two processes) `merge` into one. `finish` turns what needs the
-whole stream into warnings: targets that matched nothing (only in a stream that
-holds Airflow, with a did-you-mean from the component labels it has), a
-`--logs-claim` that found no logs volume, claims that pods on one node at a time
-cannot share, or that pods of different users cannot all write. An empty stream,
-or one of Helm hooks only (Helm 4.2's `separate` post-render strategy sends the
-hooks on their own), draws none of the first two, and gets no created claim.
+The filter finds the pod specs of an object through `sites`, notes what each object
+tells about the stream in the run's `Ledger` (`ledger.py`), and hands back the
+findings of each edit (`Edited.findings`, and those of `roll`) for the driver to
+record. `splice` writes a new value into the text it was read from; an edit of a
+repeated key comes back as a warning with the text. What needs the whole stream is
+said by the end-of-stream checks (`checks.py`).
 """
-import difflib
 import hashlib
-from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+from ruamel.yaml.nodes import Node
 
-from .claims import ClaimUsers, ClaimWriters, claims_needed, several_pods, writability_warning, writers
+from .claims import ClaimUsers, ClaimWriters, several_pods, writers
 from .errors import InputError, Where, stream_line
-from .findings import (CLAIM_NOT_WRITABLE, CLAIM_TEMPLATE_REMOVED, LOGS_VOLUME_NOT_FOUND, REPEATED_KEY_EDITED,
-                       RWO_CLAIM_SHARED, TARGET_MATCHED_NOTHING, UNREADABLE_POD_TEMPLATE, VOLUME_MATCHED_NOTHING,
-                       VOLUME_NOT_MOUNTED, Finding)
+from .findings import CLAIM_TEMPLATE_REMOVED, REPEATED_KEY_EDITED, UNREADABLE_POD_TEMPLATE, VOLUME_NOT_MOUNTED, Finding
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
+from .ledger import ConfigMapKey, Edited, Ledger
 from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
+from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
-from .targets import (DEFAULT_LOG_PATHS, LOGS_CLAIM, POD_SPEC_PATHS, ROLLED_KINDS, WEB_COMPONENTS, Site, Target,
-                      components, dig, is_airflow, is_hook, is_pod_template_text, object_identity, target_matches,
-                      template_site, volumes_for, workload_site)
-from .yamlio import node_of, parse
+from .targets import (
+    LOGS_CLAIM,
+    POD_SPEC_PATHS,
+    ROLLED_KINDS,
+    Site,
+    components,
+    dig,
+    is_airflow,
+    is_hook,
+    object_identity,
+    target_matches,
+    volumes_for,
+)
+from .yamlio import node_of
 
 ROLL_ANNOTATION = "checksum/postrender"
 COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
-
-ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
-Hashes = Tuple[str, ...]  # of the pod templates an occurrence of a ConfigMap changed
-
-
-class ConfigMapsSeen:
-    """Every ConfigMap of the stream and the hashes of the pod templates each occurrence changed:
-    what a workload that mounts one needs in order to roll (`hashes_for`).
-
-    A stream may hold millions of ConfigMaps, nearly all of them without a template: each of those
-    costs one small dict entry (its name alone is the key when it has no namespace) that keeps the
-    document of its first occurrence. Only a ConfigMap that changed a template keeps a list of its
-    occurrences; its unchanged ones before the first change count as that first one (a workload
-    before the change gets no hash either way). Equal hashes are kept once: copies of one
-    template cost no more than their list."""
-
-    def __init__(self) -> None:
-        self.unchanged: Dict[Union[str, ConfigMapKey], int] = {}
-        self.changed: Dict[Union[str, ConfigMapKey], List[Tuple[int, Hashes]]] = {}
-        self._hashes: Dict[Hashes, Hashes] = {}
-
-    @staticmethod
-    def _key(ref: ConfigMapKey) -> Union[str, ConfigMapKey]:
-        return ref[1] if ref[0] is None else ref
-
-    @staticmethod
-    def _ref(key: Union[str, ConfigMapKey]) -> ConfigMapKey:
-        return key if isinstance(key, tuple) else (None, key)
-
-    def add(self, ref: ConfigMapKey, document: int, hashes: Hashes) -> None:
-        """Note an occurrence (occurrences come in stream order)."""
-        key = self._key(ref)
-        if hashes:
-            hashes = self._hashes.setdefault(hashes, hashes)
-        occurrences = self.changed.get(key)
-        if occurrences is not None:
-            occurrences.append((document, hashes))
-        elif not hashes:
-            self.unchanged.setdefault(key, document)
-        else:
-            first = self.unchanged.pop(key, None)
-            self.changed[key] = [(document, hashes)] if first is None else [(first, ()), (document, hashes)]
-
-    def __contains__(self, ref: ConfigMapKey) -> bool:
-        key = self._key(ref)
-        return key in self.unchanged or key in self.changed
-
-    def hashes_for(self, ref: ConfigMapKey, document: int) -> Hashes:
-        """The hashes of the ConfigMap a workload at `document` mounts: its last occurrence up to
-        that document, else its first one after (a ConfigMap further down)."""
-        occurrences = self.changed.get(self._key(ref))
-        if occurrences is None:
-            return ()
-        before = [hashes for at, hashes in occurrences if at <= document]
-        return before[-1] if before else occurrences[0][1]
-
-    def merge(self, later: "ConfigMapsSeen") -> None:
-        """Fold in the ConfigMaps of the part of the stream that follows."""
-        for key, document in later.unchanged.items():
-            self.add(self._ref(key), document, ())
-        for key, occurrences in later.changed.items():
-            for document, hashes in occurrences:
-                self.add(self._ref(key), document, hashes)
-
-
-@dataclass
-class Ledger:
-    """Everything a run keeps across objects. `merge` folds a later part of the stream in, by
-    each field's type, so a new field needs no merging code of its own."""
-
-    findings: List[Finding] = field(default_factory=list)
-    configmaps: ConfigMapsSeen = field(default_factory=ConfigMapsSeen)  # and their changed templates
-    matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
-    claim_users: Dict[str, ClaimUsers] = field(default_factory=dict)  # claim -> sites using it
-    # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
-    declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
-    templates: int = 0  # embedded pod templates seen
-    helm4: bool = False  # the input carried Helm 4's filename annotations
-    # (volume name, index in its targets) of every target that matched something
-    matched_targets: Set[Tuple[str, int]] = field(default_factory=set)
-    components: Set[str] = field(default_factory=set)  # component label values of the workloads seen
-    airflow: bool = False  # the stream holds a worker pod template or an Airflow component workload
-    plain: bool = False  # the stream holds an object that is not a Helm hook
-    content: bool = False  # the stream holds a document that is more than comments and blank lines
-    logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
-    writers: Dict[str, ClaimWriters] = field(default_factory=dict)  # claim -> who mounts it read-write
-
-    def merge(self, later: "Ledger") -> None:
-        for spec in fields(self):
-            mine, theirs = getattr(self, spec.name), getattr(later, spec.name)
-            if isinstance(mine, bool):
-                setattr(self, spec.name, mine or theirs)
-            elif isinstance(mine, int):
-                setattr(self, spec.name, mine + theirs)
-            elif isinstance(mine, set):
-                mine |= theirs
-            elif isinstance(mine, list):
-                mine.extend(theirs)
-            elif isinstance(mine, ConfigMapsSeen):
-                mine.merge(theirs)
-            elif spec.metadata.get("merge") == "replace":
-                mine.update(theirs)
-            else:  # dicts of records that merge: per key
-                for key, value in theirs.items():
-                    mine.setdefault(key, type(value)()).merge(value)
-
-    def claims_to_create(self, volumes: List[VolumeSpec]) -> List[VolumeSpec]:
-        """The volumes whose claim `create:` emits (see `claims.claims_needed`)."""
-        return claims_needed(volumes, self.declared_modes, self.claim_users, only_hooks=not self.plain)
-
-    @property
-    def warnings(self) -> List[Finding]:
-        return [f for f in self.findings if f.is_warning]
-
-    @property
-    def changes(self) -> List[Finding]:
-        return [f for f in self.findings if not f.is_warning]
-
-
-@dataclass
-class Edited:
-    """What the filter made of one object."""
-
-    value: Optional[Dict[str, Any]]  # the new object, None when unchanged
-    where: Where  # the object's place, `Kind/name` included
-    findings: List[Finding]  # what this object's edit found (also in the ledger)
-    configmap: Optional[ConfigMapKey] = None  # a ConfigMap's (namespace, name)
-    site: Optional[Site] = None  # a workload's site
-    refs: Set[ConfigMapKey] = field(default_factory=set)  # ConfigMaps whose templates make it roll
-    pending: Set[ConfigMapKey] = field(default_factory=set)  # ... of which not seen yet: call `roll` later
 
 
 def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:
@@ -212,14 +88,23 @@ def _located(error: InputError, root: Optional[Node], memo: Optional[Dict[int, A
     return error
 
 
-def _value_nodes(root: Optional[Node], key: str) -> Dict[Any, Node]:
-    """Value nodes of the mapping at root[key], by key (for line numbers); a repeated key: the last."""
-    for key_node, value_node in reversed(getattr(root, "value", None) or []):
-        if getattr(key_node, "value", None) == key:
-            if not isinstance(value_node, MappingNode):
-                return {}
-            return {k.value: v for k, v in value_node.value if isinstance(k, ScalarNode)}
-    return {}
+def splice(text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], where: Where,
+           first_line: Optional[int], what: str = "this document") -> Tuple[str, List[Finding]]:
+    """`text` (read as the nodes `root`, `memo`) edited to say `new`, and a warning for each edit of
+    a repeated key (`first_line`: where the text's lines stand in the stream, None when they are
+    not stream lines, as in a quoted pod template)."""
+    assert root is not None  # only a document that parsed is edited
+    try:
+        patched = patch(text, root, new, memo)
+    except AliasConflict as exc:
+        lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
+        named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}" for role, n in lines if n is not None)
+        raise InputError(f"cannot edit {what}: the edit would change what a YAML alias reads ({named})",
+                         where.but(line=None, column=None),
+                         hint="write the aliased value out in full where the volume goes") from None
+    except CannotSplice as exc:
+        raise InputError(f"cannot edit {what} in place ({exc})", where) from None
+    return patched.text, repeated_key_warnings(patched.duplicates, where, first_line, what)
 
 
 def _text_line(first_line: Optional[int], line: int, what: str) -> str:
@@ -227,17 +112,20 @@ def _text_line(first_line: Optional[int], line: int, what: str) -> str:
     return str(stream_line(0, line)) + f" of {what}" if first_line is None else str(stream_line(first_line, line))
 
 
-def repeated_key_warning(duplicate: DuplicateEdit, where: Where, first_line: Optional[int],
-                         what: str = "this document") -> Finding:
-    """What to say of an edit to a repeated key (`first_line`: where the text's lines stand in the
-    stream, None when they are not stream lines, as in a quoted pod template)."""
-    lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
-    if first_line is None:
-        lines += f" of {what}"
-    return Finding.warning(REPEATED_KEY_EDITED,
-                           f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, the one "
-                           "Helm and kubectl read, and left the earlier ones as they were",
-                           where.but(line=None, column=None))
+def repeated_key_warnings(duplicates: Iterable[DuplicateEdit], where: Where, first_line: Optional[int],
+                          what: str = "this document") -> List[Finding]:
+    """What to say of edits to repeated keys of the text of `what` at `where` (`first_line`: where
+    the text's lines stand in the stream, None when they are not stream lines, as in a quoted pod
+    template)."""
+    found = []
+    for duplicate in duplicates:
+        lines = " and ".join(str(stream_line(first_line or 0, n)) for n in duplicate.lines)
+        if first_line is None:
+            lines += f" of {what}"
+        found.append(Finding.warning(
+            REPEATED_KEY_EDITED, f"key {duplicate.key!r} is repeated (lines {lines}); edited its last occurrence, "
+            "the one Helm and kubectl read, and left the earlier ones as they were", where.but(line=None, column=None)))
+    return found
 
 
 class Editor:
@@ -246,166 +134,131 @@ class Editor:
     def __init__(self, spec: Spec, ledger: Optional[Ledger] = None):
         self.spec = spec
         self.ledger = ledger if ledger is not None else Ledger()
-        self._found: List[Finding] = []  # the findings of the object being edited
-
-    def _note(self, finding: Finding) -> None:
-        if finding.is_warning or self.spec.report_changes:
-            self.ledger.findings.append(finding)
-        self._found.append(finding)
 
     def edit(self, data: Any, where: Where, root: Optional[Node] = None, first_line: int = 0,
              memo: Optional[Dict[int, Any]] = None) -> Edited:
         """Edit one object (`root`/`first_line`: its nodes and first stream line, for places in
         messages; `memo`: the value of each node, to say on which line a conflict stands)."""
-        self._found = []
-        if not self.ledger.plain and not is_hook(data):
-            self.ledger.plain = True
+        found: List[Finding] = []
+        if not self.ledger.has_release_objects and not is_hook(data):
+            self.ledger.has_release_objects = True
         kind, name, namespace = object_identity(data)
         where = where.but(obj=f"{kind}/{name}")
         if kind == "ConfigMap":
-            new = self._configmap(data, where, root, first_line)
-            return Edited(new, where, self._found, configmap=(namespace, name))
+            new = self._configmap(data, where, root, first_line, found)
+            return Edited(new, where, found, configmap=(namespace, name))
         if kind == "PersistentVolumeClaim":
             modes = dig(data, ("spec", "accessModes"))
             # every declared claim counts (create: must not emit it twice), with or without accessModes
             self.ledger.declared_modes[name] = [str(m) for m in modes] if isinstance(modes, list) else []
-            return Edited(None, where, self._found)
-        if kind not in POD_SPEC_PATHS:
-            return Edited(None, where, self._found)
+            return Edited(None, where, found)
+        place = workload(data)
+        if place is None:
+            return Edited(None, where, found)
         try:
-            new, site = self._workload(data, where)
+            new = self._workload(data, place, where, found)
         except InputError as exc:
             raise _located(exc, root, memo, first_line) from None
+        site = place.site
         current = new if new is not None else data
-        refs = configmap_refs(dig(current, POD_SPEC_PATHS[site.kind]), site.namespace) \
-            if site.kind in ROLLED_KINDS else set()
+        refs = configmap_refs(dig(current, place.path), site.namespace) if site.kind in ROLLED_KINDS else set()
         seen = self.ledger.configmaps
-        edited = Edited(new, where, self._found, site=site, refs=refs, pending={r for r in refs if r not in seen})
+        edited = Edited(new, where, found, site=site, refs=refs, pending={r for r in refs if r not in seen})
         if not edited.pending:
-            edited.value = self._rolled(current, site, refs, where) or new
+            edited.value = self._rolled(current, site, refs, where, found) or new
         return edited
 
-    def roll(self, data: Dict[str, Any], edited: Edited) -> Optional[Dict[str, Any]]:
-        """A pending workload once its ConfigMaps are known (or known never to come): its final
-        value (`data`: what `edit` was given), None when unchanged."""
+    def roll(self, data: Dict[str, Any], edited: Edited) -> Edited:
+        """A pending workload once its ConfigMaps are known (or known never to come), `data` being
+        what `edit` was given: its final value (None when unchanged) and what rolling it found."""
         assert edited.site is not None
-        self._found = edited.findings
         edited.pending.clear()
+        found: List[Finding] = []
         current = edited.value if edited.value is not None else data
-        return self._rolled(current, edited.site, edited.refs, edited.where) or edited.value
-
-    def spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], where: Where,
-                first_line: Optional[int], what: str = "this document") -> str:
-        """`text` edited to say `new`; an edit of a repeated key is a warning (`first_line`: where
-        the text's lines stand in the stream, None when they are not stream lines)."""
-        try:
-            patched = patch(text, root, new, memo)
-        except AliasConflict as exc:
-            lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
-            named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}" for role, n in lines if n is not None)
-            raise InputError(f"cannot edit {what}: the edit would change what a YAML alias reads ({named})",
-                             where.but(line=None, column=None),
-                             hint="write the aliased value out in full where the volume goes") from None
-        except CannotSplice as exc:
-            raise InputError(f"cannot edit {what} in place ({exc})", where) from None
-        for duplicate in patched.duplicates:
-            self._note(repeated_key_warning(duplicate, where, first_line, what))
-        return patched.text
+        value = self._rolled(current, edited.site, edited.refs, edited.where, found) or edited.value
+        return Edited(value, edited.where, found, site=edited.site, refs=edited.refs)
 
     # -- ConfigMaps with embedded worker pod templates ------------------------------------------
-    def _configmap(self, data: Dict[str, Any], where: Where, root: Optional[Node],
-                   first_line: int) -> Optional[Dict[str, Any]]:
+    def _configmap(self, data: Dict[str, Any], where: Where, root: Optional[Node], first_line: int,
+                   found: List[Finding]) -> Optional[Dict[str, Any]]:
         """The ConfigMap with its pod templates injected, or None when nothing changes."""
         _, name, namespace = object_identity(data)
-        values = data.get("data")
         new_values: Dict[str, str] = {}
         hashes: List[str] = []
-        nodes = _value_nodes(root, "data")
-        for key, value in (values.items() if isinstance(values, dict) else []):
-            if not is_pod_template_text(value):
-                continue
-            node = nodes.get(key)
-            block = node is not None and node.style == "|"
-            # lines inside a `|` block start on the line after its header; a quoted one is on one line
-            line = first_line + (node.start_mark.line + (1 if block else 0) if node is not None else 0)
-            new_text = self._pod_template(data, str(key), value, where.but(key=str(key), line=None, column=None),
-                                          line, block)
+        for place in embedded_templates(data, where, root, first_line):
+            new_text = self._pod_template(place, found)
             if new_text is not None:
-                new_values[key] = new_text
+                assert place.template is not None
+                new_values[place.template.key] = new_text
                 hashes.append(hashlib.sha256(new_text.encode("utf-8")).hexdigest())
         self.ledger.configmaps.add((namespace, name), where.document or 0, tuple(hashes))
         if not new_values:
             return None
         return _replaced(data, ("data",), {**data["data"], **new_values})
 
-    def _pod_template(self, configmap: Dict[str, Any], key: str, value: str, where: Where,
-                      first_line: int, block: bool) -> Optional[str]:
-        try:
-            root, template, memo = parse(value, where, first_line)
-        except InputError as exc:
+    def _pod_template(self, place: PodSite, found: List[Finding]) -> Optional[str]:
+        """A worker pod template's new text, or None when it does not change."""
+        template, site = place.template, place.site
+        assert template is not None
+        if template.error is not None:
+            exc = template.error
             # a worker pod template the spec targets must not be skipped silently: its pods would
             # run without the volume
-            site = template_site(configmap, key, {})
             if self.spec.logs_claim or any(target_matches(t, site) for v in self.spec.volumes for t in v.targets):
                 raise InputError(f"the worker pod template is not readable YAML: {exc.message}", exc.where,
                                  hint=exc.hint) from None
-            self._note(Finding.warning(UNREADABLE_POD_TEMPLATE,
-                                       f"looks like a pod template but is not readable YAML ({exc.message}); "
-                                       "left unchanged", exc.where))
-            return None
-        if not isinstance(template, dict) or template.get("kind") != "Pod":
+            found.append(Finding.warning(UNREADABLE_POD_TEMPLATE,
+                                         f"looks like a pod template but is not readable YAML ({exc.message}); "
+                                         "left unchanged", exc.where))
             return None
         self.ledger.templates += 1
         self.ledger.airflow = True
-        site = template_site(configmap, key, template)
-        volumes = volumes_for(site, template.get("spec"), self.spec)
+        volumes = volumes_for(site, place.pod, self.spec)
         if not volumes:
             return None
+        # a quoted template's own lines are not the stream's: its errors stand on its key's line
+        at = template.where.but(obj=f"ConfigMap/{site.configmap}")
         try:
-            new_pod, changes = inject_pod_template(template.get("spec"), volumes,
-                                                   where.but(obj=f"ConfigMap/{site.configmap}"))
+            new_pod, changes = inject_pod_template(place.pod, volumes,
+                                                   at if template.block else at.but(line=template.first_line + 1))
         except InputError as exc:
-            if not block:  # a quoted template's own lines are not the stream's: the key's line
-                exc.where = exc.where.but(line=first_line + 1)
-                raise
-            raise _located(exc, root, memo, first_line) from None
-        self._account(site, volumes, changes, where, new_pod)
+            raise (_located(exc, template.root, template.memo, template.first_line) if template.block else exc) \
+                from None
+        self._account(site, volumes, changes, template.where, new_pod, found)
         if not any(change.edit for change in changes):
             return None
-        new_template = _replaced(template, ("spec",), new_pod)
-        # a `|` block's lines are stream lines; a quoted template's lines are its own
-        return self.spliced(value, root, new_template, memo, where, first_line if block else None,
-                            "the embedded pod template")
+        text, duplicates = splice(template.text, template.root, _replaced(template.value, place.path, new_pod),
+                                  template.memo or {}, template.where,
+                                  template.first_line if template.block else None, "the embedded pod template")
+        found += duplicates
+        return text
 
     # -- workloads ----------------------------------------------------------------------------------
-    def _workload(self, data: Dict[str, Any], where: Where) -> Tuple[Optional[Dict[str, Any]], Site]:
-        """The workload with its volumes injected (None when unchanged), and its site."""
-        site = workload_site(data)
-        assert site is not None
+    def _workload(self, data: Dict[str, Any], place: PodSite, where: Where,
+                  found: List[Finding]) -> Optional[Dict[str, Any]]:
+        """The workload with its volumes injected, or None when unchanged."""
+        site = place.site
         if len(self.ledger.components) < COMPONENTS_KEPT:
             self.ledger.components.update(components(site))
         if not self.ledger.airflow and is_airflow(site):
             self.ledger.airflow = True
-        path = POD_SPEC_PATHS[site.kind]
-        pod = dig(data, path)
-        templates_path = ("spec", "volumeClaimTemplates")
-        templates = dig(data, templates_path) if site.kind == "StatefulSet" else None
+        templates = place.claim_templates
         if templates is not None and not isinstance(templates, list):
             raise InputError("`volumeClaimTemplates` must be a list", where)
-        volumes = volumes_for(site, pod, self.spec, templates)
+        volumes = volumes_for(site, place.pod, self.spec, templates)
         if not volumes:
-            return None, site
-        new_pod, new_templates, changes = inject_pod_spec(pod, volumes, where, templates)
-        self._account(site, volumes, changes, where, new_pod, several_pods(site.kind, data))
+            return None
+        new_pod, new_templates, changes = inject_pod_spec(place.pod, volumes, where, templates)
+        self._account(site, volumes, changes, where, new_pod, found, several_pods(site.kind, data))
         if not changes:
-            return None, site
-        new_data = _replaced(data, path, new_pod)
+            return None
+        new_data = _replaced(data, place.path, new_pod)
         if templates is not None:
-            new_data = _replaced(new_data, templates_path, new_templates)
-        return new_data, site
+            new_data = _replaced(new_data, CLAIM_TEMPLATES, new_templates)
+        return new_data
 
-    def _rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey],
-                where: Where) -> Optional[Dict[str, Any]]:
+    def _rolled(self, data: Dict[str, Any], site: Site, refs: Set[ConfigMapKey], where: Where,
+                found: List[Finding]) -> Optional[Dict[str, Any]]:
         """The workload with the roll annotation, or None when no template it mounts changed."""
         document = where.document or 0
         hashes = sorted(h for ref in refs for h in self.ledger.configmaps.hashes_for(ref, document))
@@ -417,13 +270,13 @@ class Editor:
         if dig(metadata, ("annotations", ROLL_ANNOTATION)) == value:
             return None
         new_data = _replaced(data, meta_path, annotate_pod_template(metadata, ROLL_ANNOTATION, value, where))
-        self._note(Finding.change("annotated", Where(document=document, obj=site.label),
-                                  detail=f"{ROLL_ANNOTATION}={value}"))
+        found.append(Finding.change("annotated", Where(document=document, obj=site.label),
+                                    detail=f"{ROLL_ANNOTATION}={value}"))
         return new_data
 
     # -- bookkeeping for the report and the warnings ------------------------------------------------
     def _account(self, site: Site, volumes: List[VolumeSpec], changes: List[Change], where: Where,
-                 pod: Any, several: Optional[str] = None) -> None:
+                 pod: Any, found: List[Finding], several: Optional[str] = None) -> None:
         """Note what the volumes did at one site (`pod`: its pod spec as it now is; `several`: why
         the site runs several pods at once, if it does)."""
         label = f"ConfigMap/{site.configmap}" if site.configmap is not None else site.label
@@ -444,96 +297,18 @@ class Editor:
         place = Where(document=where.document or 0, obj=label, key=site.key)
         for change in changes:
             if change.action == NOT_MOUNTED:
-                self._note(Finding.warning(VOLUME_NOT_MOUNTED,
-                                           f"volume {change.volume!r} is added but will not be mounted: "
-                                           f"{change.detail}; add {change.container!r} to them", Where(obj=site.label)))
+                found.append(Finding.warning(VOLUME_NOT_MOUNTED,
+                                             f"volume {change.volume!r} is added but will not be mounted: "
+                                             f"{change.detail}; add {change.container!r} to them",
+                                             Where(obj=site.label)))
                 continue
-            self._note(Finding.change(change.action, place.but(container=change.container), change.volume,
-                                      change.detail))
+            found.append(Finding.change(change.action, place.but(container=change.container), change.volume,
+                                        change.detail))
             if change.action == "removed-claim-template":
-                self._note(Finding.warning(
+                found.append(Finding.warning(
                     CLAIM_TEMPLATE_REMOVED,
                     f"removed volumeClaimTemplate {change.volume!r} ({change.detail}). volumeClaimTemplates "
                     f"is immutable on a live StatefulSet, so `helm upgrade` will fail on it: first run "
                     f"`kubectl delete statefulset {site.name} --cascade=orphan` (its pods keep running and are "
                     f"adopted by the new StatefulSet), and once the logs are migrated delete the old claims "
                     f"`{change.volume}-{site.name}-<ordinal>`", Where(obj=site.label)))
-
-    def finish(self) -> List[Finding]:
-        """Warnings that need the whole stream (also added to the ledger)."""
-        self._found = []
-        if self.ledger.plain:  # not for an empty stream, nor one of hooks only
-            self._missed_targets()
-            if self.spec.logs_claim and not self.ledger.logs_found:
-                self._note(Finding.warning(
-                    LOGS_VOLUME_NOT_FOUND,
-                    f"--logs-claim {self.spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
-                    f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
-                    "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
-                    + ("" if self.ledger.matched else "; nothing was changed")))
-        for claim, found in sorted(self.ledger.writers.items()):
-            text = writability_warning(claim, found)
-            if text is not None:
-                self._note(Finding.warning(CLAIM_NOT_WRITABLE, text))
-        modes = dict(self.ledger.declared_modes)
-        for volume in self.spec.volumes:
-            if volume.create is not None:
-                modes.setdefault(volume.claim, list(volume.create.access_modes))
-        for claim, users in sorted(self.ledger.claim_users.items()):
-            access = modes.get(claim, [])
-            single = [m for m in ("ReadWriteOncePod", "ReadWriteOnce") if m in access]
-            if single and "ReadWriteMany" not in access and users.shared:
-                why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
-                       else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
-                self._note(Finding.warning(
-                    RWO_CLAIM_SHARED,
-                    f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; "
-                    "use ReadWriteMany"))
-        return self._found
-
-    def _missed_targets(self) -> None:
-        """A volume that matched nothing; and, in a stream that holds Airflow (a worker pod template
-        or an Airflow component workload), each target the user wrote that matched nothing while
-        another target of its volume matched."""
-        ledger = self.ledger
-        seen = sorted(ledger.components)
-        for volume in self.spec.volumes:
-            if volume.name not in ledger.matched:
-                targets = ", ".join(t.describe() for t in volume.targets)
-                text = f"volume {volume.name!r} matched no object (targets: {targets})"
-                if not ledger.airflow:
-                    text += "; the stream holds no Airflow worker pod template or component workload"
-                else:
-                    hints = [(t.describe(), _nearest(t, seen)) for t in volume.targets]
-                    hints = [f"{near!r} for {word!r}" for word, near in hints if near]
-                    text += f"; did you mean {', '.join(hints)}?" if hints else ""
-                self._note(Finding.warning(VOLUME_MATCHED_NOTHING, text))
-                continue
-            if not ledger.airflow:
-                continue
-            for index, target in enumerate(volume.targets):
-                if (volume.name, index) in ledger.matched_targets or target.implied:
-                    continue
-                text = f"volume {volume.name!r}: target {target.describe()!r} matched nothing"
-                near = _nearest(target, seen)
-                if near:
-                    text += f" (did you mean {near!r}?)"
-                elif target.pod_template:
-                    text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
-                elif target.component is not None and seen:
-                    text += f" (components in the stream: {', '.join(seen)})"
-                self._note(Finding.warning(TARGET_MATCHED_NOTHING, text))
-
-
-def _nearest(target: Target, seen: List[str]) -> Optional[str]:
-    """The component label value in the stream a component target most likely meant: the one the
-    stream has of api-server / webserver / web (one role, three names), else the closest spelling."""
-    word = target.component
-    if word is None or not seen:
-        return None
-    if word in WEB_COMPONENTS:
-        same_role = [c for c in WEB_COMPONENTS if c in seen and c != word]
-        if same_role:
-            return same_role[0]
-    close = difflib.get_close_matches(word, seen, n=1, cutoff=0.6)
-    return close[0] if close else None

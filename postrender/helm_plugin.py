@@ -10,7 +10,7 @@ import os
 import sys
 from typing import List
 
-from .delivery import PLUGIN_FAILURE_EXIT_CODE, headed, deliver_failure, note_once
+from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, headed, note_once
 
 UNUSABLE_EXIT_CODE = 97  # launch() in a source checkout: this interpreter cannot import postrender
 

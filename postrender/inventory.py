@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from .claims import pod_groups, run_as
-from .errors import InputError, Where
+from .errors import Where
+from .krm import KIND as RESOURCE_LIST
 from .read import Stream
-from .targets import (COMPONENT_LABELS, POD_SPEC_PATHS, dig, is_candidate, is_pod_template_text,
-                     object_identity)
+from .sites import pod_sites
+from .targets import COMPONENT_LABELS, Site, dig, is_candidate, object_identity
 from .yamlio import compose, to_data
-
-RESOURCE_LIST_KINDS = ("ResourceList",)
 
 
 # -- the model --------------------------------------------------------------------------------------
@@ -96,13 +95,13 @@ def _list(value: Any) -> List[Dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def component_of(data: Dict[str, Any], kind: str) -> Optional[str]:
-    pod_labels = dig(data, POD_SPEC_PATHS[kind][:-1] + ("metadata", "labels")) if kind in POD_SPEC_PATHS else None
-    for labels in (dig(data, ("metadata", "labels")), pod_labels):
-        if isinstance(labels, dict):
-            for key in COMPONENT_LABELS:
-                if labels.get(key) is not None:
-                    return str(labels[key])
+def component_of(site: Site) -> Optional[str]:
+    """The component label value of a site: a workload's own labels first, then its pods'; a
+    template's own labels (not its ConfigMap's)."""
+    for labels in (site.pod_labels,) if site.configmap is not None else (site.labels, site.pod_labels):
+        for key in COMPONENT_LABELS:
+            if key in labels:
+                return labels[key]
     return None
 
 
@@ -193,14 +192,14 @@ def read_pod(view: PodView, pod_spec: Any, claim_templates: Any = None) -> PodVi
 
 
 def _objects(source: BinaryIO) -> Iterator[Tuple[int, Any]]:
-    """(document number, plain object) of every object that may hold a pod; ResourceList items too."""
+    """(document number, value) of every object that may hold a pod; a ResourceList's items too (KRM input)."""
     for chunk in Stream(source):
         if chunk.blank or not is_candidate(chunk.raw):
             continue
         text = chunk.text()
         data = to_data(compose(text, chunk.where, chunk.first_line), chunk.where, chunk.first_line)
         kind, _, _ = object_identity(data)
-        if kind in RESOURCE_LIST_KINDS:
+        if kind == RESOURCE_LIST:
             for item in _list(data.get("items")):
                 yield chunk.index, item
         else:
@@ -211,31 +210,24 @@ def inventory(source: BinaryIO) -> Inventory:
     found = Inventory()
     for document, data in _objects(source):
         kind, name, namespace = object_identity(data)
-        if kind == "ConfigMap":
-            values = data.get("data")
-            for key, value in (values.items() if isinstance(values, dict) else []):
-                if not is_pod_template_text(value):
-                    continue
-                view = PodView("ConfigMap", name, namespace, document, key=str(key))
-                where = Where(document=document, obj=f"ConfigMap/{name}", key=str(key))
-                try:
-                    template = to_data(compose(value, where), where)
-                except InputError as exc:
-                    view.problem = f"not readable YAML: {exc.message}"
-                    found.templates.append(view)
-                    continue
-                if not isinstance(template, dict) or template.get("kind") != "Pod":
-                    continue
-                view.component = component_of(template, "Pod")
-                spec = template.get("spec")  # may be missing: Airflow supplies the containers
-                found.templates.append(read_pod(view, {} if spec is None else spec))
-        elif kind == "PersistentVolumeClaim":
+        if kind == "PersistentVolumeClaim":
             found.claims.append({"name": name, **({"namespace": namespace} if namespace else {}),
                                  "document": document, **_claim_summary(data.get("spec"))})
-        elif kind in POD_SPEC_PATHS:
-            view = PodView(kind, name, namespace, document, component=component_of(data, kind))
-            templates = dig(data, ("spec", "volumeClaimTemplates")) if kind == "StatefulSet" else None
-            found.workloads.append(read_pod(view, dig(data, POD_SPEC_PATHS[kind]), templates))
+            continue
+        for place in pod_sites(data, Where(document=document, obj=f"{kind}/{name}")):
+            site = place.site
+            if place.template is None:
+                view = PodView(site.kind, name, namespace, document, component=component_of(site))
+                found.workloads.append(read_pod(view, place.pod, place.claim_templates))
+                continue
+            view = PodView("ConfigMap", name, namespace, document, key=site.key)
+            if place.template.error is not None:
+                view.problem = f"not readable YAML: {place.template.error.message}"
+                found.templates.append(view)
+                continue
+            view.component = component_of(site)
+            # the spec may be missing: Airflow supplies the containers
+            found.templates.append(read_pod(view, {} if place.pod is None else place.pod))
     return found
 
 
@@ -253,7 +245,7 @@ def source_text(volume: Dict[str, Any], templates: Dict[str, str]) -> str:
     elif kind == "secret":
         text = f"secret {volume.get('secretName')}"
     elif kind in ("volumeClaimTemplate", "ephemeral"):
-        bits = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
+        bits: List[Any] = [volume.get("storage"), ",".join(volume.get("accessModes") or []) or None,
                 volume.get("storageClassName")]
         text = kind + (" " + " ".join(b for b in bits if b) if any(bits) else "")
     elif kind == "emptyDir":
@@ -314,8 +306,8 @@ def _pod_lines(view: PodView, templates: Dict[str, str]) -> List[str]:
         if not container["mounts"]:
             mounts.append([name, "-", "", "", ""])
         for mount in container["mounts"]:
-            volume = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
-            mounts.append([name, volume, str(mount.get("mountPath")), mount.get("subPath", ""),
+            shown = str(mount.get("volume")) + ("" if mount.get("volume") in known else " (no such volume!)")
+            mounts.append([name, shown, str(mount.get("mountPath")), mount.get("subPath", ""),
                            "ro" if mount.get("readOnly") else ""])
     lines.append("")
     lines += _table(mounts) if len(mounts) > 1 else [] if view.airflow_containers else ["    (no containers)"]

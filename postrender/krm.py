@@ -13,11 +13,13 @@ sends when no `--fn-config` is given counts as no functionConfig; a
 ConfigMap with data is refused with a message that says what to give instead.
 
 The items are edited by the same Editor as a manifest stream, ConfigMaps
-first so that workloads can roll on their new template hashes. Each changed
-item is spliced into the ResourceList text on its own, so comments (kpt passes
-each document's `# Source:` lines), quoting, the `|-` pod template blocks and
-the `config.kubernetes.io/*` / `internal.config.kubernetes.io/*` annotations
-stay, and an item that cannot be spliced is rewritten alone.
+first so that workloads can roll on their new template hashes; the same
+end-of-stream checks follow, and an edit of a repeated key draws the same
+warning (`edit.repeated_key_warnings`). Each changed item is spliced into the
+ResourceList text on its own, so comments (kpt passes each document's
+`# Source:` lines), quoting, the `|-` pod template blocks and the
+`config.kubernetes.io/*` / `internal.config.kubernetes.io/*` annotations stay,
+and an item that cannot be spliced is rewritten alone.
 Every change and every warning becomes one result (`info` / `warning`), worded
 and tagged by findings.py (a change's action, volume, container and key; a
 warning's id), with `resourceRef` (and `file`, where the orchestrator told us
@@ -27,19 +29,21 @@ and exits non-zero.
 """
 import copy
 import re
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
+from .checks import end_of_stream
 from .claims import claim_manifest, created
-from .edit import Editor, repeated_key_warning
+from .edit import Editor, repeated_key_warnings
 from .errors import InputError, PostrenderError, SpecError, Where, stream_line
 from .findings import Finding, krm_message, krm_tags
+from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .read import Chunk
 from .spec import Spec, layer, volumes_from_node
-from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases, patch_item
 from .targets import object_identity
-from .yamlio import aliases_in, compose, dump_block, to_data
+from .yamlio import aliases_in, compose, dump_block, entry, to_data
 from .yamlio.limits import may_alias
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -50,34 +54,32 @@ _KIND_LINE = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
-# one parsed chunk, shared by is_resource_list and run_krm (the CLI calls both on the same chunk)
-_parsed: Dict[str, Any] = {}
+@dataclass
+class KrmInput:
+    """A document meant as a ResourceList, as read: its nodes, its value and the node -> value
+    memo, or the error that says why it cannot be read."""
+
+    chunk: Chunk
+    root: Optional[Node] = None
+    data: Any = None
+    memo: Dict[int, Any] = field(default_factory=dict)
+    error: Optional[PostrenderError] = None
 
 
-def _parse(chunk: Chunk) -> Tuple[Optional[Node], Any, Dict[int, Any]]:
-    """(root node, plain data, node -> value memo) of a chunk; raises PostrenderError on bad YAML or
-    bad UTF-8."""
-    if _parsed.get("raw") is chunk.raw:
-        return _parsed["root"], _parsed["data"], _parsed["memo"]
-    text = chunk.text()
-    root = compose(text, chunk.where, chunk.first_line)
-    memo: Dict[int, Any] = {}
-    data = to_data(root, chunk.where, chunk.first_line, memo)
-    _parsed.clear()
-    _parsed.update(raw=chunk.raw, root=root, data=data, memo=memo)
-    return root, data, memo
-
-
-def is_resource_list(chunk: Chunk) -> bool:
-    """Is this (the first) document a ResourceList, i.e. should postrender act as a KRM function?"""
+def is_resource_list(chunk: Chunk) -> Optional[KrmInput]:
+    """Is this (the first) document a ResourceList, i.e. should postrender act as a KRM function?
+    If so, the ResourceList as read (see `run_krm`); None if not."""
     if b"ResourceList" not in chunk.raw:
-        return False
+        return None
     try:
-        _, data, _ = _parse(chunk)
-    except PostrenderError:
+        text = chunk.text()
+        root = compose(text, chunk.where, chunk.first_line)
+        memo: Dict[int, Any] = {}
+        data = to_data(root, chunk.where, chunk.first_line, memo)
+    except PostrenderError as exc:
         # unreadable: a KRM input only if it says so on a top-level line (then run_krm reports why)
-        return _KIND_LINE.search(chunk.raw) is not None
-    return isinstance(data, dict) and data.get("kind") == KIND
+        return KrmInput(chunk, error=exc) if _KIND_LINE.search(chunk.raw) is not None else None
+    return KrmInput(chunk, root, data, memo) if isinstance(data, dict) and data.get("kind") == KIND else None
 
 
 class KrmFailure(Exception):
@@ -89,23 +91,17 @@ class KrmFailure(Exception):
         self.error = error
 
 
-class _ItemFailure(Exception):
-    def __init__(self, error: PostrenderError, item: Any):
-        super().__init__(str(error))
-        self.error = error
-        self.item = item
-
-
-def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
-    """The output ResourceList (as bytes) for one input ResourceList.
+def run_krm(given: KrmInput, cli_spec: Spec) -> bytes:
+    """The output ResourceList (as bytes) for one input ResourceList (as `is_resource_list` read it).
 
     Raises KrmFailure (carrying the error ResourceList) when the input cannot be
     transformed; any other exception is a bug of ours.
     """
+    chunk, root, data = given.chunk, given.root, given.data
     api_version = API_VERSIONS[0]
-    item: Any = None
     try:
-        root, data, memo = _parse(chunk)
+        if given.error is not None:
+            raise given.error
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise InputError("expected a ResourceList (a mapping with `kind: ResourceList`)", chunk.where)
         if data.get("apiVersion") not in API_VERSIONS:
@@ -119,29 +115,23 @@ def run_krm(chunk: Chunk, cli_spec: Spec) -> bytes:
             raise InputError(f"`items` must be a list, not {type(items).__name__}", _at(chunk, _child(root, "items")))
         spec = _spec(root, cli_spec, chunk)
         editor = Editor(spec)
+        new_items, found_in = _edit(editor, items, _item_nodes(root), given, api_version)
+        unowned = end_of_stream(editor.ledger, spec)
         try:
-            new_items, found = _edit(editor, items, _child(root, "items"), chunk, memo)
-        except _ItemFailure as failure:
-            item = failure.item
-            raise failure.error from None
-        unowned = editor.finish()
-        nodes = list(getattr(_child(root, "items"), "value", None) or [])
-
-        def repeated_key(index: int, duplicate: DuplicateEdit, first_line: int) -> None:
-            where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
-            found[index].append(repeated_key_warning(duplicate, where, chunk.first_line + first_line))
-
-        text = chunk.text()
-        try:
-            out = _write(text, root, memo, items, new_items, lambda: _results(new_items, found, unowned), repeated_key)
-        except CannotSplice:  # an exotic layout (flow style, JSON): say it again in plain block style
+            spliced = _splice_items(chunk.text(), root, given.memo, items, new_items)
+            nodes = _item_nodes(root)
+            for index, offset, edits in spliced.duplicates:
+                where = _at(chunk, nodes[index]).but(obj="{}/{}".format(*object_identity(items[index])[:2]))
+                found_in[index] += repeated_key_warnings(edits, where, chunk.first_line + offset)
+            out = _write(spliced, given.memo, new_items, _results(new_items, found_in, unowned))
+        except CannotSplice:  # an exotic layout (flow style, JSON): say it again in block style
             new = copy.deepcopy(data)
             new["items"] = new_items
-            new["results"] = _results(new_items, found, unowned)
+            new["results"] = _results(new_items, found_in, unowned)
             return _dump(new)
         return out.encode("utf-8")
     except PostrenderError as exc:
-        raise KrmFailure(failure_output(exc, api_version, item), exc) from None
+        raise KrmFailure(failure_output(exc, api_version), exc) from None
 
 
 def failure_output(error: PostrenderError, api_version: str = API_VERSIONS[0], item: Any = None) -> bytes:
@@ -180,7 +170,7 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
     blank lines between nodes and a leading `---`, and joins a flow mapping written over several
     lines; after such a spot the line is that of the functionConfig as kpt passed it.)
     """
-    key, config = _entry(root, "functionConfig")
+    key, config = entry(root, "functionConfig")
     offset = key.start_mark.line if key is not None else 0
 
     def file_line(line: int) -> int:  # a 0-based line of the ResourceList → a 1-based line of the file
@@ -226,13 +216,13 @@ def _spec(root: Optional[Node], cli_spec: Spec, chunk: Chunk) -> Spec:
 
 
 # -- the items -------------------------------------------------------------------------------------
-def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: Chunk,
-          memo: Dict[int, Any]) -> Tuple[List[Any], List[List[Finding]]]:
-    """The new items (created claims appended) and, for each item, what its edit found (`memo`:
-    the value of each node, for the line of a conflict)."""
-    nodes = list(getattr(items_node, "value", None) or [])
+def _edit(editor: Editor, items: List[Any], nodes: List[Node], given: KrmInput,
+          api_version: str) -> Tuple[List[Any], List[List[Finding]]]:
+    """The new items (created claims appended) and, for each item, what its edit found (`nodes`:
+    the items' nodes). An error in an item raises KrmFailure with an error result about that item."""
+    chunk = given.chunk
     new_items = list(items)
-    found: List[List[Finding]] = [[] for _ in items]
+    found_in: List[List[Finding]] = [[] for _ in items]
     order = sorted(range(len(items)), key=lambda i: 0 if object_identity(items[i])[0] == "ConfigMap" else 1)
     for index in order:  # ConfigMaps first: workloads roll on their template hashes
         item = items[index]
@@ -240,17 +230,21 @@ def _edit(editor: Editor, items: List[Any], items_node: Optional[Node], chunk: C
             continue
         node = nodes[index] if index < len(nodes) else None
         try:
-            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line, memo)
+            edited = editor.edit(item, _at(chunk, node), node, chunk.first_line, given.memo)
+            findings = list(edited.findings)
             if edited.pending:  # a ConfigMap that is not among the items: none of its templates changed
-                edited.value = editor.roll(item, edited)
+                edited = editor.roll(item, edited)
+                findings += edited.findings
         except PostrenderError as exc:
-            raise _ItemFailure(exc, item) from None
+            raise KrmFailure(failure_output(exc, api_version, item), exc) from None
         new_items[index] = edited.value or item
-        found[index] = edited.findings
+        found_in[index] = findings
     for volume in editor.ledger.claims_to_create(editor.spec.volumes):
         new_items.append(claim_manifest(volume.claim, volume.create, helm4=False))
-        found.append([created(volume, chunk.index, f"{volume.create.storage}, " + ", ".join(volume.create.access_modes))])
-    return new_items, found
+        assert volume.create is not None  # the claims to create are those of volumes with `create`
+        size = f"{volume.create.storage}, " + ", ".join(volume.create.access_modes)
+        found_in.append([created(volume, chunk.index, size)])
+    return new_items, found_in
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -301,11 +295,21 @@ def _file(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 # -- writing: splice each changed item on its own --------------------------------------------------
-def _write(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: List[Any], new_items: List[Any],
-           results: Callable[[], List[Dict[str, Any]]],
-           repeated_key: Callable[[int, DuplicateEdit, int], None]) -> str:
-    """The input text with the changed items rewritten in place, new items appended and `results()` set
-    (called once the items are spliced: an edit of a repeated key is reported through `repeated_key`).
+@dataclass
+class _Spliced:
+    """The input text with the changed items rewritten in place (recorded on `buffer`)."""
+
+    buffer: LineBuffer
+    root: MappingNode  # the ResourceList's
+    # the repeated keys the edits touched: (item index, the line of the text their lines count from, edits)
+    duplicates: List[Tuple[int, int, Sequence[DuplicateEdit]]]
+    patcher: Optional[TreePatcher] = None  # set when items hold aliases: the result is read back (`_write`)
+
+
+def _splice_items(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: List[Any],
+                  new_items: List[Any]) -> _Spliced:
+    """The input text with the changed items rewritten in place, and the repeated keys each item's
+    edit touched.
 
     Each changed item is spliced as a document of its own (`patch.patch_item`), so that an
     item that begins with comments (kpt writes `- # Source: ...`) or that cannot be spliced
@@ -313,36 +317,50 @@ def _write(text: str, root: Optional[Node], memo: Dict[int, Any], old_items: Lis
     """
     if not isinstance(root, MappingNode) or root.flow_style or not root.value:
         raise CannotSplice("the ResourceList is not a block mapping")
-    items_key, items_node = _entry(root, "items")
-    nodes = list(items_node.value) if isinstance(items_node, SequenceNode) else []
-    if nodes and items_node.flow_style:
+    nodes = _item_nodes(root)
+    items_node = _child(root, "items")
+    if nodes and isinstance(items_node, SequenceNode) and items_node.flow_style:
         raise CannotSplice("items in flow style")
     buffer = LineBuffer(text)
     buffer.detect_style(root)
-    aliased = may_alias(text) and any(True for _ in aliases_in(items_node))
-    if aliased:  # an item may read values of another: one walk over them all (`patch.tree`), read back after
+    if may_alias(text) and any(True for _ in aliases_in(items_node)):
+        # an item may read values of another: one walk over them all (`patch.tree`), read back after
         patcher = TreePatcher(buffer, memo, aliased=True)
         for node, new in zip(nodes, new_items):
             patcher.sync_item(node, new)
-        for duplicate in patcher.duplicates:
-            index = max(i for i, node in enumerate(nodes) if node.start_mark.line <= duplicate.lines[0])
-            repeated_key(index, duplicate, 0)
+        lines = [node.start_mark.line for node in nodes]
+        duplicates: List[Tuple[int, int, Sequence[DuplicateEdit]]] = [
+            (max(i for i, line in enumerate(lines) if line <= duplicate.lines[0]), 0, (duplicate,))
+            for duplicate in patcher.duplicates]
+        return _Spliced(buffer, root, duplicates, patcher)
+    spliced = _Spliced(buffer, root, [])
     for index, node in enumerate(nodes):
-        if not aliased and index < len(new_items) and new_items[index] is not old_items[index]:
-            for duplicate in patch_item(buffer, node, old_items[index], new_items[index]):
-                repeated_key(index, duplicate, node.start_mark.line)
+        if index < len(new_items) and new_items[index] is not old_items[index]:
+            edits = patch_item(buffer, node, old_items[index], new_items[index])
+            if edits:
+                spliced.duplicates.append((index, node.start_mark.line, edits))
+    return spliced
+
+
+def _write(spliced: _Spliced, memo: Dict[int, Any], new_items: List[Any],
+           results: List[Dict[str, Any]]) -> str:
+    """The spliced text with the new items appended and `results` set (where the items hold
+    aliases, read back: AliasConflict when it would not read `new_items`)."""
+    buffer, root = spliced.buffer, spliced.root
+    items_key, items_node = entry(root, "items")
+    nodes = _item_nodes(root)
     added = new_items[len(nodes):]
     if added and nodes:
         buffer.insert(buffer.after(nodes[-1]), buffer.block(added, buffer.dash_column(nodes[-1])))
     elif added:
         _set_entry(buffer, root, "items", items_key, items_node, new_items)
-    results_key, results_node = _entry(root, "results")
-    listed = results()
-    if listed or results_key is not None:
-        _set_entry(buffer, root, "results", results_key, results_node, listed)
+    results_key, results_node = entry(root, "results")
+    if results or results_key is not None:
+        _set_entry(buffer, root, "results", results_key, results_node, results)
     out = buffer.apply()
-    if aliased:
-        check_aliases(out, root, {**to_data(root, memo=memo), "items": new_items, "results": listed}, patcher.moved)
+    if spliced.patcher is not None:
+        check_aliases(out, root, {**to_data(root, memo=memo), "items": new_items, "results": results},
+                      spliced.patcher.moved)
     return out if out.endswith("\n") else out + ("\r\n" if buffer.crlf else "\n")
 
 
@@ -356,17 +374,14 @@ def _set_entry(buffer: LineBuffer, root: MappingNode, name: str, key: Optional[N
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _entry(node: Optional[Node], key: str) -> Tuple[Optional[Node], Optional[Node]]:
-    """(key node, value node) of `key` in a mapping node (its last occurrence: the one that wins)."""
-    if isinstance(node, MappingNode):
-        for key_node, value_node in reversed(node.value):
-            if getattr(key_node, "value", None) == key:
-                return key_node, value_node
-    return None, None
-
-
 def _child(node: Optional[Node], key: str) -> Optional[Node]:
-    return _entry(node, key)[1]
+    return entry(node, key)[1]
+
+
+def _item_nodes(root: Optional[Node]) -> List[Node]:
+    """The nodes of the ResourceList's items (none when `items` is not a sequence)."""
+    items = _child(root, "items")
+    return list(items.value) if isinstance(items, SequenceNode) else []
 
 
 def _at(chunk: Chunk, node: Optional[Node]) -> Where:

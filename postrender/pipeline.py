@@ -3,31 +3,33 @@
 Documents that cannot be targets are copied through as bytes without being
 composed. Candidates (ConfigMaps, claims and workloads) are composed with
 libyaml and handed to the editing filter (`edit.Editor`); what it changed is
-spliced back into the document's own text. This module keeps only what a
-stream needs: order, and the wait of a workload for a ConfigMap further down
-(it waits in an output slot until that ConfigMap has been seen).
+spliced back into the document's own text. This module keeps what a stream
+needs: order, and the wait of a workload for a ConfigMap further down (it
+waits in an output slot until that ConfigMap has been seen); it records the
+findings (the changes only when they are to be reported), and at the end
+writes the claims `create:` asks for and runs the end-of-stream checks. Many
+small documents are read at a time (`batching`) unless `batch=False`.
 """
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import Node, ScalarNode
+from ruamel.yaml.nodes import Node
 
+from .batching import COPIED, Group, aligned, alone, grouped
+from .checks import end_of_stream
 from .claims import claim_documents
-from .edit import ConfigMapKey, Edited, Editor, Ledger
+from .edit import Editor, splice
 from .errors import InputError
+from .findings import Finding
+from .ledger import ConfigMapKey, Edited, Ledger
 from .output import Exported, Output
-from .read import BOM, Chunk, Piece, Run, Stream
+from .read import BOM, Batch, Chunk, Piece, Stream
 from .spec import Spec
-from .targets import CANDIDATE_WORDS, HOOK_ANNOTATION, dig, is_candidate, is_hook
-from .yamlio import MAX_DEPTH, check_syntax, compose_each, parse, parses_cleanly, to_data
+from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
+from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
 
-HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Untouched documents above this size are copied through without a syntax check.
 SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
-# Documents up to PLAIN_BYTES that cannot be targets are checked and copied in runs of RUN_BYTES.
-PLAIN_BYTES = 16 * 1024
-RUN_BYTES = 256 * 1024
 
 
 @dataclass
@@ -57,12 +59,17 @@ class Pipeline:
     A workload that mounts a ConfigMap not seen yet waits in an output slot and is finished
     when that ConfigMap comes. With `hold` (one part of a stream split between processes)
     waiting workloads are finished only in `close`, once every later part has been absorbed.
+    Options of the run: `batch` reads many small documents at a time (see `batching`; False reads
+    each alone, the reference), `report_changes` keeps the changes in the ledger besides the
+    warnings (for `--report`).
     """
 
-    def __init__(self, spec: Spec, hold: bool = False):
+    def __init__(self, spec: Spec, hold: bool = False, batch: bool = True, report_changes: bool = True):
         self.editor = Editor(spec)
         self.output = Output()
         self.hold = hold
+        self.batch = batch
+        self.report_changes = report_changes
         self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
         self.last = b""  # the last two bytes written from the input (how its last line ended)
 
@@ -75,82 +82,55 @@ class Pipeline:
         return self.close()
 
     def feed(self, pieces: Iterable[Piece], stream: Optional[Stream] = None) -> None:
-        """Transform `pieces` (of `stream`, which tells whether the input began with a BOM).
-
-        Many documents are read at a time where that can be done: the reader's Runs (documents
-        that cannot be targets) and the small such documents between targets, gathered here, are
-        syntax-checked in one libyaml pass and copied as one piece; small candidates that the
-        filter only reads (`_gathered`) are composed with one parser. A stream of very many tiny
-        documents then costs little more per byte than any other. What does not parse cleanly is
-        done document by document, so an error names its document and line as ever.
-        """
-        group: List[Chunk] = []  # small chunks of one kind in a row (`_gathered`)
-        kind: Optional[str] = None
-        size = 0
-        items = iter(pieces)
-        while True:
-            try:
-                piece = next(items)
-            except StopIteration:
-                break
-            except BaseException:  # reading failed further down: what came before fails first
-                self._flush(group, kind)
-                raise
-            if piece.index == 1 and stream is not None and stream.bom:  # known once reading began
+        """Transform `pieces` (of `stream`, which tells whether the input began with a BOM)."""
+        for item in grouped(pieces) if self.batch else alone(pieces):
+            if item.index == 1 and stream is not None and stream.bom:  # known once reading began
                 self.output.write(BOM)
-            gathered = _gathered(piece.raw) if isinstance(piece, Chunk) else None
-            if gathered is not None and gathered == kind and size < RUN_BYTES:
-                group.append(piece)
-                size += len(piece.raw)
-                continue
-            self._flush(group, kind)
-            group, kind, size = [], None, 0
-            if gathered is not None:
-                group, kind, size = [piece], gathered, len(piece.raw)
-            elif isinstance(piece, Run):
-                self._copy_run(piece)
+            if isinstance(item, Group):
+                (self._copy_group if item.how == COPIED else self._compose_group)(item)
+            elif isinstance(item, Batch):
+                self._copy_batch(item)
             else:
-                self._write(self.document(piece), piece.raw)
-        self._flush(group, kind)
+                self._write(self.document(item), item.raw)
+
+    def _record(self, findings: List[Finding]) -> None:
+        self.ledger.record(findings, changes=self.report_changes)
 
     def _write(self, data: bytes, raw: bytes) -> None:
         """Write what became of a piece whose input bytes were `raw`."""
         self.output.write(data)
         self.last = (self.last + raw)[-2:] if len(raw) < 2 else raw[-2:]
 
-    def _flush(self, group: List[Chunk], kind: Optional[str]) -> None:
-        if group:
-            (self._copy_group if kind == _PLAIN else self._compose_group)(group)
-
-    def _copy_group(self, group: List[Chunk]) -> None:
+    def _copy_group(self, group: Group) -> None:
         """Write small chunks that cannot be targets, checked together where they parse cleanly."""
-        run = Run(group[0].index, group[0].first_line, b"".join(chunk.raw for chunk in group), len(group))
-        if parses_cleanly(run.raw):
-            self._copy(run)
+        batch = group.batch()
+        if parses_cleanly(batch.raw):
+            self._copy(batch)
             return
-        for chunk in group:
+        for chunk in group.chunks:
             self._write(self.document(chunk), chunk.raw)
 
-    def _copy_run(self, run: Run) -> None:
-        """Write a Run of the reader: as it is where it parses cleanly, else document by document."""
-        if parses_cleanly(run.raw):
-            self._copy(run)
+    def _copy_batch(self, batch: Batch) -> None:
+        """Write a Batch of the reader: as it is where it parses cleanly, else document by document."""
+        if parses_cleanly(batch.raw):
+            self._copy(batch)
         else:
-            self.feed(run.chunks())
+            self.feed(batch.chunks())
 
-    def _copy(self, run: Run) -> None:
-        self._note(run)
-        self._write(run.raw, run.raw)
+    def _copy(self, batch: Batch) -> None:
+        note_facts(self.ledger, batch)
+        self._write(batch.raw, batch.raw)
 
-    def _compose_group(self, group: List[Chunk]) -> None:
+    def _compose_group(self, group: Group) -> None:
         """Small candidates composed with one parser (a parser costs more than a tiny document); from
         the first that does not read cleanly on, each alone (which then says what is wrong, and where)."""
         done = 0
-        first_line = group[0].first_line  # the nodes' lines count from there
-        roots = compose_each(b"".join(chunk.raw for chunk in group))
+        chunks = group.chunks
+        first_line = chunks[0].first_line  # the nodes' lines count from there
+        roots = compose_each(group.batch().raw)
         if roots is not None:
             try:
-                for chunk, root in _aligned(group, roots, first_line):
+                for chunk, root in aligned(chunks, roots, first_line):
                     if root is None:  # comments only
                         self._write(chunk.raw, chunk.raw)
                     else:
@@ -164,7 +144,7 @@ class Pipeline:
                     done += 1
             finally:
                 roots.close()
-        for chunk in group[done:]:
+        for chunk in chunks[done:]:
             self._write(self.document(chunk), chunk.raw)
 
     def close(self) -> Ledger:
@@ -175,11 +155,11 @@ class Pipeline:
         ledger = self.ledger
         # a finished wait reports late: changes in stream order (warnings keep theirs)
         ledger.findings.sort(key=lambda f: 0 if f.is_warning else f.where.document or 0)
-        claims = ledger.claims_to_create(self.editor.spec.volumes)
-        text, created = claim_documents(claims, ledger.helm4, self.last)
+        spec = self.editor.spec
+        text, created = claim_documents(ledger.claims_to_create(spec.volumes), ledger.helm4, self.last)
         self.output.write(text)
-        ledger.findings += created
-        self.editor.finish()
+        ledger.record(created)
+        ledger.record(end_of_stream(ledger, spec))
         if not ledger.content:  # only whitespace, comments and `---`: nothing for kubectl or Helm (contract)
             self.output.close()
             self.output = Output()
@@ -209,7 +189,7 @@ class Pipeline:
         if not is_candidate(chunk.raw):
             if len(chunk.raw) <= SYNTAX_CHECK_LIMIT:
                 check_syntax(chunk.raw, chunk.where, chunk.first_line)  # libyaml reads the bytes: no str copy
-            self._note(chunk)
+            note_facts(self.ledger, chunk)
             return chunk.raw
         root, data, memo = parse(chunk.raw, chunk.where, chunk.first_line)  # the text is decoded only to edit it
         return self._edited(chunk, root, data, memo, chunk.first_line)
@@ -225,6 +205,7 @@ class Pipeline:
         if HELM4_FILENAME in (dig(data, ("metadata", "annotations")) or {}):
             self.ledger.helm4 = True
         edited = self.editor.edit(data, chunk.where, root, first_line, memo)
+        self._record(edited.findings)
         if edited.configmap is not None and not self.hold:
             self._seen(edited.configmap)
         if edited.pending:
@@ -236,28 +217,13 @@ class Pipeline:
             return chunk.raw
         if not alone:
             root, _, memo = parse(chunk.raw, chunk.where, chunk.first_line)
-        return self.editor.spliced(chunk.text(), root, edited.value, memo, edited.where,
-                                   chunk.first_line).encode("utf-8")
+        return self._spliced(chunk.text(), root, edited.value, memo, edited, chunk.first_line).encode("utf-8")
 
-    def _note(self, piece: Piece) -> None:
-        """What the ledger keeps of documents that are no targets (already syntax-checked)."""
-        if piece.blank:
-            return
-        ledger = self.ledger
-        ledger.content = True
-        if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
-            ledger.helm4 = True
-        if ledger.plain:
-            return
-        # is every one a Helm hook? Read only while every object so far was one, and only when
-        # the text names the annotation at all
-        if HOOK_ANNOTATION.encode() not in piece.raw:
-            ledger.plain = True
-        elif isinstance(piece, Run):
-            for chunk in piece.chunks():
-                self._note(chunk)
-        else:
-            ledger.plain = not is_hook(parse(piece.raw, piece.where, piece.first_line)[1])
+    def _spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], edited: Edited,
+                 first_line: int) -> str:
+        text, found = splice(text, root, new, memo, edited.where, first_line)
+        self._record(found)
+        return text
 
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""
@@ -269,64 +235,46 @@ class Pipeline:
     def finish(self, waiting: _Waiting) -> None:
         chunk, where = waiting.chunk, waiting.edited.where
         root, original, memo = parse(waiting.text, where, chunk.first_line)
-        new = self.editor.roll(original, waiting.edited)
-        text = waiting.text if new is None else self.editor.spliced(waiting.text, root, new, memo, where,
-                                                                    chunk.first_line)
+        rolled = self.editor.roll(original, waiting.edited)
+        self._record(rolled.findings)
+        text = waiting.text if rolled.value is None else self._spliced(waiting.text, root, rolled.value, memo, rolled,
+                                                                       chunk.first_line)
         self.output.fill(waiting.slot, text.encode("utf-8"))
 
 
-def _aligned(group: List[Chunk], roots: Iterator[Node], first_line: int) -> Iterator[Tuple[Chunk, Optional[Node]]]:
-    """Each chunk of a group with the root libyaml composed of it (None for comments only), from the
-    start for as long as the two agree. A root is taken only once the parser has read on past its
-    document (what is wrong just after a document is that document's error); at the first error
-    or disagreement, stop: the rest is read alone."""
-    try:
-        ahead = next(roots, None)
-        for chunk in group:
-            if chunk.blank and not chunk.raw.startswith(b"---"):
-                yield chunk, None  # no document at all for libyaml
-                continue
-            root, ahead = ahead, next(roots, None)
-            if root is None:
-                return
-            if chunk.blank:  # a `---` and comments: an empty document
-                if not (isinstance(root, ScalarNode) and root.tag.endswith(":null") and root.value == ""):
-                    return
-                yield chunk, None
-                continue
-            top = first_line + root.start_mark.line
-            if not chunk.first_line <= top <= chunk.first_line + chunk.raw.count(b"\n"):
-                return  # pragma: no cover - a chunk is one document: this would be a bug
-            yield chunk, root
-    except YAMLError:
+def note_facts(ledger: Ledger, piece: Piece) -> None:
+    """What the ledger keeps of documents that are no targets (already syntax-checked): that the
+    stream has content, Helm 4's filename annotation, an object that is not a Helm hook."""
+    if piece.blank:
         return
-
-
-_PLAIN = "plain"
-_COMPOSED = "composed"
-
-
-def _gathered(raw: bytes) -> Optional[str]:
-    """Can this chunk be read together with its neighbours, and how? A small document with no
-    directive and few flow brackets: one that cannot be a target shares its syntax check (_PLAIN),
-    a candidate its parser (_COMPOSED); None for any other."""
-    if len(raw) > PLAIN_BYTES or raw[:1] == b"%" or b"\n%" in raw or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH // 2:
-        return None
-    return _PLAIN if not is_candidate(raw) else _COMPOSED
+    ledger.content = True
+    if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
+        ledger.helm4 = True
+    if ledger.has_release_objects:
+        return
+    # is every one a Helm hook? Read only while every object so far was one, and only when
+    # the text names the annotation at all
+    if HOOK_ANNOTATION.encode() not in piece.raw:
+        ledger.has_release_objects = True
+    elif isinstance(piece, Batch):
+        for chunk in piece.chunks():
+            note_facts(ledger, chunk)
+    else:
+        ledger.has_release_objects = not is_hook(parse(piece.raw, piece.where, piece.first_line)[1])
 
 
 def pieces(stream: Stream) -> Iterator[Piece]:
-    """The stream's pieces as the pipeline takes them: Runs of documents that cannot be targets."""
+    """The stream's pieces as the pipeline takes them: Batches of documents that cannot be targets."""
     return stream.pieces(CANDIDATE_WORDS)
 
 
-def transform_in_one_process(source: Union[BinaryIO, Stream], spec: Spec,
-                             started: Optional[Iterable[Piece]] = None) -> Tuple[Output, Ledger]:
+def transform_in_one_process(source: Union[BinaryIO, Stream], spec: Spec, started: Optional[Iterable[Piece]] = None,
+                             batch: bool = True, report_changes: bool = True) -> Tuple[Output, Ledger]:
     """Run the whole pipeline over a binary stream (or a Stream whose `pieces` were already
     `started`, as the CLI does to look at the first document); the caller copies the Output to
-    stdout only on success."""
+    stdout only on success. `batch`, `report_changes`: see `Pipeline`."""
     stream = source if isinstance(source, Stream) else Stream(source)
-    pipeline = Pipeline(spec)
+    pipeline = Pipeline(spec, batch=batch, report_changes=report_changes)
     try:
         result = pipeline.run(stream, started if started is not None else pieces(stream))
     except BaseException:

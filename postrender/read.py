@@ -9,7 +9,7 @@ lines looks for markers after LF alone. Each chunk keeps its exact bytes, so unt
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
-`Stream.pieces` also hands out `Run`s: documents in a row that hold none of the
+`Stream.pieces` also hands out `Batch`es: documents in a row that hold none of the
 words that could make one a target, found with a few regex searches over a
 block and kept as one piece of bytes. A stream of millions of tiny documents
 then costs no Python object (and no Python step) per document.
@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from .errors import InputError, Where
+from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
-# Line breaks other than LF and CRLF that libyaml also honours (a lone CR, NEL, U+2028, U+2029).
-_ODD = rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]"
-_ODD_BREAK = re.compile(_ODD)
+_ODD = ODD_BREAK_UTF8.pattern  # a lone CR, NEL, U+2028, U+2029: libyaml breaks lines there too
 _LINE_END = re.compile(rb"\n|" + _ODD)  # where a line ends, for libyaml (a CRLF at its LF)
 # A line that starts or ends a document (`---`, `...`: followed by a blank, a line break or the
 # end, as libyaml has it) or holds a directive (`%YAML`).
@@ -38,13 +37,13 @@ _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundarie
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
-# What ends a run of documents besides a word that may make a document a target: a directive, a
+# What ends a batch of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
-# at once (the run's documents are counted by their `---` lines; what follows a `...` before the
+# at once (the batch's documents are counted by their `---` lines; what follows a `...` before the
 # next `---` is a document of its own), and the line breaks that make a seemingly blank document
 # hold content (see `blank`).
-_RUN_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + _ODD_BREAK.pattern)
-_RUN_STOPS: Dict[bytes, Pattern[bytes]] = {}
+_BATCH_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + ODD_BREAK_UTF8.pattern)
+_BATCH_STOPS: Dict[bytes, Pattern[bytes]] = {}
 
 
 def invalid_utf8(raw: bytes) -> Optional[int]:
@@ -83,7 +82,7 @@ def _blank(raw: bytes) -> bool:
     an odd line break may end a comment before content, or content before a bare `...`)."""
     if (b"\r" not in raw and raw.isascii()) or not _odd_breaks(raw):  # the first test: most documents, at once
         return _CONTENT.search(raw) is None
-    return _CONTENT.search(_ODD_BREAK.sub(b"\n", raw)) is None
+    return _CONTENT.search(ODD_BREAK_UTF8.sub(b"\n", raw)) is None
 
 
 @dataclass
@@ -92,7 +91,7 @@ class Chunk:
     index: int  # 1-based document number
     first_line: int  # 0-based stream line of the chunk's first line
     raw: bytes
-    count: ClassVar[int] = 1  # documents in it (as a Run's)
+    count: ClassVar[int] = 1  # documents in it (as a Batch's)
 
     @property
     def where(self) -> Where:
@@ -110,7 +109,7 @@ class Chunk:
 
 
 @dataclass
-class Run:
+class Batch:
     """Whole documents in a row, valid UTF-8, none of which holds a word of the pattern given to
     `Stream.pieces` (so none can be a target), nor a directive; a `...` line only right before a `---`."""
 
@@ -133,7 +132,7 @@ class Run:
         return iter(Stream(_Reader(memoryview(self.raw)), resume=(self.index - 1, self.first_line)))
 
 
-Piece = Union[Chunk, Run]
+Piece = Union[Chunk, Batch]
 
 
 class Stream:
@@ -143,7 +142,7 @@ class Stream:
     the chunks are numbered on from `index` and `first_line`.
     """
 
-    def __init__(self, source: BinaryIO, resume: Optional[Tuple[int, int]] = None):
+    def __init__(self, source: Union[BinaryIO, "_Reader"], resume: Optional[Tuple[int, int]] = None):
         self.source = source
         self.bom = False
         self.resume = resume
@@ -183,10 +182,10 @@ class Stream:
         return self._split(None)  # type: ignore[return-value]
 
     def pieces(self, candidate: Pattern[bytes]) -> Iterator[Piece]:
-        """Chunks and Runs in stream order: documents where no `candidate` match stands come in Runs."""
-        stop = _RUN_STOPS.get(candidate.pattern)
+        """Chunks and Batches in stream order: documents where no `candidate` match stands come in Batches."""
+        stop = _BATCH_STOPS.get(candidate.pattern)
         if stop is None:
-            stop = _RUN_STOPS[candidate.pattern] = re.compile(_RUN_STOP + b"|" + candidate.pattern)
+            stop = _BATCH_STOPS[candidate.pattern] = re.compile(_BATCH_STOP + b"|" + candidate.pattern)
         return self._split(stop)
 
     def _split(self, stop: Optional[Pattern[bytes]]) -> Iterator[Piece]:
@@ -206,12 +205,12 @@ class Stream:
                     continue
                 if marker == b"-":
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
-                        run = _run(block, line_start, stop, index, first_line) if stop is not None else None
-                        if run is not None:  # the `---` at its end opens the next chunk
-                            yield run
-                            index += run.count
-                            first_line += run.raw.count(b"\n")
-                            start = line_start = line_start + len(run.raw)
+                        batch = _batch(block, line_start, stop, index, first_line) if stop is not None else None
+                        if batch is not None:  # the `---` at its end opens the next chunk
+                            yield batch
+                            index += batch.count
+                            first_line += batch.raw.count(b"\n")
+                            start = line_start = line_start + len(batch.raw)
                         line_start = _next_mark(mark, block, line_start)
                         continue
                     if directive and _only_directives(parts + [block[start:line_start]]):
@@ -249,8 +248,8 @@ def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
     return found.end() if found is not None else len(block)
 
 
-def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Run]:
-    """The Run of whole documents that starts at the `---` line at `at`: up to the `---` of the
+def _batch(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Batch]:
+    """The Batch of whole documents that starts at the `---` line at `at`: up to the `---` of the
     first document that holds a `stop` match (or of the block's last document, which may go on in
     the next block). None when that leaves no document, or when they are not all UTF-8."""
     found = stop.search(block, at)
@@ -260,8 +259,8 @@ def _run(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: in
     raw = block[at:last + 1]
     if invalid_utf8(raw) is not None:
         return None  # the chunks say where
-    # every `---` at a line start before `stop` starts a document (one that does not stops the run)
-    return Run(index + 1, first_line, raw, 1 + raw.count(b"\n---"))
+    # every `---` at a line start before `stop` starts a document (one that does not stops the batch)
+    return Batch(index + 1, first_line, raw, 1 + raw.count(b"\n---"))
 
 
 class _Reader:

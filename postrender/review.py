@@ -25,14 +25,14 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from .errors import InputError, Where
+from .ledger import Ledger
 from .pipeline import transform_in_one_process
-from .read import Chunk, Piece, Run, Stream
-from .edit import Ledger
-from .targets import is_pod_template_text, object_identity
+from .read import Batch, Chunk, Piece, Stream
 from .spec import Spec
+from .targets import is_pod_template_text, object_identity
 from .yamlio import load
 
 CONTEXT = 3
@@ -42,7 +42,7 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _BOLD, _CYAN, _RED, _GREEN, _RESET = "\033[1m", "\033[36m", "\033[31m", "\033[32m", "\033[0m"
 
 
-def use_color(stream: Any = None, environ: Optional[Dict[str, str]] = None) -> bool:
+def use_color(stream: Any = None, environ: Optional[Mapping[str, str]] = None) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     environ = os.environ if environ is None else environ
     if "NO_COLOR" in environ:
@@ -83,7 +83,7 @@ def _decode(chunk: Chunk) -> _Doc:
 def _kept(pieces: Iterable[Piece], into: List[Chunk]) -> Iterator[Piece]:
     """Pass the pieces on to the pipeline, keeping each document for the diff."""
     for piece in pieces:
-        into.extend(piece.chunks() if isinstance(piece, Run) else (piece,))
+        into.extend(piece.chunks() if isinstance(piece, Batch) else (piece,))
         yield piece
 
 
@@ -184,9 +184,9 @@ def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
     if len(after) < len(before):
         # The output no longer splits like the input (cannot happen with the patcher's edits,
         # which never put `---` at column 0): say so and show the whole stream.
-        old = [line for doc in before for line in doc.lines]
-        new = [line for doc in after for line in doc.lines]
-        return _unified(old, new, "stream (input)", "stream (output)")
+        old_lines = [line for doc in before for line in doc.lines]
+        new_lines = [line for doc in after for line in doc.lines]
+        return _unified(old_lines, new_lines, "stream (input)", "stream (output)")
     lines: List[str] = []
     for old, new in zip(before, after):
         lines += diff_document(old, new)
@@ -196,13 +196,13 @@ def diff_documents(before: List[_Doc], after: List[_Doc]) -> List[str]:
 
 
 def diff_stream(stream: Stream, started: Iterable[Piece], spec: Spec,
-                color: Optional[bool] = None) -> Tuple[str, Ledger]:
+                color: Optional[bool] = None, report_changes: bool = True) -> Tuple[str, Ledger]:
     """(the diff text, the run's Ledger); '' when the run changes nothing.
 
-    `color`: None decides from stdout and NO_COLOR.
+    `color`: None decides from stdout and NO_COLOR; `report_changes`: see `pipeline.Pipeline`.
     """
     kept: List[Chunk] = []
-    output, ledger = transform_in_one_process(stream, spec, _kept(started, kept))
+    output, ledger = transform_in_one_process(stream, spec, _kept(started, kept), report_changes=report_changes)
     try:
         buffer = io.BytesIO()
         output.copy_to(buffer)

@@ -1,10 +1,13 @@
-"""Select step: which pod specs a document holds, and which volumes go into each.
+"""Targets: what a site is, which volumes go into it, and the `--logs-claim` rule.
 
 A *site* is one pod spec that may be targeted: the pod spec of a workload
 (Deployment, StatefulSet, ..., CronJob, Pod) or a worker pod template
-embedded as YAML text in a ConfigMap value. Sites are matched against each
-volume's `targets`; `--logs-claim` is a rule that looks at the pod itself
-(what is mounted at the Airflow logs path) to decide what to inject.
+embedded as YAML text in a ConfigMap value (`sites` finds them in an object).
+Sites are matched against each volume's `targets` (`volumes_for`);
+`--logs-claim` is a rule that looks at the pod itself (what is mounted at the
+Airflow logs path) to decide what to inject (`logs_volume`). Also here: the
+cheap tests on a document's raw text (`is_candidate`, `is_pod_template_text`)
+and the annotations Helm sets (hooks, Helm 4's filename).
 """
 import fnmatch
 import posixpath
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .errors import InputError, Where
-from .spec import Spec, Target, VolumeSpec, WORKLOAD_KINDS
+from .spec import WORKLOAD_KINDS, Spec, Target, VolumeSpec
 
 # Where each kind keeps its pod spec; the pod's metadata sits beside it.
 POD_SPEC_PATHS: Dict[str, Tuple[str, ...]] = {
@@ -37,6 +40,8 @@ AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server", "
 # One role, three names: a target that misses one of them suggests the one the stream has.
 WEB_COMPONENTS = ("api-server", "webserver", "web")
 HOOK_ANNOTATION = "helm.sh/hook"
+# Helm 4 files each object it hands a post-renderer under this annotation, and regroups the output by it.
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Components that serve task logs in the UI: the chart mounts the logs claim there too.
 LOG_READING_COMPONENTS = ("api-server", "webserver", "web")
 # Where Airflow writes task logs when nothing says otherwise ($AIRFLOW_HOME/logs of the images).
@@ -116,7 +121,7 @@ def object_identity(data: Any) -> Tuple[Optional[str], str, Optional[str]]:
     if not isinstance(data, dict):
         return None, "", None
     kind = data.get("kind") if isinstance(data.get("kind"), str) else None
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta: Any = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     name = meta.get("name")
     namespace = meta.get("namespace")
     return kind, str(name) if name is not None else "", str(namespace) if namespace is not None else None
@@ -171,7 +176,8 @@ def volumes_for(site: Site, pod_spec: Any, spec: Spec, claim_templates: Any = No
     """The volume specs to inject into this site's pod spec, in spec order."""
     chosen = [v for v in spec.volumes if any(target_matches(t, site) for t in v.targets)]
     if spec.logs_claim:
-        logs = logs_volume(site, pod_spec, spec.logs_claim, claim_templates) or _task_logs(site, pod_spec, spec.logs_claim)
+        logs = (logs_volume(site, pod_spec, spec.logs_claim, claim_templates)
+                or _task_logs(site, pod_spec, spec.logs_claim))
         if logs is not None and all(v.name != logs.name and v.mount_path != logs.mount_path for v in chosen):
             chosen.append(logs)
     return chosen
@@ -215,7 +221,8 @@ def log_paths(pod_spec: Any, containers: Optional[List[Dict[str, Any]]] = None) 
     paths: Dict[str, None] = {}  # ordered and unique, without a scan per container
     for container in (containers or []) + _containers(pod_spec, "containers") + _containers(pod_spec, "initContainers"):
         home = _env(container, "AIRFLOW_HOME")
-        for path in (_env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER"), home.rstrip("/") + "/logs" if home else None):
+        configured = _env(container, "AIRFLOW__LOGGING__BASE_LOG_FOLDER")
+        for path in (configured, home.rstrip("/") + "/logs" if home else None):
             path = _norm(path)
             if path:
                 paths[path] = None
@@ -264,7 +271,8 @@ def logs_volume(site: Site, pod_spec: Any, claim: str, claim_templates: Any = No
         listing = " and ".join(f"{v!r} (container {', '.join(cs)})" for v, cs in holders.items())
         raise InputError(f"--logs-claim cannot tell which volume holds the logs: {listing} are both mounted at {path}",
                          Where(obj=site.label),
-                         hint="name the logs volume in a spec file (-c) with replace: true and the containers to mount it")
+                         hint="name the logs volume in a spec file (-c) with replace: true and the containers "
+                              "to mount it")
     volume = next(iter(holders))
     mounts = [(c, m) for c in regular + init for m in _mounts(c) if m.get("name") == volume]
     if _only_logs([m for _, m in mounts], paths):

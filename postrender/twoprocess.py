@@ -16,9 +16,9 @@ child). The child is always reaped, and it dies with this process: the kernel ki
 its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
 reaps it before the parent goes on to die of it.
 
-Ctrl-C: SIGINT is blocked across the fork, so that one that comes then is raised in this
-process only where the child gets stopped, and ends the child (which dies of it, silently)
-only once it runs its own code. A child that died of SIGINT is an interrupt, never a child
+Ctrl-C: SIGINT is held back across the fork (`_HeldInterrupts`), so that one that comes
+then is raised in this process only where the child gets stopped, and ends the child (which
+dies of it, silently) only once it runs its own code. A child that died of SIGINT is an interrupt, never a child
 that broke down: its part is not done again here.
 
 Larger streams stay on the streaming path (memory stays flat), so do small
@@ -28,10 +28,10 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import BinaryIO, Iterable, Iterator, Optional, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
 
-from .edit import Ledger
 from .errors import PostrenderError
+from .ledger import Ledger
 from .output import Output
 from .pipeline import Part, Pipeline, pieces, transform_in_one_process
 from .read import Held, Piece, Stream
@@ -49,17 +49,19 @@ def usable_cpus() -> int:
 
 
 def transform_maybe_in_two(source: Union[BinaryIO, Stream], spec: Spec, started: Optional[Iterable[Piece]] = None,
-                           workers: Optional[int] = None) -> Tuple[Output, Ledger]:
+                           workers: Optional[int] = None, report_changes: bool = True) -> Tuple[Output, Ledger]:
     """The stream transformed, in two processes when that pays off (`workers`: None decides, 1 or 2
-    force); `started`: the stream's pieces, when the caller has begun reading them."""
+    force); `started`: the stream's pieces, when the caller has begun reading them; `report_changes`:
+    see `pipeline.Pipeline`."""
     stream = source if isinstance(source, Stream) else Stream(source)
     items = iter(started if started is not None else pieces(stream))
     if workers == 1 or not hasattr(os, "fork") or (workers is None and usable_cpus() < 2):
-        return transform_in_one_process(stream, spec, items)
+        return transform_in_one_process(stream, spec, items, report_changes=report_changes)
     held, rest = _hold(items)
     if rest is not None or len(held) < 2 or (workers is None and held.size < MIN_BYTES):
-        return transform_in_one_process(stream, spec, itertools.chain(pieces(held.stream()), rest or ()))
-    return _in_two(stream, held, _split(held), spec)
+        return transform_in_one_process(stream, spec, itertools.chain(pieces(held.stream()), rest or ()),
+                                        report_changes=report_changes)
+    return _in_two(stream, held, _split(held), spec, report_changes)
 
 
 def _hold(items: Iterator[Piece]) -> Tuple[Held, Optional[Iterator[Piece]]]:
@@ -81,34 +83,33 @@ def _split(held: Held) -> int:
     return min(cuts)[1] if cuts else len(held) // 2
 
 
-def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, Ledger]:
+def _in_two(stream: Stream, held: Held, cut: int, spec: Spec, report_changes: bool) -> Tuple[Output, Ledger]:
     """The held stream, its documents from number `cut` on transformed in a child."""
     first, second = pieces(held.stream(0, cut)), pieces(held.stream(cut))
-    pipeline = Pipeline(spec, hold=True)
+    pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
     read_end, write_end = os.pipe()
     parent = os.getpid()
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held_back = _HeldInterrupts()
     try:
         pid = os.fork()
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_end)
         os.close(write_end)
+        held_back.release()
         raise
     if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
         try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one that came during the fork ends us now
+            held_back.end_in_child()
             os.close(read_end)
             _die_with(parent)
-            _child(write_end, second, spec)
+            _child(write_end, second, spec, report_changes)
         finally:
             os._exit(1)  # never back into the parent's code
     os.close(write_end)
     previous = None
     try:
         try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C during the fork is raised here
+            held_back.release()  # a Ctrl-C during the fork is raised here
             previous = _on_sigterm_kill(pid)
             pipeline.feed(first, stream)
         except BaseException:  # the first error in the stream is in this part: the child's work is moot
@@ -131,6 +132,40 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec) -> Tuple[Output, L
             signal.signal(signal.SIGTERM, previous)
 
 
+class _HeldInterrupts:
+    """Ctrl-C held back across the fork, to be acted on where each process chooses: SIGINT is
+    blocked for this thread, and noted by a handler of ours if another thread of the process takes
+    it (a test runner's, say)."""
+
+    def __init__(self) -> None:
+        self.noted: List[int] = []
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.handler: Any = signal.signal(signal.SIGINT, lambda signum, frame: self.noted.append(signum))
+        except ValueError:  # not the main thread: the mask alone
+            self.handler = None
+        else:
+            if self.handler is None:  # one installed from C: Python's own is the best to put back
+                self.handler = signal.default_int_handler
+
+    def end_in_child(self) -> None:  # pragma: no cover - runs in the child
+        """In the child: Ctrl-C ends it from now on (silently: the parent reports it), one held back at once."""
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+        if self.noted:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def release(self) -> None:
+        """In this process: Ctrl-C as before, and one held back taken its course here (by default,
+        KeyboardInterrupt raised)."""
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)  # one blocked till now is noted
+        if self.handler is None:
+            return
+        signal.signal(signal.SIGINT, self.handler)
+        if self.noted:
+            signal.raise_signal(signal.SIGINT)
+
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -148,7 +183,7 @@ def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
         os._exit(1)
 
 
-def _on_sigterm_kill(pid: int) -> Optional[object]:
+def _on_sigterm_kill(pid: int) -> Any:
     """While the child runs, a SIGTERM to this process kills and reaps the child first, then takes
     its usual course; returns the handler to put back (None when none was installed)."""
     def handler(signum: int, frame: object) -> None:
@@ -182,14 +217,15 @@ def _reap(pid: int, kill: bool) -> Optional[int]:
         return None
 
 
-def _child(write_end: int, items: Iterable[Piece], spec: Spec) -> None:  # pragma: no cover - runs in the child
+def _child(write_end: int, items: Iterable[Piece], spec: Spec,
+           report_changes: bool) -> None:  # pragma: no cover - runs in the child
     """Transform `items`, send the Part (or the input's error) to the parent, and exit."""
     import pickle  # here and in _receive only: pickling costs start-up time
 
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         try:
-            pipeline = Pipeline(spec, hold=True)
+            pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
             pipeline.feed(items)
             payload: object = pipeline.part()
         except PostrenderError as exc:

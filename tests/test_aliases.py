@@ -17,9 +17,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.representer import SafeRepresenter
 
 from conftest import FIXTURES, by_name, load_all, pod_templates, run_main
+from postrender.errors import Where
 from postrender.patch import AliasConflict, check_aliases
 from postrender.yamlio import compose
-from postrender.errors import Where
 
 ALIASES = FIXTURES / "aliases"
 MOUNT = {"name": "logs", "mountPath": "/opt/airflow/logs"}
@@ -40,6 +40,7 @@ def containers_of(doc: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 def test_mounts_into_the_named_container_when_an_earlier_container_holds_the_anchor(tmp_path):
     text = (ALIASES / "anchor-in-earlier-container.yaml").read_bytes()
     code, out, err = run_main(spec_args(tmp_path, "[base]") + ["--report", "-"], text)
+    err = err.decode()
     assert code == 0, err
     deployment = by_name(load_all(out), "Deployment", "web")
     containers = containers_of(deployment)
@@ -66,6 +67,7 @@ def test_adds_the_pod_volumes_after_the_alias_not_into_the_containers(tmp_path):
 def test_an_alias_of_an_edited_anchor_still_reads_its_old_value(tmp_path):
     text = (ALIASES / "anchored-mounts-shared.yaml").read_bytes()
     code, out, err = run_main(spec_args(tmp_path, "[sidecar]"), text)
+    err = err.decode()
     assert code == 0, err
     containers = containers_of(by_name(load_all(out), "Deployment", "scheduler"))
     config = {"name": "config", "mountPath": "/etc/config"}
@@ -92,6 +94,7 @@ def _template_base(out: bytes) -> Dict[str, Dict[str, Any]]:
 def test_embedded_pod_template_with_aliases_helm3_block(tmp_path):
     text = (ALIASES / "pod-template-helm3.yaml").read_bytes()
     code, out, err = run_main(spec_args(tmp_path, "[base]", "[pod-template]"), text)
+    err = err.decode()
     assert code == 0, err
     containers = _template_base(out)
     assert containers["base"]["volumeMounts"] == [MOUNT]
@@ -103,6 +106,7 @@ def test_embedded_pod_template_with_aliases_helm3_block(tmp_path):
 def test_embedded_pod_template_with_aliases_helm4_quoted(tmp_path):
     text = (ALIASES / "pod-template-helm4.yaml").read_bytes()
     code, out, err = run_main(spec_args(tmp_path, "[base]", "[pod-template]"), text)
+    err = err.decode()
     assert code == 0, err
     containers = _template_base(out)
     assert containers["base"]["volumeMounts"] == [MOUNT]
@@ -113,6 +117,7 @@ def test_embedded_pod_template_with_aliases_helm4_quoted(tmp_path):
 def test_resourcelist_alias_across_items_keeps_the_untargeted_item(tmp_path):
     text = (ALIASES / "resourcelist-alias-across-items.yaml").read_bytes()
     code, out, err = run_main([], text)
+    err = err.decode()
     assert code == 0, err
     assert "internal error" not in err
     (resource_list,) = load_all(out)
@@ -212,6 +217,7 @@ def test_anchors_and_aliases_read_as_the_same_spec_on_their_expansion(tmp_path, 
     targets = "[pod-template]" if embedded else "[scheduler]"
     args = spec_args(tmp_path, containers, targets, extra="    replace: true\n" if replace else "")
     code, out, err = run_main(args, aliased)
+    err = err.decode()
     want_code, want, want_err = run_main(args, expanded)
     if code == 1 and "alias" in err:  # a refusal is allowed, naming the anchor's and the alias's lines
         assert "anchor at line" in err and "alias at line" in err, err

@@ -86,7 +86,8 @@ def test_family_spec_injects_validates_and_is_idempotent(capture, tmp_path):
         validate_k8s(template)
         volumes = {v["name"]: v for v in template["spec"]["volumes"]}
         assert volumes["data"] == {"name": "data", "persistentVolumeClaim": {"claimName": "airflow-data"}}
-        claims = [v for v in volumes.values() if v.get("persistentVolumeClaim", {}).get("claimName") == "airflow-log-pvc"]
+        claims = [v for v in volumes.values()
+                  if v.get("persistentVolumeClaim", {}).get("claimName") == "airflow-log-pvc"]
         assert len(claims) == 1
     again = run_cli(["-c", spec], out)
     assert again.returncode == 0 and again.stdout == out

@@ -1,7 +1,7 @@
 """Claims that `create:` asks for: which, and their text."""
+from conftest import load_all
 from postrender.claims import claim_documents, claims_needed
 from postrender.spec import Create, VolumeSpec
-from conftest import load_all
 
 CREATE = Create(storage="50Gi", access_modes=("ReadWriteMany",))
 

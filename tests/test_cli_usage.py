@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from conftest import run_cli, write_spec
-from test_spec_input import GOOD, STREAM
+from conftest import HELM3_RENDER as STREAM
+from conftest import TEMPLATE_LOGS_SPEC as GOOD
+from conftest import run_main, write_spec
 
 
 def usage_error(proc, *needles):
@@ -26,48 +27,49 @@ def usage_error(proc, *needles):
     (["--inspect", "--report", "changes.json"], "--report does not go with --inspect"),
     (["--output", "json"], "--output is the format of --inspect"),
     (["--output=table", "--logs-claim", "airflow-log-pvc"], "--output is the format of --inspect"),
-    (["--schema", "-c", "spec.yaml"], "--schema prints the spec's JSON Schema and takes no other option (got -c/--config)"),
+    (["--schema", "-c", "spec.yaml"],
+     "--schema prints the spec's JSON Schema and takes no other option (got -c/--config)"),
     (["--schema", "--inspect"], "takes no other option (got --inspect)"),
     (["--schema", "--output", "json"], "takes no other option (got --output)"),
 ])
 def test_conflicting_or_ignored_options(args, needle):
-    usage_error(run_cli(args, STREAM), needle)
+    usage_error(run_main(args, STREAM), needle)
 
 
 def test_the_default_of_output_is_no_option(tmp_path):
-    proc = run_cli(["-c", write_spec(tmp_path, GOOD)], STREAM)
+    proc = run_main(["-c", write_spec(tmp_path, GOOD)], STREAM)
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"claimName: airflow-log-pvc" in proc.stdout
 
 
 def test_inspect_with_an_unreadable_spec_fails(tmp_path):
-    usage_error(run_cli(["--inspect", "-c", str(tmp_path / "missing.yaml")], STREAM),
+    usage_error(run_main(["--inspect", "-c", str(tmp_path / "missing.yaml")], STREAM),
                 "missing.yaml: cannot read spec file")
 
 
 def test_inspect_with_an_invalid_spec_or_option_fails(tmp_path):
-    usage_error(run_cli(["--inspect", "-c", write_spec(tmp_path, GOOD.replace("name: logs", "name: Bad"))], STREAM),
+    usage_error(run_main(["--inspect", "-c", write_spec(tmp_path, GOOD.replace("name: logs", "name: Bad"))], STREAM),
                 "line 2", "Bad")
-    usage_error(run_cli(["--inspect", "--logs-claim", "Bad_Claim"], STREAM), "--logs-claim 'Bad_Claim'")
-    usage_error(run_cli(["--inspect", "--volume", "nonsense"], STREAM), "--volume")
+    usage_error(run_main(["--inspect", "--logs-claim", "Bad_Claim"], STREAM), "--logs-claim 'Bad_Claim'")
+    usage_error(run_main(["--inspect", "--volume", "nonsense"], STREAM), "--volume")
 
 
 def test_inspect_with_a_valid_spec_lists_the_stream(tmp_path):
-    proc = run_cli(["--inspect", "--output", "json", "-c", write_spec(tmp_path, GOOD)], STREAM)
+    proc = run_main(["--inspect", "--output", "json", "-c", write_spec(tmp_path, GOOD)], STREAM)
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads(proc.stdout)["podTemplates"], "the listing is that of --inspect alone"
-    assert proc.stdout == run_cli(["--inspect", "--output", "json"], STREAM).stdout
+    assert proc.stdout == run_main(["--inspect", "--output", "json"], STREAM).stdout
 
 
 def test_schema_alone_and_with_the_env_fallback(tmp_path):
     """POSTRENDER_CONFIG is no option given: --schema still works where it is set."""
     for env in ({}, {"POSTRENDER_CONFIG": str(tmp_path / "missing.yaml")}):
-        proc = run_cli(["--schema"], env=env)
+        proc = run_main(["--schema"], env=env)
         assert proc.returncode == 0, proc.stderr.decode()
         assert json.loads(proc.stdout)["title"].startswith("postrender spec")
 
 
 def test_diff_with_report_still_works(tmp_path):
-    proc = run_cli(["--diff", "-c", write_spec(tmp_path, GOOD), "--report", str(tmp_path / "r.json")], STREAM)
+    proc = run_main(["--diff", "-c", write_spec(tmp_path, GOOD), "--report", str(tmp_path / "r.json")], STREAM)
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads((tmp_path / "r.json").read_text())["changes"]

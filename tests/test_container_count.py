@@ -6,13 +6,12 @@ one pod took minutes). Checked by counting work, not by a clock: the Python line
 (and the fnmatch calls) for N and 2N containers, which may no more than about double.
 """
 import fnmatch
-import io
 import sys
 
-from postrender.inject import inject_pod_spec
-from postrender.pipeline import transform_in_one_process
-from postrender.spec import Spec, VolumeSpec
+from conftest import transform
 from postrender.errors import Where
+from postrender.inject import inject_pod_spec
+from postrender.spec import Spec, VolumeSpec
 
 
 def _deployment(count: int) -> bytes:
@@ -51,11 +50,7 @@ def _traced_lines(func) -> int:
 
 
 def _run(raw: bytes) -> bytes:
-    output, _ = transform_in_one_process(io.BytesIO(raw), Spec(logs_claim="logs-pvc"))
-    out = io.BytesIO()
-    output.copy_to(out)
-    output.close()
-    return out.getvalue()
+    return transform(raw, Spec(logs_claim="logs-pvc"))[0]
 
 
 def test_logs_claim_on_many_containers_moves_them_all():

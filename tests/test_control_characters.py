@@ -29,6 +29,7 @@ def _clean(text: str) -> None:
 
 def test_an_error_naming_an_object_escapes_its_control_characters(tmp_path):
     code, out, err = run_main(_spec(tmp_path, replace=False), _deployment())
+    err = err.decode()
     assert (code, out) == (1, b"")
     _clean(err)
     assert "\\x1b]52;c;ZXZpbA==\\x07" in err  # shown, as text
@@ -37,9 +38,11 @@ def test_an_error_naming_an_object_escapes_its_control_characters(tmp_path):
 def test_a_warning_naming_an_object_escapes_its_control_characters(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text("volumes:\n  - name: logs\n    claimName: logs-pvc\n    mountPath: /opt/airflow/logs\n"
-                    "    targets: [scheduler]\n    replace: true\n    create: {storage: 1Gi, accessModes: [ReadWriteOnce]}\n")
+                    "    targets: [scheduler]\n    replace: true\n"
+                    "    create: {storage: 1Gi, accessModes: [ReadWriteOnce]}\n")
     stream = _deployment().replace(b"spec:\n  template:", b"spec:\n  replicas: 2\n  template:")
     code, _, err = run_main(["-c", str(spec)], stream)
+    err = err.decode()
     assert code == 0
     assert "warning[" in err
     _clean(err)
@@ -47,6 +50,7 @@ def test_a_warning_naming_an_object_escapes_its_control_characters(tmp_path):
 
 def test_the_inspect_table_escapes_control_characters():
     code, out, err = run_main(["--inspect"], _deployment())
+    err = err.decode()
     assert code == 0, err
     _clean(out.decode())
     assert "\\x1b" in out.decode()

@@ -123,8 +123,8 @@ def in_process(cmd: str, work: Path, env: Dict[str, str]) -> Optional[Tuple[str,
             args.append(word)
     with inside(work, env):
         stdin = Path(redirects["<"]).read_bytes() if "<" in redirects else b""
-        _, out, err = run_main(args, stdin)
-        text = out.decode("utf-8")
+        _, out, err_bytes = run_main(args, stdin)
+        text, err = out.decode("utf-8"), err_bytes.decode("utf-8")
         if ">" in redirects:
             Path(redirects[">"]).write_text(text, encoding="utf-8")
             text = ""

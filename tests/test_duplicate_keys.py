@@ -14,7 +14,7 @@ import json
 import pytest
 import yaml
 
-from conftest import FIXTURES, run_cli, validate_k8s, write_spec
+from conftest import FIXTURES, run_main, validate_k8s, write_spec
 from postrender.errors import Where
 from postrender.patch import patch
 from postrender.yamlio import Plain, parse
@@ -48,7 +48,8 @@ def ok(proc):
 
 
 def warnings_of(proc):
-    return [line for line in proc.stderr.decode().splitlines() if line.startswith("postrender: warning[repeated-key-edited]: ")]
+    return [line for line in proc.stderr.decode().splitlines()
+            if line.startswith("postrender: warning[repeated-key-edited]: ")]
 
 
 # -- the reader ---------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def test_an_edit_next_to_a_repeated_key_is_not_reported():
 def test_repeated_pod_annotations_in_an_untouched_deployment_stay_byte_for_byte(fixture, tmp_path):
     stream = (DUPLICATES / fixture).read_bytes()
     spec = write_spec(tmp_path, DATA_SPEC.replace("[scheduler]", "[triggerer]"))
-    proc = run_cli(["-c", spec], stream)
+    proc = run_main(["-c", spec], stream)
     assert ok(proc) == stream
     assert not [w for w in warnings_of(proc) if "repeated" in w]
 
@@ -88,7 +89,7 @@ def test_repeated_pod_annotations_in_an_untouched_deployment_stay_byte_for_byte(
 @pytest.mark.parametrize("fixture", ["scheduler-annotations-helm3.yaml", "scheduler-annotations-helm4.yaml"])
 def test_repeated_pod_annotations_in_a_targeted_deployment_take_the_volume_and_the_roll(fixture):
     stream = (DUPLICATES / fixture).read_bytes()
-    proc = run_cli(["--logs-claim", CLAIM], stream)
+    proc = run_main(["--logs-claim", CLAIM], stream)
     out = ok(proc)
     assert not [w for w in warnings_of(proc) if "repeated" in w]  # no edit touched a repeated key
     deployment = the(read_all(out), "Deployment")
@@ -102,7 +103,7 @@ def test_repeated_pod_annotations_in_a_targeted_deployment_take_the_volume_and_t
     added = [line for line in after if line not in before]
     assert len(after) == len(before) + 1 and added[0].strip().startswith("checksum/postrender:")
     validate_k8s(deployment)
-    assert ok(run_cli(["--logs-claim", CLAIM], out)) == out  # idempotent
+    assert ok(run_main(["--logs-claim", CLAIM], out)) == out  # idempotent
 
 
 def test_a_repeated_volumes_key_in_a_pod_spec_gets_the_volume_in_its_last_occurrence(tmp_path):
@@ -110,7 +111,7 @@ def test_a_repeated_volumes_key_in_a_pod_spec_gets_the_volume_in_its_last_occurr
     stream = stream.replace("      volumes:\n        - name: config\n",
                             "      volumes: []\n      volumes:\n        - name: config\n")
     spec = write_spec(tmp_path, DATA_SPEC)
-    proc = run_cli(["-c", spec], stream.encode())
+    proc = run_main(["-c", spec], stream.encode())
     out = ok(proc)
     pod = the(read_all(out), "Deployment")["spec"]["template"]["spec"]
     assert [v["name"] for v in pod["volumes"]] == ["config", "data"]
@@ -120,22 +121,23 @@ def test_a_repeated_volumes_key_in_a_pod_spec_gets_the_volume_in_its_last_occurr
     assert "Deployment/release-name-scheduler" in warning and "'volumes'" in warning
     assert f"lines {first} and {first + 1}" in warning
     validate_k8s(the(read_all(out), "Deployment"))
-    assert ok(run_cli(["-c", spec], out)) == out
+    assert ok(run_main(["-c", spec], out)) == out
 
 
 def test_a_repeated_volume_mounts_key_gets_the_mount_in_its_last_occurrence(tmp_path):
     stream = (DUPLICATES / "scheduler-annotations-helm3.yaml").read_text()
-    stream = stream.replace("          image: apache/airflow:3.0.2\n          volumeMounts:\n            - name: config",
+    stream = stream.replace("          image: apache/airflow:3.0.2\n          volumeMounts:\n"
+                            "            - name: config",
                             "          image: apache/airflow:3.0.2\n          volumeMounts: []\n"
                             "          volumeMounts:\n            - name: config")
     spec = write_spec(tmp_path, DATA_SPEC)
-    proc = run_cli(["-c", spec], stream.encode())
+    proc = run_main(["-c", spec], stream.encode())
     out = ok(proc)
     container = the(read_all(out), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     assert [m["name"] for m in container["volumeMounts"]] == ["config", "data"]
     warning, = [w for w in warnings_of(proc) if "repeated" in w]
     assert "'volumeMounts'" in warning and "container" not in warning.split(": ")[1]  # not in its place
-    assert ok(run_cli(["-c", spec], out)) == out
+    assert ok(run_main(["-c", spec], out)) == out
 
 
 def test_two_annotations_mappings_get_the_roll_annotation_in_the_last_one():
@@ -143,25 +145,27 @@ def test_two_annotations_mappings_get_the_roll_annotation_in_the_last_one():
     stream = stream.replace("      labels:\n        component: scheduler\n      annotations:\n",
                             "      annotations:\n        first: mapping\n"
                             "      labels:\n        component: scheduler\n      annotations:\n")
-    proc = run_cli(["--logs-claim", CLAIM], stream.encode())
+    proc = run_main(["--logs-claim", CLAIM], stream.encode())
     out = ok(proc).decode()
     annotations = the(read_all(out.encode()), "Deployment")["spec"]["template"]["metadata"]["annotations"]
     assert "first" not in annotations and "checksum/postrender" in annotations
     assert "      annotations:\n        first: mapping\n      labels:" in out  # the earlier mapping as it was
     warning, = [w for w in warnings_of(proc) if "repeated" in w]
     assert "'annotations'" in warning and "Deployment/release-name-scheduler" in warning
-    assert ok(run_cli(["--logs-claim", CLAIM], out.encode())).decode() == out
+    assert ok(run_main(["--logs-claim", CLAIM], out.encode())).decode() == out
 
 
 def test_a_repeated_name_in_metadata_targets_by_the_winning_value(tmp_path):
     stream = (DUPLICATES / "scheduler-annotations-helm3.yaml").read_text()
-    stream = stream.replace("  name: release-name-scheduler\n", "  name: release-name-old\n  name: release-name-scheduler\n")
+    stream = stream.replace("  name: release-name-scheduler\n",
+                            "  name: release-name-old\n  name: release-name-scheduler\n")
     spec = write_spec(tmp_path, DATA_SPEC.replace("[scheduler]", "[{kind: Deployment, name: release-name-scheduler}]"))
-    out = ok(run_cli(["-c", spec], stream.encode()))
+    out = ok(run_main(["-c", spec], stream.encode()))
     pod = the(read_all(out), "Deployment")["spec"]["template"]["spec"]
     assert [v["name"] for v in pod["volumes"]] == ["config", "data"]
-    old = write_spec(tmp_path, DATA_SPEC.replace("[scheduler]", "[{kind: Deployment, name: release-name-old}]"), "old.yaml")
-    proc = run_cli(["-c", old], stream.encode())
+    old = write_spec(tmp_path, DATA_SPEC.replace("[scheduler]", "[{kind: Deployment, name: release-name-old}]"),
+                     "old.yaml")
+    proc = run_main(["-c", old], stream.encode())
     assert ok(proc) == stream.encode()  # the losing name targets nothing
 
 
@@ -178,7 +182,7 @@ def test_a_repeated_volumes_key_in_the_pod_template_is_edited_where_it_wins(fixt
     else:
         stream = stream.replace("\\n  volumes:\\n", "\\n  volumes: []\\n  volumes:\\n")
         where = "lines 12 and 13 of the embedded pod template"
-    proc = run_cli(["--logs-claim", CLAIM], stream.encode())
+    proc = run_main(["--logs-claim", CLAIM], stream.encode())
     out = ok(proc)
     configmap = the(read_all(out), "ConfigMap")
     template = yaml.safe_load(configmap["data"]["pod_template_file.yaml"])
@@ -187,7 +191,7 @@ def test_a_repeated_volumes_key_in_the_pod_template_is_edited_where_it_wins(fixt
     warning, = [w for w in warnings_of(proc) if "repeated" in w]
     assert "ConfigMap/release-name-config" in warning and "pod_template_file.yaml" in warning
     assert "'volumes'" in warning and where in warning
-    assert ok(run_cli(["--logs-claim", CLAIM], out)) == out
+    assert ok(run_main(["--logs-claim", CLAIM], out)) == out
 
 
 # -- KRM mode -----------------------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def test_krm_mode_edits_the_winning_occurrence_and_reports_the_repeated_key():
                      + "\nfunctionConfig:\n  apiVersion: postrender/v1\n  kind: VolumeInjection\n  volumes:\n"
                      "    - name: data\n      claimName: data-pvc\n      mountPath: /opt/airflow/data\n"
                      "      targets: [scheduler]\n")
-    out = ok(run_cli([], resource_list.encode()))
+    out = ok(run_main([], resource_list.encode()))
     result = yaml.safe_load(out)
     pod = result["items"][0]["spec"]["template"]["spec"]
     assert [v["name"] for v in pod["volumes"]] == ["config", "data"]

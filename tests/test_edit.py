@@ -1,10 +1,14 @@
 """The editing filter without a stream: one object in, its new value and findings out."""
 import pickle
+import textwrap
 
+from conftest import transform
+from postrender.checks import end_of_stream
 from postrender.claims import ClaimUsers
-from postrender.edit import ROLL_ANNOTATION, Editor, Ledger
+from postrender.edit import ROLL_ANNOTATION, Editor
 from postrender.errors import Where
 from postrender.findings import Finding
+from postrender.ledger import Ledger
 from postrender.spec import Spec, VolumeSpec
 
 LOGS = VolumeSpec(name="logs", claim="airflow-log-pvc", mount_path="/opt/airflow/logs", replace=True,
@@ -67,7 +71,8 @@ def test_a_workload_before_its_configmap_is_pending_and_rolls_once_it_is_known()
     assert edited.pending == {(None, "airflow-config")} and edited.value is None
     filter_.edit(CONFIGMAP, Where(document=2))
     rolled = filter_.roll(original, edited)
-    assert ROLL_ANNOTATION in rolled["spec"]["template"]["metadata"]["annotations"]
+    assert ROLL_ANNOTATION in rolled.value["spec"]["template"]["metadata"]["annotations"]
+    assert [f.action for f in rolled.findings] == ["annotated"]
     assert not edited.pending
 
 
@@ -75,7 +80,8 @@ def test_a_pending_workload_whose_configmap_never_comes_stays_as_it_was():
     filter_ = editor()
     original = scheduler()
     edited = filter_.edit(original, Where(document=1))
-    assert filter_.roll(original, edited) is None
+    rolled = filter_.roll(original, edited)
+    assert rolled.value is None and rolled.findings == []
 
 
 def test_a_claim_in_the_stream_is_noted_with_its_access_modes():
@@ -85,13 +91,13 @@ def test_a_claim_in_the_stream_is_noted_with_its_access_modes():
     assert filter_.ledger.declared_modes == {"c": ["ReadWriteOnce"]}
 
 
-def test_finish_warns_of_a_volume_that_matched_nothing_in_a_stream_with_objects():
-    filter_ = Editor(Spec(volumes=[LOGS]))
-    assert filter_.finish() == []  # an empty stream draws no warning
+def test_the_end_of_stream_checks_warn_of_a_volume_that_matched_nothing_in_a_stream_with_objects():
+    spec = Spec(volumes=[LOGS])
+    filter_ = Editor(spec)
+    assert end_of_stream(filter_.ledger, spec) == []  # an empty stream draws no warning
     filter_.edit(scheduler(), Where(document=1))
-    found = filter_.finish()
+    found = end_of_stream(filter_.ledger, spec)
     assert [str(f).split(" (")[0] for f in found] == ["volume 'logs' matched no object"]
-    assert filter_.ledger.warnings == found
 
 
 def test_ledgers_merge_field_by_field():
@@ -118,12 +124,24 @@ def test_ledgers_merge_field_by_field():
     assert first.matched == {"logs"} and first.templates == 3 and first.helm4
 
 
-def test_without_a_report_the_ledger_keeps_the_warnings_and_each_edit_its_own_changes():
-    quiet = Editor(Spec(logs_claim="airflow-log-pvc", report_changes=False))
+def test_each_edit_hands_back_its_own_changes_and_the_ledger_keeps_what_the_stream_needs():
+    filter_ = editor()
     for document in range(1, 1001):
-        edited = quiet.edit({**CONFIGMAP, "metadata": {"name": f"c{document}"}}, Where(document=document))
+        edited = filter_.edit({**CONFIGMAP, "metadata": {"name": f"c{document}"}}, Where(document=document))
         assert edited.value is not None and [f.action for f in edited.findings if not f.is_warning]
-    assert quiet.ledger.changes == []
-    users = quiet.ledger.claim_users["airflow-log-pvc"]
+    assert filter_.ledger.findings == []  # the driver records them
+    users = filter_.ledger.claim_users["airflow-log-pvc"]
     assert users.count == 1000 and len(users.names) == 20  # the warnings name 20 and count the rest
     assert "and 980 more" in users.describe()
+
+
+def test_without_a_report_the_ledger_keeps_the_warnings_and_not_the_changes():
+    template = textwrap.indent(TEMPLATE, "    ")
+    stream = "".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{n}}}\ndata:\n  pod_template_file.yaml: |\n{template}"
+                     for n in range(1, 4)).encode()
+    nowhere = VolumeSpec(name="data", claim="data", mount_path="/data", targets=())  # matches nothing: a warning
+    spec = Spec(volumes=[nowhere], logs_claim="airflow-log-pvc")
+    ledgers = [transform(stream, spec, report_changes=report)[1] for report in (False, True)]
+    quiet, reported = ledgers
+    assert quiet.changes == [] and len(reported.changes) == 3
+    assert quiet.warnings == reported.warnings and len(quiet.warnings) == 1

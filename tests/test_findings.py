@@ -9,8 +9,19 @@ import pytest
 
 from postrender import findings
 from postrender.errors import InputError, SpecError
-from postrender.findings import (CLAIM_TEMPLATE_REMOVED, INVALID_INPUT, INVALID_SPEC, RWO_CLAIM_SHARED, Finding, Where,
-                                 internal_error, krm_message, krm_tags, report_json, stderr_line)
+from postrender.findings import (
+    CLAIM_TEMPLATE_REMOVED,
+    INVALID_INPUT,
+    INVALID_SPEC,
+    RWO_CLAIM_SHARED,
+    Finding,
+    Where,
+    internal_error,
+    krm_message,
+    krm_tags,
+    report_json,
+    stderr_line,
+)
 
 PACKAGE = Path(findings.__file__).parent
 KEBAB = re.compile(r"[a-z]+(-[a-z]+)*")
@@ -28,7 +39,8 @@ def test_a_change_is_identified_by_its_action_and_worded_from_it():
     change = Finding.change("added-mount", Where(obj="Deployment/a", container="c"), "logs", "/opt/airflow/logs")
     assert (change.severity, change.id, change.action) == ("info", "added-mount", "added-mount")
     assert change.message == "mounted volume logs at /opt/airflow/logs"
-    assert Finding.change("annotated", Where(), detail="checksum/postrender=ab").message == "annotated the pod template"
+    annotated = Finding.change("annotated", Where(), detail="checksum/postrender=ab")
+    assert annotated.message == "annotated the pod template"
 
 
 def test_every_warning_and_error_kind_has_a_kebab_case_id_and_a_description():
@@ -40,7 +52,8 @@ def test_every_warning_and_error_kind_has_a_kebab_case_id_and_a_description():
 
 def test_every_warning_the_package_raises_names_a_known_kind():
     """Each `Finding.warning(ID, ...)` in the package passes one of the constants of `WARNINGS`."""
-    constants = {name for name, value in vars(findings).items() if isinstance(value, str) and value in findings.WARNINGS}
+    constants = {name for name, value in vars(findings).items()
+                 if isinstance(value, str) and value in findings.WARNINGS}
     used = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

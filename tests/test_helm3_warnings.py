@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HELM3, need, run_cli
+from conftest import CHART, HELM3, need, postrender_script, run_cli
+from conftest import helm_env as helm_homes  # postrender.helm_env is the module under test here
+from conftest import run_command as run
+from conftest import succeeded as ok
 from postrender import helm_env
-from test_helm_e2e import CHART, env, ok, postrender_script, run  # noqa: F401 (env: a fixture)
 
 TRIGGERER = """\
 volumes:
@@ -28,6 +30,11 @@ volumes:
     targets: [triggerer]
 """
 WARNING = "StatefulSet/rel-triggerer: removed volumeClaimTemplate 'logs'"
+
+
+@pytest.fixture
+def env(tmp_path):
+    return helm_homes(tmp_path)
 
 
 @pytest.fixture

@@ -6,41 +6,33 @@ each Helm 4 test on Helm 4.1.4 and 4.2.3 (the `helm4` fixture). The release tarb
 test_plugin_release.py. Every Helm call gets its own HELM_*_HOME, HOME and XDG_STATE_HOME under
 tmp_path. The binaries come from HELM3/HELM4/HELM42 (`make tools` fetches them).
 """
-import hashlib
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
-from conftest import HELM3, HELM4, by_name, helm_env, load_all, need
+from conftest import (
+    BAD_CHART_SPEC,
+    CHART,
+    CHART_SPEC,
+    HELM3,
+    HELM4,
+    assert_injected,
+    assert_logs_on_claim,
+    by_name,
+    helm_env,
+    load_all,
+    need,
+    pod_spec,
+    postrender_script,
+)
+from conftest import run_command as run
+from conftest import succeeded as ok
 
 pytestmark = pytest.mark.helm
 
 ROOT = Path(__file__).resolve().parents[1]
-CHART = ROOT / "tests" / "fixtures" / "chart"
-CLAIM = "airflow-log-pvc"
-LOGS = "/opt/airflow/logs"
-SPEC = f"""\
-volumes:
-  - name: logs
-    claimName: {CLAIM}
-    mountPath: {LOGS}
-    replace: true
-    targets: [pod-template, scheduler, triggerer, api-server]
-"""
-BAD_SPEC = SPEC.replace("name: logs", "name: Bad_Name")
 SCHEDULER_SRC = "templates/scheduler/scheduler-deployment.yaml"
-
-
-def postrender_script() -> Path:
-    """The console script of the environment running the tests (.venv/bin/postrender)."""
-    for candidate in (Path(sys.executable).parent / "postrender", ROOT / ".venv" / "bin" / "postrender"):
-        if candidate.is_file():
-            return candidate
-    pytest.fail("the postrender console script is not installed: run `make setup`")
 
 
 @pytest.fixture
@@ -52,73 +44,8 @@ def env(tmp_path):
 @pytest.fixture
 def spec(tmp_path):
     path = tmp_path / "spec.yaml"
-    path.write_text(SPEC)
+    path.write_text(CHART_SPEC)
     return path
-
-
-def run(cmd, env, timeout=300, **kw):
-    if "input" not in kw:
-        kw["stdin"] = subprocess.DEVNULL
-    return subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, timeout=timeout, **kw)
-
-
-def ok(proc):
-    assert proc.returncode == 0, f"{proc.args} failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}"
-    return proc.stdout
-
-
-def pod_spec(obj):
-    return obj["spec"]["template"]["spec"]
-
-
-def volume(spec, name):
-    found = [v for v in spec.get("volumes") or [] if v["name"] == name]
-    assert len(found) == 1, f"volume {name}: {spec.get('volumes')}"
-    return found[0]
-
-
-def mounts_at(container, path):
-    return [m for m in container.get("volumeMounts") or [] if m["mountPath"] == path]
-
-
-def assert_logs_on_claim(spec, containers):
-    """The pod has one `logs` volume, on the claim, and each named container mounts it at LOGS."""
-    assert volume(spec, "logs") == {"name": "logs", "persistentVolumeClaim": {"claimName": CLAIM}}
-    by_name = {c["name"]: c for c in spec["containers"]}
-    for name in containers:
-        assert [m["name"] for m in mounts_at(by_name[name], LOGS)] == ["logs"], by_name[name]
-
-
-def assert_injected(out, release="rel"):
-    """Checks a post-rendered stream of the fixture chart (both Helm versions)."""
-    objs = load_all(out)
-    cm = by_name(objs, "ConfigMap", f"{release}-config")
-    template_text = cm["data"]["pod_template_file.yaml"]
-    assert template_text.startswith("\n---\n"), "the embedded template keeps its leading '\\n---'"
-    pod = YAML(typ="safe").load(template_text)
-    assert pod["kind"] == "Pod"
-    assert_logs_on_claim(pod["spec"], ["base"])
-    assert volume(pod["spec"], "config")["configMap"] == {"name": f"{release}-config"}
-
-    scheduler = by_name(objs, "Deployment", f"{release}-scheduler")
-    assert_logs_on_claim(pod_spec(scheduler), ["scheduler", "scheduler-log-groomer"])
-    sched_mounts = pod_spec(scheduler)["containers"][0]["volumeMounts"]
-    assert {"name": "config", "mountPath": "/opt/airflow/pod_templates/pod_template_file.yaml",
-            "subPath": "pod_template_file.yaml", "readOnly": True} in sched_mounts
-
-    triggerer = by_name(objs, "StatefulSet", f"{release}-triggerer")
-    assert not [t for t in triggerer["spec"].get("volumeClaimTemplates") or [] if t["metadata"]["name"] == "logs"]
-    assert_logs_on_claim(pod_spec(triggerer), ["triggerer", "triggerer-log-groomer"])
-
-    api = by_name(objs, "Deployment", f"{release}-api-server")
-    assert_logs_on_claim(pod_spec(api), ["api-server"])
-
-    # The workloads that mount the changed ConfigMap roll: the sha256 of the new template text.
-    want = hashlib.sha256(template_text.encode("utf-8")).hexdigest()
-    for obj in (scheduler, triggerer, api):
-        annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
-        assert annotations.get("checksum/postrender") == want, obj["metadata"]["name"]
-    return objs
 
 
 def chunks(stream):
@@ -198,7 +125,7 @@ def test_helm3_failure_shows_reason_even_inside_another_plugin(env, tmp_path):
     plugin (helm-diff runs `helm upgrade --post-renderer ...`) must not switch to plugin mode."""
     helm = need(HELM3)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BAD_SPEC)
+    bad.write_text(BAD_CHART_SPEC)
     env.update(HELM_PLUGIN_NAME="diff", HELM_PLUGIN_DIR=str(tmp_path / "diff-plugin"))
     proc = run([helm, "template", "rel", CHART, "--post-renderer", postrender_script(),
                 "--post-renderer-args=-c", f"--post-renderer-args={bad}"], env)
@@ -255,7 +182,7 @@ def test_helm4_failure_reaches_the_user_without_a_terminal(env, tmp_path, helm4)
     helm = helm4
     install_plugin(helm, ROOT, env)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BAD_SPEC)
+    bad.write_text(BAD_CHART_SPEC)
     proc = helm4_template(helm, bad, env, start_new_session=True)  # no controlling terminal
     assert proc.returncode != 0
     assert "kind:" not in proc.stdout

@@ -277,7 +277,8 @@ def test_launcher_takes_a_python3_n_at_its_name(tmp_path):
     real = fake_interpreter(tmp_path / "real" / "python3.12", "exit 0\n")
     asked = fake_interpreter(tmp_path / "asked" / "python", 'case $4 in *version_info*) echo True ;; esac\n')
     target = fake_interpreter(tmp_path / "versions" / "python3.13", "exit 0\n")
-    shim = fake_interpreter(tmp_path / "shim" / "python3", f'case $4 in *version_info*) printf "True\\n{target}\\n" ;; esac\n')
+    shim = fake_interpreter(tmp_path / "shim" / "python3",
+                            f'case $4 in *version_info*) printf "True\\n{target}\\n" ;; esac\n')
     for python, want in ((real, {real: 1}), (asked, {asked: 2}), (shim, {shim: 1, target: 1})):
         proc = run_launcher(fake_release(tmp_path / python.parent.name), tmp_path, POSTRENDER_PYTHON=str(python))
         assert proc.returncode == 0, proc.stderr

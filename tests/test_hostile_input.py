@@ -1,4 +1,5 @@
-"""Hostile and malformed manifest streams, through the real CLI in a child process.
+"""Hostile and malformed manifest streams, through the CLI (in a child process where a crash, a hang
+or the memory used is the point).
 
 Every case ends in a correct result or a clean failure: exit 1 (2 for the spec), an EMPTY
 stdout, a few readable lines on stderr that name the place, never a traceback, a crash
@@ -18,7 +19,7 @@ from typing import List, Tuple
 
 import pytest
 
-from conftest import ROOT, STREAMS, load_all, pod_templates, run_cli, write_spec
+from conftest import ROOT, STREAMS, Ran, load_all, pod_templates, run_cli, run_main, write_spec
 from postrender.read import Stream
 
 SPEC = """\
@@ -81,8 +82,13 @@ def chunks(data: bytes) -> List[bytes]:
     return [chunk.raw for chunk in Stream(io.BytesIO(data))]
 
 
-def run(tmp_path: Path, stdin: bytes, spec: str = SPEC, timeout: float = 60) -> subprocess.CompletedProcess:
-    return run_cli(["-c", write_spec(tmp_path, spec)], stdin, timeout=timeout)
+def run(tmp_path: Path, stdin: bytes, spec: str = SPEC) -> Ran:
+    return run_main(["-c", write_spec(tmp_path, spec)], stdin)
+
+
+def run_apart(tmp_path: Path, stdin: bytes, timeout: float) -> subprocess.CompletedProcess:
+    """The real CLI in a child process: a crash (a signal) or a hang must not take the test run along."""
+    return run_cli(["-c", write_spec(tmp_path, SPEC)], stdin, timeout=timeout)
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, code: int = 1, *needles: str) -> str:
@@ -177,7 +183,8 @@ def test_duplicate_name_in_a_targeted_object_targets_by_the_winning_value(tmp_pa
     spec = SPEC.replace("[pod-template, scheduler]", "[{kind: Deployment, name: other}]")
     result = run(tmp_path, stream.encode(), spec)
     assert result.returncode == 0, result.stderr
-    volumes = load_all(result.stdout.replace(b"  name: airflow-scheduler\n", b""))[0]["spec"]["template"]["spec"]["volumes"]
+    docs = load_all(result.stdout.replace(b"  name: airflow-scheduler\n", b""))
+    volumes = docs[0]["spec"]["template"]["spec"]["volumes"]
     assert CLAIM in volumes
 
 
@@ -325,7 +332,7 @@ DEEP = {
 def test_deep_nesting_is_refused_without_crash_or_hang(tmp_path, shape, kind):
     text = f"---\napiVersion: v1\nkind: {kind}\nmetadata:\n  name: deep\n{DEEP[shape]}"
     start = time.monotonic()
-    result = run(tmp_path, (STREAM + text).encode(), timeout=60)
+    result = run_apart(tmp_path, (STREAM + text).encode(), timeout=60)
     assert time.monotonic() - start < 30
     assert result.returncode > 0, result.returncode  # < 0: killed by a signal (SIGSEGV)
     assert_clean_failure(result, 1, "nested deeper", "document 4")
@@ -335,14 +342,14 @@ def test_million_deep_nesting_finishes_fast(tmp_path):
     # libyaml's scanner works in proportion to the depth for every token: quadratic time
     text = "---\nkind: Service\nx: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n"
     start = time.monotonic()
-    assert_clean_failure(run(tmp_path, text.encode(), timeout=60), 1, "nested deeper")
+    assert_clean_failure(run_apart(tmp_path, text.encode(), timeout=60), 1, "nested deeper")
     assert time.monotonic() - start < 20
 
 
 def test_deep_nesting_inside_an_embedded_pod_template_does_not_crash(tmp_path):
     deep = "    x: " + "[" * DEPTH + "]" * DEPTH + "\n"
     stream = CONFIGMAP.replace("    spec:\n", deep + "    spec:\n", 1)
-    result = run(tmp_path, stream.encode(), timeout=60)
+    result = run_apart(tmp_path, stream.encode(), timeout=60)
     assert result.returncode >= 0
     assert "Traceback" not in result.stderr.decode()
     if result.returncode:
@@ -377,7 +384,8 @@ def test_arbitrary_tags_are_never_constructed(tmp_path, tag, place):
     value = TAGS[tag].format(path=marker)
     stream, spec = STREAM, SPEC
     if place == "pod-spec":
-        stream = SCHEDULER.replace("    spec:\n      containers:", f"    spec:\n      extra: {value}\n      containers:")
+        stream = SCHEDULER.replace("    spec:\n      containers:",
+                                   f"    spec:\n      extra: {value}\n      containers:")
     elif place == "metadata":
         stream = SCHEDULER.replace("  labels:\n", f"  annotations: {value}\n  labels:\n")
     elif place == "untargeted":
@@ -450,7 +458,8 @@ spec:
 
 def test_null_volumes_in_a_pod_template_mean_empty(tmp_path):
     stream = CONFIGMAP.replace("      volumes:\n      - emptyDir: {}\n        name: logs\n", "      volumes: null\n")
-    stream = stream.replace("          volumeMounts:\n            - mountPath: /opt/airflow/logs\n              name: logs\n",
+    stream = stream.replace("          volumeMounts:\n            - mountPath: /opt/airflow/logs\n"
+                            "              name: logs\n",
                             "          volumeMounts: ~\n")
     out = assert_success(run(tmp_path, stream.encode()))
     template = pod_templates(load_all(out))["airflow-config/pod_template_file.yaml"]
@@ -619,7 +628,8 @@ def test_unusual_line_breaks_inside_an_embedded_pod_template(tmp_path, char):
 
 # -- the process boundary ---------------------------------------------------------------------------------
 def big_stream() -> bytes:
-    filler = "".join(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\nspec:\n  ports: [{{port: {i}}}]\n"
+    filler = "".join(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n"
+                     f"spec:\n  ports: [{{port: {i}}}]\n"
                      for i in range(20000))
     return (STREAM + filler).encode()
 
@@ -808,7 +818,7 @@ def test_a_configmap_value_of_blank_lines_does_not_hang(tmp_path):
     value = '"' + "\\n" * 100_000 + 'x"\n'  # 100,000 lines: minutes with the quadratic pattern
     stream = f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blank\ndata:\n  key: {value}" + SCHEDULER
     start = time.monotonic()
-    result = run(tmp_path, stream.encode(), timeout=10)
+    result = run_apart(tmp_path, stream.encode(), timeout=10)
     assert time.monotonic() - start < 8
     assert "Traceback" not in result.stderr.decode()
 

@@ -1,8 +1,8 @@
 """The injection as a pure function over pod specs: no YAML, no I/O."""
 import pytest
 
-from postrender.errors import InputError, Where
 from airflow_merge import task_pod_from
+from postrender.errors import InputError, Where
 from postrender.inject import annotate_pod_template, inject_pod_spec, inject_pod_template
 from postrender.spec import VolumeSpec
 
@@ -144,7 +144,8 @@ def test_template_without_containers_gets_a_base_stub_with_only_the_mounts(pod):
 
 
 def test_template_stub_keeps_the_templates_other_pod_fields():
-    pod = {"restartPolicy": "Never", "initContainers": [{"name": "init"}], "volumes": [{"name": "cfg", "configMap": {}}]}
+    pod = {"restartPolicy": "Never", "initContainers": [{"name": "init"}],
+           "volumes": [{"name": "cfg", "configMap": {}}]}
     new, _ = inject_pod_template(pod, [logs_spec()], HERE)
     assert new == {**pod, "containers": [STUB], "volumes": pod["volumes"] + [CLAIM]}
     assert pod == {"restartPolicy": "Never", "initContainers": [{"name": "init"}],

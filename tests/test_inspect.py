@@ -9,8 +9,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from conftest import run_cli
-
+from conftest import run_main
 from postrender.inventory import describe_source, inspect_stream, inventory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +20,7 @@ RENDERS = ROOT.parent / "shared" / "airflow-renders"
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    return run_cli(list(args), stdin)
+    return run_main(list(args), stdin)
 
 
 def as_json(data: bytes) -> Dict[str, Any]:
@@ -72,8 +71,8 @@ def test_inspect_table_shows_the_scheduler_and_its_logs_volume(render):
     scheduler = block(table, "Deployment/airflow-scheduler")
     assert "component scheduler" in scheduler.splitlines()[0]
     assert re.search(r"(?m)^    logs\s+emptyDir$", scheduler)
-    assert re.search(r"(?m)^    config\s+configMap airflow-config \(holds the pod template, key pod_template_file\.yaml\)$",
-                     scheduler)
+    assert re.search(r"(?m)^    config\s+configMap airflow-config "
+                     r"\(holds the pod template, key pod_template_file\.yaml\)$", scheduler)
     assert re.search(r"(?m)^    scheduler\s+logs\s+/opt/airflow/logs$", scheduler)
     assert re.search(r"(?m)^    scheduler\s+config\s+/opt/airflow/pod_templates/pod_template_file\.yaml\s+"
                      r"pod_template_file\.yaml\s+ro$", scheduler)

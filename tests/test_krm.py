@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import run_cli
-
-from postrender.krm import is_resource_list, run_krm, KrmFailure
+from conftest import krm_failed as failed
+from conftest import run_main
+from postrender.krm import KrmFailure, is_resource_list, run_krm
 from postrender.read import Chunk
 from postrender.spec import Spec
 
@@ -34,7 +34,7 @@ SPEC = {
 
 # -- helpers ---------------------------------------------------------------------------------------
 def postrender(stdin, *args):
-    return run_cli(list(args), stdin.encode("utf-8") if isinstance(stdin, str) else stdin)
+    return run_main(list(args), stdin.encode("utf-8") if isinstance(stdin, str) else stdin)
 
 
 def load(text):
@@ -145,22 +145,6 @@ def assert_airflow_injected(items):
 def ok(proc):
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout.decode("utf-8")
-
-
-def failed(proc, code=None):
-    """A failure: non-zero exit, a ResourceList with one error result and no items, the reason on stderr."""
-    assert proc.returncode != 0, proc.stdout.decode()
-    if code is not None:
-        assert proc.returncode == code, proc.stderr.decode()
-    stderr = proc.stderr.decode()
-    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
-    out = load(proc.stdout.decode())
-    assert out["kind"] == "ResourceList"
-    assert out["items"] == [], "a failed run hands back no object"
-    (result,) = out["results"]
-    assert result["severity"] == "error"
-    assert result["message"].split("\n")[0] in stderr
-    return out, result
 
 
 # -- the Airflow render as a ResourceList ------------------------------------------------------
@@ -358,8 +342,9 @@ def chunk(text):
     return Chunk(1, 0, text.encode("utf-8"))
 
 
-def test_detection():
-    assert is_resource_list(chunk((FIXTURES / "kind-last.yaml").read_text()))
+def test_detection_reads_the_resource_list_once():
+    found = is_resource_list(chunk((FIXTURES / "kind-last.yaml").read_text()))
+    assert found is not None and found.data["kind"] == "ResourceList" and found.root is not None
     assert is_resource_list(chunk(dump(resource_list([], None, "config.kubernetes.io/v1beta1"))))
     assert not is_resource_list(chunk("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
                                       "data: {note: 'kind: ResourceList'}\n"))
@@ -372,7 +357,7 @@ def test_run_krm_raises_krm_failure_with_the_error_list():
     config = copy.deepcopy(SPEC)
     config["volumes"][0]["mountPath"] = "relative/path"
     with pytest.raises(KrmFailure) as info:
-        run_krm(chunk(dump(resource_list(airflow_items(), config))), Spec())
+        run_krm(is_resource_list(chunk(dump(resource_list(airflow_items(), config)))), Spec())
     out = load(info.value.output.decode())
     assert out["results"][0]["severity"] == "error" and "mountPath" in out["results"][0]["message"]
     assert info.value.error.exit_code == 2
@@ -418,7 +403,8 @@ items:
       spec:
         containers:
         - name: worker   # the Celery worker
-- {apiVersion: apps/v1, kind: Deployment, metadata: {name: worker, namespace: team-b, labels: {component: worker}}, spec: {template: {spec: {containers: [{name: worker}]}}}}
+- {apiVersion: apps/v1, kind: Deployment, metadata: {name: worker, namespace: team-b, labels: {component: worker}},
+   spec: {template: {spec: {containers: [{name: worker}]}}}}
 functionConfig:
   volumes:
   - {name: data, claimName: data-pvc, mountPath: /data}

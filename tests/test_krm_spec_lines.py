@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_krm import failed, postrender
+from conftest import krm_failed, run_main
 
 # A spec file; the bad name is on line 10, the repeated key of DUPLICATE on line 8.
 SPEC_FILE = """\
@@ -104,7 +104,7 @@ functionConfig:
 
 
 def message(text):
-    _, result = failed(postrender(text), code=2)
+    _, result = krm_failed(run_main([], text.encode("utf-8")), code=2)
     return result["message"]
 
 

@@ -1,4 +1,5 @@
-"""The package's shape: no import circle, no module named like the standard library."""
+"""The package's shape: no import circle, no module named like the standard library, no module over 500
+lines and no class over 200, no test module importing another."""
 import ast
 import sys
 from pathlib import Path
@@ -64,3 +65,34 @@ def test_no_module_is_named_like_a_standard_library_module():
     names = {p.stem for p in PACKAGE.rglob("*.py") if p.stem not in ("__init__", "__main__")}
     names |= {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert not names & set(sys.stdlib_module_names)
+
+
+def test_no_test_module_imports_another():
+    """Test modules share helpers through conftest.py only: importing another test module ties the
+    two files together and collects the imported one's fixtures and tests twice."""
+    tests = Path(__file__).resolve().parent
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    found = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{path.name} imports {name}" for name in names if name.split(".")[0] in test_modules]
+    assert not found, found
+
+
+def test_no_module_over_500_lines_and_no_class_over_200():
+    too_big = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        if len(text.splitlines()) > 500:
+            too_big.append(f"{path.name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None \
+                    and node.end_lineno - node.lineno + 1 > 200:
+                too_big.append(f"{path.name}: class {node.name} {node.end_lineno - node.lineno + 1} lines")
+    assert not too_big, too_big

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import FIXTURES, by_name, load_all, pod_templates, run_cli, validate_k8s
+from conftest import FIXTURES, by_name, load_all, pod_templates, run_main, validate_k8s
 
 LOGS = FIXTURES / "logs-claim"
 CLAIM = "airflow-log-pvc"
@@ -19,7 +19,7 @@ CHANNELS = ("containers", "initContainers")
 
 
 def logs_claim(stdin: bytes, claim: str = CLAIM):
-    result = run_cli(["--logs-claim", claim], stdin)
+    result = run_main(["--logs-claim", claim], stdin)
     assert result.returncode == 0, result.stderr.decode()
     assert "Traceback" not in result.stderr.decode()
     return result
@@ -88,7 +88,8 @@ def test_subpath_init_main_and_groomer_stay_on_the_one_logs_volume_with_their_su
     # the chart's own claim is no longer used by any pod
     specs = [pod(docs, d["kind"], d["metadata"]["name"]) for d in docs if d["kind"] in ("Deployment", "StatefulSet")]
     specs += [t["spec"] for t in pod_templates(docs).values()]
-    claims = {v["persistentVolumeClaim"]["claimName"] for s in specs for v in s["volumes"] if "persistentVolumeClaim" in v}
+    claims = {v["persistentVolumeClaim"]["claimName"]
+              for s in specs for v in s["volumes"] if "persistentVolumeClaim" in v}
     assert claims == {CLAIM}
 
 
@@ -298,7 +299,7 @@ def test_two_volumes_at_the_log_path_fail_naming_the_object_the_volumes_and_the_
 """
     volumes = "volumes:\n  - name: logs\n    emptyDir: {}\n  - name: shipper-logs\n    emptyDir: {}\n"
     doc = deployment("scheduler", "containers:\n" + textwrap.indent(containers, "  "), volumes)
-    result = run_cli(["--logs-claim", CLAIM], doc.encode())
+    result = run_main(["--logs-claim", CLAIM], doc.encode())
     assert result.returncode == 1 and result.stdout == b""
     message = result.stderr.decode()
     assert "Deployment/airflow-scheduler" in message

@@ -18,8 +18,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import run_cli
-
+from conftest import run_main
 from postrender.errors import SpecError
 from postrender.read import Stream
 from postrender.spec import json_schema, parse_spec_text
@@ -37,7 +36,7 @@ TEMPLATE_KEY = "pod_template_file.yaml"
 
 # -- helpers ------------------------------------------------------------------------------------------
 def cli(*args: str, stdin: bytes = b"", cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return run_cli(list(args), stdin, cwd=cwd)
+    return run_main(list(args), stdin, cwd=cwd)
 
 
 def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
@@ -441,7 +440,8 @@ def test_a_volume_that_matches_nothing_warns(tmp_path):
 
 
 def test_removing_a_statefulset_claim_template_warns_how_to_migrate(tmp_path):
-    spec = "volumes:\n- {name: logs, claimName: logs, mountPath: /opt/airflow/logs, replace: true, targets: [triggerer]}\n"
+    spec = ("volumes:\n"
+            "- {name: logs, claimName: logs, mountPath: /opt/airflow/logs, replace: true, targets: [triggerer]}\n")
     result = run_ok("-c", write(tmp_path, spec), stdin=HELM3.read_bytes())
     stderr = result.stderr.decode()
     assert "StatefulSet/airflow-triggerer: removed volumeClaimTemplate 'logs'" in stderr

@@ -19,7 +19,8 @@ def test_unchanged_value_leaves_text_identical():
 
 def test_added_sequence_item_follows_the_existing_dash_column():
     text = "volumes:\n  - name: a\n    emptyDir: {}\n"
-    out = patched(text, lambda d: {"volumes": d["volumes"] + [{"name": "b", "persistentVolumeClaim": {"claimName": "c"}}]})
+    claim = {"name": "b", "persistentVolumeClaim": {"claimName": "c"}}
+    out = patched(text, lambda d: {"volumes": d["volumes"] + [claim]})
     assert out == text + "  - name: b\n    persistentVolumeClaim:\n      claimName: c\n"
 
 

@@ -1,9 +1,9 @@
 """The pipeline's shortcuts for many small documents (issue 14) change nothing but the cost.
 
-The reader hands out Runs (documents that cannot be targets, checked in one pass) and the
+The reader hands out Batches (documents that cannot be targets, checked in one pass) and the
 pipeline reads small candidates with one shared parser. Whatever the stream, the result must be
 what reading every document alone gives: the same bytes out, the same findings, the same error
-(message and place). The alone path is forced by turning both shortcuts off.
+(message and place). `batch=False` reads every document alone: the reference.
 """
 import io
 from typing import Any, Tuple
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrender import pipeline
+from conftest import transform
+from postrender import batching, pipeline
 from postrender.errors import PostrenderError
-from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
 
@@ -45,7 +45,8 @@ DOCUMENTS = [
     + POD_TEMPLATE + "\"\n",
     "---\nkind: PersistentVolumeClaim\nmetadata: {name: c}\nspec: {accessModes: [ReadWriteMany]}\n",
     "---\nkind: Deployment\nmetadata: {name: s, labels: {component: scheduler}}\nspec:\n  template:\n"
-    "    spec:\n      containers:\n      - name: scheduler\n        volumeMounts: [{name: logs, mountPath: /opt/airflow/logs}]\n"
+    "    spec:\n      containers:\n      - name: scheduler\n"
+    "        volumeMounts: [{name: logs, mountPath: /opt/airflow/logs}]\n"
     "      volumes: [{name: logs, emptyDir: {}}]\n",
     "---\nkind: Job\nmetadata:\n  name: h\n  annotations: {helm.sh/hook: post-install}\n",
     "---\nkind: Deployment\n  bad: indent\n",  # invalid YAML in a candidate
@@ -59,22 +60,16 @@ DOCUMENTS = [
 ]
 
 
-def outcome(data: bytes) -> Tuple[Any, ...]:
+def outcome(data: bytes, batch: bool = True) -> Tuple[Any, ...]:
     try:
-        output, ledger = transform_in_one_process(io.BytesIO(data), SPEC)
+        output, ledger = transform(data, SPEC, batch=batch)
     except PostrenderError as error:
         return ("error", type(error).__name__, str(error))
-    buffer = io.BytesIO()
-    output.copy_to(buffer)
-    output.close()
-    return ("ok", buffer.getvalue(), [str(finding) for finding in ledger.findings])
+    return ("ok", output, [str(finding) for finding in ledger.findings])
 
 
 def alone(data: bytes) -> Tuple[Any, ...]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "pieces", lambda stream: iter(stream))  # chunks, no Runs
-        patch.setattr(pipeline, "_gathered", lambda raw: None)  # no shared parser, no shared check
-        return outcome(data)
+    return outcome(data, batch=False)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,10 +91,37 @@ def test_comment_only_documents_between_small_candidates_make_no_content():
     assert outcome(data) == ("ok", b"", [])
 
 
-def test_a_long_stream_of_tiny_documents_comes_out_byte_for_byte_in_runs():
+def test_a_long_stream_of_tiny_documents_comes_out_byte_for_byte_in_batches():
     data = b"---\na: 1\n" * 50_000 + b"---\n# a Deployment named in a comment\n" + b"---\n{}\n" * 50_000
     kinds = {type(piece).__name__ for piece in pipeline.pieces(Stream(io.BytesIO(data)))}
-    assert kinds == {"Run", "Chunk"}
+    assert kinds == {"Batch", "Chunk"}
     result = outcome(data)
     assert result[:2] == ("ok", data)
     assert result == alone(data)
+
+
+# -- batching, unit by unit ------------------------------------------------------------------------------
+def test_small_chunks_of_one_kind_in_a_row_are_gathered_and_a_large_one_stays_alone():
+    big = "---\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: '" + "x" * batching.SMALL_BYTES + "'}\n"
+    data = ("---\na: 1\n" * 3 + DOCUMENTS[5] * 2 + big + "---\na: 2\n").encode()
+    items = list(batching.grouped(Stream(io.BytesIO(data))))
+    shapes = [(item.how, len(item.chunks)) if isinstance(item, batching.Group) else type(item).__name__
+              for item in items]
+    assert shapes == [(batching.COPIED, 3), (batching.COMPOSED, 2), "Chunk", (batching.COPIED, 1)]
+
+
+def test_a_group_read_before_a_reading_error_comes_out_first():
+    def pieces():
+        yield from Stream(io.BytesIO(b"---\na: 1\n---\nb: 2\n"))
+        raise PostrenderError("further down")
+
+    items = batching.grouped(pieces())
+    assert isinstance(next(items), batching.Group)
+    with pytest.raises(PostrenderError, match="further down"):
+        next(items)
+
+
+def test_the_reference_reads_every_document_alone():
+    data = b"---\na: 1\n" * 1000 + b"---\nkind: Deployment\n"
+    items = list(batching.alone(pipeline.pieces(Stream(io.BytesIO(data)))))
+    assert all(type(item).__name__ == "Chunk" for item in items) and len(items) == 1001

@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import HELM3, HELM4, helm_env, need
-from test_helm_e2e import BAD_SPEC, CHART, assert_injected, ok, run, spec  # noqa: F401 (spec: a fixture)
+from conftest import BAD_CHART_SPEC, CHART, CHART_SPEC, HELM3, HELM4, assert_injected, helm_env, need, write_spec
+from conftest import run_command as run
+from conftest import succeeded as ok
 
 pytestmark = pytest.mark.helm
 
@@ -105,6 +106,11 @@ def server(release):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+@pytest.fixture
+def spec(tmp_path):
+    return write_spec(tmp_path, CHART_SPEC)
 
 
 @pytest.fixture
@@ -409,7 +415,7 @@ def test_tampered_or_unsigned_tarball_is_refused(release, henv, tmp_path):
 def test_failure_reaches_user_and_log_symlink_is_not_followed(release, server, henv, tmp_path, helm4):
     installed(release, server, henv, helm=helm4)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BAD_SPEC)
+    bad.write_text(BAD_CHART_SPEC)
     proc = template(henv, bad, helm=helm4, start_new_session=True)  # no terminal: Helm's error must carry it
     assert proc.returncode != 0 and "Bad_Name" in proc.stderr
     state = Path(henv["XDG_STATE_HOME"]) / "postrender"
@@ -439,7 +445,8 @@ def test_interpreter_too_old_is_named_in_helms_error(release, server, henv, spec
     python.chmod(0o755)
     proc = template(dict(henv, POSTRENDER_PYTHON=str(python)), spec, helm=helm4, start_new_session=True)
     assert proc.returncode != 0 and "kind:" not in proc.stdout
-    reason = f"POSTRENDER_PYTHON={python} is Python 2.7.18: too old: 3.9 or newer is needed (it said: Unknown option: -I)"
+    reason = (f"POSTRENDER_PYTHON={python} is Python 2.7.18: too old: 3.9 or newer is needed "
+              "(it said: Unknown option: -I)")
     assert reason in proc.stderr, proc.stderr
     assert reason in log_text(henv)
 

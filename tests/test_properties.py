@@ -21,7 +21,6 @@ Python (it does not import postrender.inject or postrender.targets). For every e
 import copy
 import fnmatch
 import hashlib
-import io
 import json
 import posixpath
 import re
@@ -29,13 +28,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis.control import event as _hypothesis_event
 from hypothesis import strategies as st
+from hypothesis.control import event as _hypothesis_event
 from ruamel.yaml import YAML
 
+from conftest import transform
 from postrender.errors import InputError
-from postrender.twoprocess import transform_maybe_in_two
-from postrender.spec import Spec, parse_spec_text
 
 ROLL = "checksum/postrender"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -587,14 +585,7 @@ class Model:
 # =====================================================================================================
 def run_tool(data: bytes, spec_text: str, workers: int = 1) -> bytes:
     """The tool's output: one pipeline, or (workers=2) the stream cut in two and half of it forked."""
-    spec = Spec(volumes=parse_spec_text(spec_text, "spec.yaml"))
-    output, _ = transform_maybe_in_two(io.BytesIO(data), spec, workers=workers)
-    try:
-        buffer = io.BytesIO()
-        output.copy_to(buffer)
-    finally:
-        output.close()
-    return buffer.getvalue()
+    return transform(data, spec_text, workers)[0]
 
 
 def split(text: str) -> List[str]:
@@ -659,8 +650,8 @@ def check_example(data: bytes, documents: List[str], spec_text: str) -> None:
                 expected["data"][key] = got  # compared as text below
         # the string style of a changed template is kept
         for key in template_values(before):
-            line = next(l for l in out_docs[index].splitlines() if re.match(rf"\s+['\"]?{re.escape(key)}", l))
-            original = next(l for l in documents[index].splitlines() if re.match(rf"\s+['\"]?{re.escape(key)}", l))
+            line = next(t for t in out_docs[index].splitlines() if re.match(rf"\s+['\"]?{re.escape(key)}", t))
+            original = next(t for t in documents[index].splitlines() if re.match(rf"\s+['\"]?{re.escape(key)}", t))
             assert line.rstrip().endswith("|-") == original.rstrip().endswith("|-"), (line, original)
 
     for index, (before, expected, after) in enumerate(zip(inputs, model.expected, outputs)):
@@ -708,9 +699,11 @@ def test_a_spec_that_matches_nothing_changes_nothing(stream):
     [{"name": "logs", "claimName": "airflow-log-pvc", "mountPath": "/opt/airflow/logs", "replace": True}],
 ])
 def test_fixed_example_helm3_and_helm4(spec_volumes):
-    template = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: base\n  volumes:\n  - emptyDir: {}\n    name: logs"
-    for value in ("|-\n" + "\n".join("    " + l for l in template.split("\n")), json.dumps(template)):
-        doc = f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: airflow-config\ndata:\n  pod_template_file.yaml: {value}\n"
+    template = ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: base\n  volumes:\n  - emptyDir: {}\n"
+                "    name: logs")
+    for value in ("|-\n" + "\n".join("    " + line for line in template.split("\n")), json.dumps(template)):
+        doc = (f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: airflow-config\ndata:\n"
+               f"  pod_template_file.yaml: {value}\n")
         check_example(doc.encode(), [doc], json.dumps({"volumes": spec_volumes}))
 
 

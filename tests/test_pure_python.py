@@ -26,7 +26,8 @@ def run_pure(args, stdin: bytes) -> subprocess.CompletedProcess:
 
 
 def test_the_pure_loader_is_the_one_in_use_without_the_extension():
-    probe = "import sys; sys.modules['_ruamel_yaml'] = None; from postrender.yamlio import loader; print(loader.PURE_PYTHON)"
+    probe = ("import sys; sys.modules['_ruamel_yaml'] = None; from postrender.yamlio import loader; "
+             "print(loader.PURE_PYTHON)")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT).stdout == "True\n"
 
 

@@ -107,14 +107,14 @@ def numbered(chunks):
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(LINES + [b"kind: Deployment\n", b"... \n", b"...\r\n"]), max_size=40),
        st.integers(8, 64))
-def test_runs_hold_the_documents_the_line_model_finds_numbered_as_in_the_stream(lines, block):
+def test_batches_hold_the_documents_the_line_model_finds_numbered_as_in_the_stream(lines, block):
     data = b"".join(lines)
     _, expected = model(data)
     found = []
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(read, "_BLOCK", block)
         for piece in pieces(Stream(io.BytesIO(data))):
-            if isinstance(piece, read.Run):
+            if isinstance(piece, read.Batch):
                 inner = [(c.index, c.first_line, c.raw) for c in piece.chunks()]
                 assert len(inner) == piece.count and b"".join(r for _, _, r in inner) == piece.raw
                 assert b"Deployment" not in piece.raw
@@ -124,10 +124,10 @@ def test_runs_hold_the_documents_the_line_model_finds_numbered_as_in_the_stream(
     assert found == numbered(expected)
 
 
-def test_documents_that_end_with_a_marker_before_the_next_one_make_one_run():
+def test_documents_that_end_with_a_marker_before_the_next_one_make_one_batch():
     data = b"---\na: 1\n...\n" * 1000 + b"---\nb: 2\n"
     first = next(iter(pieces(Stream(io.BytesIO(data)))))
-    assert isinstance(first, read.Run) and first.count == 1000
+    assert isinstance(first, read.Batch) and first.count == 1000
 
 
 def libyaml_documents(text: bytes) -> List[list]:

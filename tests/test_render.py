@@ -5,20 +5,12 @@ import hashlib
 import pytest
 
 from conftest import STREAMS, by_name, load_all, pod_templates, run_cli, validate_k8s, write_spec
+from conftest import TEMPLATE_LOGS_SPEC as LOGS_SPEC
 from postrender.read import Stream
 
 HELM3 = STREAMS / "helm3-official.yaml"
 HELM4 = STREAMS / "helm4-official.yaml"
 BOTH = pytest.mark.parametrize("stream", [HELM3, HELM4], ids=["helm3", "helm4"])
-
-LOGS_SPEC = """\
-volumes:
-  - name: logs
-    claimName: airflow-log-pvc
-    mountPath: /opt/airflow/logs
-    replace: true
-    targets: [pod-template]
-"""
 
 
 def render(stream, args, stdin=None):
@@ -182,7 +174,8 @@ volumes:
         assert {"name": "data", "persistentVolumeClaim": {"claimName": "airflow-data"}} in pod["volumes"]
     scheduler = by_name(docs, "Deployment", "airflow-scheduler")["spec"]["template"]["spec"]
     assert all(v["name"] != "data" for v in scheduler["volumes"])
-    assert all(v["name"] != "data" for v in pod_templates(docs)["airflow-config/pod_template_file.yaml"]["spec"]["volumes"])
+    template = pod_templates(docs)["airflow-config/pod_template_file.yaml"]
+    assert all(v["name"] != "data" for v in template["spec"]["volumes"])
 
 
 def test_conflict_fails_with_empty_stdout_and_names_the_object(tmp_path):

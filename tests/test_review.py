@@ -17,11 +17,9 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from conftest import run_cli
-
+from conftest import run_main, transform
 from postrender import review
 from postrender.inventory import inventory
-from postrender.pipeline import transform_in_one_process
 from postrender.read import Stream
 from postrender.spec import Spec, parse_spec_text
 from postrender.yamlio import load
@@ -55,7 +53,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def cli(*args: str, stdin: bytes = b"", env_extra: Dict[str, str] = None) -> subprocess.CompletedProcess:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("NO_COLOR", raising=False)  # colour is decided by the tests
-        return run_cli(list(args), stdin, env_extra)
+        return run_main(list(args), stdin, env_extra)
 
 
 def spec_file(tmp_path: Path, text: str = SPEC) -> str:
@@ -171,11 +169,8 @@ def _check_hunks(body: List[str], old: List[str], new) -> None:
 def test_diff_hunk_line_numbers_are_stream_lines_of_input_and_output(render):
     data = render.read_bytes()
     diff, _ = run_diff(data)
-    output, _ = transform_in_one_process(io.BytesIO(data), Spec(volumes=parse_spec_text(SPEC, "test")))
-    out = io.BytesIO()
-    output.copy_to(out)
-    output.close()
-    old_lines, new_lines = data.decode().splitlines(), out.getvalue().decode().splitlines()
+    out, _ = transform(data, SPEC)
+    old_lines, new_lines = data.decode().splitlines(), out.decode().splitlines()
     checked = 0
     for old_name, new_name, body in sections(diff):
         if " key " in new_name:

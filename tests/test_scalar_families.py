@@ -5,13 +5,11 @@
 through untouched documents byte for byte, and through targeted ones with only the injection
 added, wherever it stands in the edited pod spec; a second run changes nothing.
 """
-import io
 
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import run_cli
-from postrender.pipeline import transform_in_one_process
+from conftest import run_main, transform
 from postrender.spec import Spec
 from postrender.yamlio import Plain, dump_block, load
 
@@ -32,11 +30,7 @@ SPEC = Spec(logs_claim="logs-pvc")
 
 
 def _run(raw: bytes) -> bytes:
-    output, _ = transform_in_one_process(io.BytesIO(raw), SPEC)
-    out = io.BytesIO()
-    output.copy_to(out)
-    output.close()
-    return out.getvalue()
+    return transform(raw, SPEC)[0]
 
 
 def _untouched(value: str) -> bytes:
@@ -48,7 +42,8 @@ def _untouched(value: str) -> bytes:
 
 def _targeted(value: str) -> bytes:
     mount = ("- {name: scratch, mountPath: /opt/airflow/logs, subPath: logs, x: %s}" % value if ":" not in value
-             else "- name: scratch\n          mountPath: /opt/airflow/logs\n          subPath: logs\n          x: " + value)
+             else "- name: scratch\n          mountPath: /opt/airflow/logs\n          subPath: logs\n"
+                  "          x: " + value)
     return f"""---
 apiVersion: apps/v1
 kind: Deployment
@@ -170,6 +165,6 @@ def test_numbers_stay_text_and_compare_as_text():
 @pytest.mark.parametrize("value", ["9" * 5000, "2001-13-45"])
 def test_the_cli_never_reports_an_internal_error(value):
     for raw in (_untouched(value), _targeted(value), f"data: {{a: {value}}}\n".encode()):
-        result = run_cli(["--logs-claim", "logs-pvc"], raw)
+        result = run_main(["--logs-claim", "logs-pvc"], raw)
         assert result.returncode == 0, result.stderr
         assert b"internal error" not in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, STREAMS, run_cli, write_spec
+from conftest import FIXTURES, STREAMS, run_main, write_spec
 
 STREAM = (STREAMS / "worker-pod-template.yaml").read_bytes() + b"""\
 ---
@@ -77,7 +77,7 @@ def run(tmp_path: Path, spec_text, stdin: bytes = STREAM, extra=()) -> subproces
         path.write_bytes(spec_text)
     else:
         path.write_text(spec_text)
-    return run_cli(["-c", str(path), *extra], stdin, timeout=60)
+    return run_main(["-c", str(path), *extra], stdin)
 
 
 def assert_fails(result: subprocess.CompletedProcess, code: int, *needles: str) -> str:
@@ -152,7 +152,8 @@ def test_unknown_volume_key_suggests_the_nearest(tmp_path, typo, meant):
 
 
 def test_unknown_top_level_key_suggests_the_nearest(tmp_path):
-    assert_fails(run(tmp_path, "volume:\n  - name: logs\n"), 2, "spec.yaml", "line 1", "'volume'", "did you mean 'volumes'")
+    assert_fails(run(tmp_path, "volume:\n  - name: logs\n"), 2, "spec.yaml", "line 1", "'volume'",
+                 "did you mean 'volumes'")
 
 
 def test_unknown_create_key_suggests_the_nearest(tmp_path):
@@ -186,7 +187,7 @@ def test_duplicate_volume_names_in_one_file(tmp_path):
 def test_the_same_name_in_two_files_is_layering_not_an_error(tmp_path):
     first = write_spec(tmp_path, volume(claimName="first", replace="true"), "a.yaml")
     second = write_spec(tmp_path, volume(claimName="second", replace="true"), "b.yaml")
-    result = run_cli(["-c", first, "-c", second], STREAM, timeout=60)
+    result = run_main(["-c", first, "-c", second], STREAM)
     assert result.returncode == 0, result.stderr.decode()
     assert b"claimName: second" in result.stdout and b"claimName: first" not in result.stdout
 
@@ -196,7 +197,7 @@ def test_two_volumes_that_create_one_claim_differently(tmp_path):
            "  - {name: a, claimName: shared, mountPath: /a, create: {storage: 1Gi}}\n"
            "  - {name: b, claimName: shared, mountPath: /b, create: {storage: %s}}\n")
     assert_fails(run(tmp_path, two % "5Gi"), 2, "volumes 'a'", "'b'", "create claim 'shared', differently")
-    same = run_cli(["-c", write_spec(tmp_path, two % "1Gi", "same.yaml")], STREAM, timeout=60)
+    same = run_main(["-c", write_spec(tmp_path, two % "1Gi", "same.yaml")], STREAM)
     assert same.returncode == 0, same.stderr.decode()
     assert same.stdout.count(b"kind: PersistentVolumeClaim") == 1
 
@@ -260,23 +261,23 @@ def test_python_tags_in_the_spec_are_never_constructed(tmp_path):
 
 
 def test_a_missing_or_unreadable_spec_file(tmp_path):
-    assert_fails(run_cli(["-c", str(tmp_path / "nope.yaml")], STREAM, timeout=60), 2, "nope.yaml")
-    assert_fails(run_cli(["-c", str(tmp_path)], STREAM, timeout=60), 2, str(tmp_path))
+    assert_fails(run_main(["-c", str(tmp_path / "nope.yaml")], STREAM), 2, "nope.yaml")
+    assert_fails(run_main(["-c", str(tmp_path)], STREAM), 2, str(tmp_path))
 
 
 @pytest.mark.parametrize("option", ["logs", "logs=claim", "logs=claim:", "=claim:/x", "Logs=claim:/x",
                                     "logs=Claim:/x", "logs=claim:relative", "logs=claim:/x:RO", "logs=claim:/x:ro:y"])
 def test_bad_volume_option(tmp_path, option):
-    assert_fails(run_cli(["--volume", option], STREAM, timeout=60), 2, "--volume")
+    assert_fails(run_main(["--volume", option], STREAM), 2, "--volume")
 
 
 def test_a_volume_option_given_twice_for_one_name_is_a_usage_error(tmp_path):
-    result = run_cli(["--volume", "data=a:/a", "--volume", "data=b:/b"], STREAM, timeout=60)
+    result = run_main(["--volume", "data=a:/a", "--volume", "data=b:/b"], STREAM)
     assert_fails(result, 2, "volume 'data' is already given by --volume 'data=a:/a'")
 
 
 def test_bad_option_is_a_usage_error(tmp_path):
-    assert_fails(run_cli(["--no-such-option"], STREAM, timeout=60), 2)
+    assert_fails(run_main(["--no-such-option"], STREAM), 2)
 
 
 # -- conflicts with what the objects already hold: exit 1 -----------------------------------------------------
@@ -334,9 +335,9 @@ CONFLICTS = FIXTURES / "edges"
 def test_a_conflict_names_the_line_of_what_it_conflicts_with(tmp_path, stream, spec, where):
     path = write_spec(tmp_path, f"volumes:\n  - {spec}\n")
     data = (CONFLICTS / stream).read_bytes()
-    assert_fails(run_cli(["-c", path], data, timeout=60), 1, where)
+    assert_fails(run_main(["-c", path], data), 1, where)
     # the same among tiny documents read together, and with CRLF line ends
     padded = b"---\na: 1\n" * 3 + data.replace(b"\n", b"\r\n")
     shifted = re.sub(r"document (\d+), line (\d+)",
                      lambda m: f"document {int(m[1]) + 3}, line {int(m[2]) + 6}", where)
-    assert_fails(run_cli(["-c", path], padded, timeout=60), 1, shifted)
+    assert_fails(run_main(["-c", path], padded), 1, shifted)

@@ -14,20 +14,12 @@ import time
 
 import pytest
 
-from conftest import STREAMS, run_cli, write_spec
+from conftest import HELM3_RENDER as STREAM
+from conftest import TEMPLATE_LOGS_SPEC as GOOD
+from conftest import run_cli, run_main, write_spec
 from postrender import cli, spec
-from postrender.spec import sources
 from postrender.errors import SpecError
-
-STREAM = (STREAMS / "helm3-official.yaml").read_bytes()
-GOOD = """\
-volumes:
-  - name: logs
-    claimName: airflow-log-pvc
-    mountPath: /opt/airflow/logs
-    replace: true
-    targets: [pod-template]
-"""
+from postrender.spec import sources
 
 
 def fails(proc, *needles, code=2):
@@ -76,12 +68,12 @@ def test_the_limit_is_one_mib(tmp_path):
 def test_a_spec_alias_bomb_is_refused(tmp_path):
     lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
-    fails(run_cli(["-c", write_spec(tmp_path, "\n".join(lines) + "\n" + GOOD)], STREAM, timeout=60),
+    fails(run_main(["-c", write_spec(tmp_path, "\n".join(lines) + "\n" + GOOD)], STREAM),
           "alias")
 
 
 def test_a_deeply_nested_spec_is_refused(tmp_path):
-    fails(run_cli(["-c", write_spec(tmp_path, "volumes: " + "[" * 5000 + "]" * 5000 + "\n")], STREAM, timeout=60),
+    fails(run_main(["-c", write_spec(tmp_path, "volumes: " + "[" * 5000 + "]" * 5000 + "\n")], STREAM),
           "nested deeper")
 
 
@@ -139,12 +131,12 @@ def test_a_pipe_over_the_limit_is_refused(tmp_path):
 
 
 def test_a_directory_and_stdin_are_refused(tmp_path):
-    fails(run_cli(["-c", str(tmp_path)], STREAM), "cannot read spec file: Is a directory")
-    fails(run_cli(["-c", "-"], STREAM), "-c -: stdin carries the manifests", "<(command)")
+    fails(run_main(["-c", str(tmp_path)], STREAM), "cannot read spec file: Is a directory")
+    fails(run_main(["-c", "-"], STREAM), "-c -: stdin carries the manifests", "<(command)")
 
 
 def test_an_unreadable_file_keeps_its_message(tmp_path):
-    err = fails(run_cli(["-c", str(tmp_path / "missing.yaml")], STREAM),
+    err = fails(run_main(["-c", str(tmp_path / "missing.yaml")], STREAM),
                 "missing.yaml: cannot read spec file: No such file or directory")
     assert "hint" not in err, "no slip shows in this path: no hint"
 
@@ -152,26 +144,26 @@ def test_an_unreadable_file_keeps_its_message(tmp_path):
 # -- hints for the usual slips ---------------------------------------------------------------------
 def test_one_quoted_post_renderer_arg_is_explained():
     """`--post-renderer-args="-c spec.yaml"` reaches postrender as one argument, `-c spec.yaml`."""
-    err = fails(run_cli(["-c spec.yaml"], STREAM))
+    err = fails(run_main(["-c spec.yaml"], STREAM))
     assert err.startswith("postrender: error: ' spec.yaml': cannot read spec file"), err
     assert ("the path ' spec.yaml' starts with a space: did you pass `--post-renderer-args=\"-c spec.yaml\"` "
             "as one argument? Give --post-renderer-args=-c --post-renderer-args=spec.yaml") in err
 
 
 def test_a_flag_inside_the_path_is_explained():
-    err = fails(run_cli(["-c", "spec.yaml --logs-claim x"], STREAM))
+    err = fails(run_main(["-c", "spec.yaml --logs-claim x"], STREAM))
     assert "holds the option --logs-claim" in err and "--post-renderer-args=-c --post-renderer-args=spec.yaml" in err
 
 
 def test_a_comma_is_explained():
-    fails(run_cli(["-c", "a.yaml,b.yaml"], STREAM), "-c takes one file; repeat -c", "POSTRENDER_CONFIG=a.yaml:b.yaml")
+    fails(run_main(["-c", "a.yaml,b.yaml"], STREAM), "-c takes one file; repeat -c", "POSTRENDER_CONFIG=a.yaml:b.yaml")
 
 
 def test_an_equals_sign_is_explained():
-    fails(run_cli(["-c=spec.yaml"], STREAM), "starts with '='", "`-c spec.yaml`")
+    fails(run_main(["-c=spec.yaml"], STREAM), "starts with '='", "`-c spec.yaml`")
 
 
 def test_an_option_and_its_value_in_one_argument_is_explained():
-    err = fails(run_cli(["--config spec.yaml"], STREAM))
+    err = fails(run_main(["--config spec.yaml"], STREAM))
     assert "No such option" in err
     assert "--post-renderer-args=--config --post-renderer-args=spec.yaml" in err

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import run_cli, write_spec
+from conftest import run_main, write_spec
 from postrender.errors import SpecError
 from postrender.spec import CREATE_FIELDS, VOLUME_FIELDS, parse_spec_text
 
@@ -84,7 +84,8 @@ def test_pattern_messages_say_what_is_wrong(field, value, words):
 
 def test_enum_says_must_be_one_of_and_suggests():
     err = error(spec_text(create_fields={"storage": "1Gi", "accessModes": "[ReadWriteMny]"}))
-    assert err.message.startswith("an item of create.accessModes 'ReadWriteMny' must be one of ReadWriteOnce"), err.message
+    assert err.message.startswith("an item of create.accessModes 'ReadWriteMny' must be one of ReadWriteOnce"), \
+        err.message
     assert err.hint == "did you mean 'ReadWriteMany'?"
 
 
@@ -118,7 +119,7 @@ def test_no_message_reads_oddly(text):
 
 
 def test_through_the_cli(tmp_path):
-    proc = run_cli(["-c", write_spec(tmp_path, spec_text(create_fields={"storage": 50}))], b"", timeout=60)
+    proc = run_main(["-c", write_spec(tmp_path, spec_text(create_fields={"storage": 50}))], b"")
     err = proc.stderr.decode()
     assert proc.returncode == 2 and proc.stdout == b""
     assert err == ("postrender: error: " + str(tmp_path / "spec.yaml") + ", line 6, volume logs: create.storage "

@@ -29,6 +29,7 @@ def _spec(tmp_path, **fields):
 ])
 def test_refuses_a_spec_value_with_a_trailing_newline_or_control_character(tmp_path, field, value):
     code, out, err = run_main(_spec(tmp_path, **{field: value}), STREAM)
+    err = err.decode()
     assert code == 2
     assert out == b""
     assert field in err and "invalid" in err
@@ -38,6 +39,7 @@ def test_refuses_a_spec_value_with_a_trailing_newline_or_control_character(tmp_p
 def test_refuses_a_created_claim_named_with_a_newline_and_writes_no_comment(tmp_path):
     args = _spec(tmp_path, claimName='"evil\\n"', create="{storage: 1Gi}")
     code, out, err = run_main(args, STREAM)
+    err = err.decode()
     assert (code, out) == (2, b"")
 
 
@@ -49,5 +51,6 @@ def test_refuses_a_created_claim_named_with_a_newline_and_writes_no_comment(tmp_
 ])
 def test_refuses_an_option_value_with_a_trailing_newline(args):
     code, out, err = run_main(args, STREAM)
+    err = err.decode()
     assert (code, out) == (2, b"")
     assert "invalid" in err or "not a valid" in err

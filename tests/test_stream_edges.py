@@ -8,15 +8,13 @@
 - Created claims carry `helm.sh/resource-policy: keep` unless `create: {keep: false}`.
 - KRM mode follows the same rules.
 """
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, by_name, load_all, run_cli, validate_k8s, write_spec
+from conftest import FIXTURES, by_name, load_all, run_main, transform, validate_k8s, write_spec
 from postrender.claims import claim_manifest, claims_needed
-from postrender.pipeline import transform_in_one_process
 from postrender.spec import Create, Spec, VolumeSpec, json_schema, parse_spec_text
 
 EDGES = FIXTURES / "edges"
@@ -40,7 +38,8 @@ EMPTY_INPUTS = {
     "a comment": b"# nothing rendered\n",
     "a separator": b"---\n",
     "separators": b"---\n---\n...\n---\n",
-    "comment-only documents, CRLF": b"---\r\n# Source: demo/templates/a.yaml\r\n---\r\n# Source: demo/templates/b.yaml\r\n",
+    "comment-only documents, CRLF":
+        b"---\r\n# Source: demo/templates/a.yaml\r\n---\r\n# Source: demo/templates/b.yaml\r\n",
     "comment-only documents (fixture)": (EDGES / "comments-only-helm3.yaml").read_bytes(),
 }
 
@@ -55,11 +54,7 @@ def claims(out: bytes):
 
 
 def run(stream: bytes, spec: Spec):
-    output, ledger = transform_in_one_process(io.BytesIO(stream), spec)
-    buffer = io.BytesIO()
-    output.copy_to(buffer)
-    output.close()
-    return buffer.getvalue(), ledger
+    return transform(stream, spec)
 
 
 def spec_of(text: str) -> Spec:
@@ -69,7 +64,7 @@ def spec_of(text: str) -> Spec:
 # -- 1. empty input ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("stream", list(EMPTY_INPUTS.values()), ids=list(EMPTY_INPUTS))
 def test_empty_input_gives_no_object_and_no_claim_even_with_create(tmp_path, stream):
-    result = ok(run_cli(["-c", write_spec(tmp_path, CREATE), "--report", str(tmp_path / "r.json")], stream))
+    result = ok(run_main(["-c", write_spec(tmp_path, CREATE), "--report", str(tmp_path / "r.json")], stream))
     assert result.stdout == b""  # nothing in, nothing out
     assert result.stderr == b""
     assert json.loads((tmp_path / "r.json").read_text()) == {"version": 1, "changes": [], "warnings": [],
@@ -78,26 +73,26 @@ def test_empty_input_gives_no_object_and_no_claim_even_with_create(tmp_path, str
 
 @pytest.mark.parametrize("stream", list(EMPTY_INPUTS.values()), ids=list(EMPTY_INPUTS))
 def test_empty_input_diff_is_empty(tmp_path, stream):
-    result = ok(run_cli(["--diff", "-c", write_spec(tmp_path, CREATE)], stream))
+    result = ok(run_main(["--diff", "-c", write_spec(tmp_path, CREATE)], stream))
     assert result.stdout == b"" and result.stderr == b""
 
 
 def test_empty_input_with_the_shorthands_is_quiet():
     for args in (["--logs-claim", "airflow-logs"], ["--volume", "data=airflow-data:/data"]):
-        result = ok(run_cli(args, b"---\n# Source: x\n"))
+        result = ok(run_main(args, b"---\n# Source: x\n"))
         assert result.stdout == b"" and result.stderr == b""
 
 
 def test_empty_stream_unit():
     out, ledger = run(b"---\n# c\n", spec_of(CREATE))
     assert out == b""
-    assert ledger.findings == [] and not ledger.plain
+    assert ledger.findings == [] and not ledger.has_release_objects
 
 
 # -- 2. hooks -------------------------------------------------------------------------------------
 def test_a_stream_of_hooks_only_gets_no_claim_and_no_warning(tmp_path):
     stream = HOOKS4.read_bytes()
-    result = ok(run_cli(["-c", write_spec(tmp_path, CREATE)], stream))
+    result = ok(run_main(["-c", write_spec(tmp_path, CREATE)], stream))
     assert result.stdout == stream
     assert result.stderr == b""
 
@@ -105,17 +100,18 @@ def test_a_stream_of_hooks_only_gets_no_claim_and_no_warning(tmp_path):
 def test_a_hook_that_is_injected_into_still_gets_no_claim(tmp_path):
     """Even a volume that went into a hook Job: the claim belongs to the run over the other objects."""
     spec = CREATE + "    targets: [{kind: Job}]\n"
-    result = ok(run_cli(["-c", write_spec(tmp_path, spec)], HOOKS4.read_bytes()))
+    result = ok(run_main(["-c", write_spec(tmp_path, spec)], HOOKS4.read_bytes()))
     docs = load_all(result.stdout)
     job = by_name(docs, "Job", "demo-migrate")
-    assert {"name": "data", "persistentVolumeClaim": {"claimName": "airflow-data"}} in job["spec"]["template"]["spec"]["volumes"]
+    claim = {"name": "data", "persistentVolumeClaim": {"claimName": "airflow-data"}}
+    assert claim in job["spec"]["template"]["spec"]["volumes"]
     assert claims(result.stdout) == []
 
 
 def test_hooks_next_to_other_objects_get_the_claim_once_at_the_end(tmp_path):
     """Helm 4's default strategy sends hooks and the rest together: one claim, after the objects."""
     stream = MINI4.read_bytes().rstrip(b"\n") + b"\n---\n" + HOOKS4.read_bytes()
-    result = ok(run_cli(["-c", write_spec(tmp_path, CREATE)], stream))
+    result = ok(run_main(["-c", write_spec(tmp_path, CREATE)], stream))
     docs = load_all(result.stdout)
     assert [d["kind"] for d in docs][-1] == "PersistentVolumeClaim"
     (claim,) = claims(result.stdout)
@@ -127,7 +123,7 @@ def test_a_helm3_hook_annotation_in_a_plain_document_is_read_properly(tmp_path):
     """A non-workload hook (a ServiceAccount) beside a workload: the stream is not hooks only."""
     hook = HOOKS4.read_text().split("---\n")[0]
     stream = ("---\n# Source: demo/templates/sa.yaml\n" + hook).encode() + MINI3.read_bytes()
-    result = ok(run_cli(["-c", write_spec(tmp_path, CREATE)], stream))
+    result = ok(run_main(["-c", write_spec(tmp_path, CREATE)], stream))
     assert len(claims(result.stdout)) == 1
 
 
@@ -136,9 +132,9 @@ def test_hook_detection_reads_the_annotation_not_the_words():
     stream = (b"---\n# helm.sh/hook: pre-install\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
               b"  annotations:\n    note: see helm.sh/hook\n")
     _, ledger = run(stream, spec_of(CREATE))
-    assert ledger.plain
+    assert ledger.has_release_objects
     _, ledger = run(HOOKS4.read_bytes(), spec_of(CREATE))
-    assert not ledger.plain
+    assert not ledger.has_release_objects
 
 
 # -- 2. only claims that were injected, once per claim --------------------------------------------
@@ -163,7 +159,7 @@ volumes:
 
 
 def test_only_claims_of_injected_volumes_are_created_once_each(tmp_path):
-    result = ok(run_cli(["-c", write_spec(tmp_path, TWO)], MINI3.read_bytes()))
+    result = ok(run_main(["-c", write_spec(tmp_path, TWO)], MINI3.read_bytes()))
     assert [c["metadata"]["name"] for c in claims(result.stdout)] == ["airflow-data"]
     assert result.stdout.count(b"# Source: postrender/claims/") == 1
     assert b"volume 'extra' matched no object" in result.stderr
@@ -171,8 +167,8 @@ def test_only_claims_of_injected_volumes_are_created_once_each(tmp_path):
 
 def test_second_run_is_byte_identical_and_does_not_create_again(tmp_path):
     spec = write_spec(tmp_path, TWO)
-    first = ok(run_cli(["-c", spec], MINI3.read_bytes()))
-    second = ok(run_cli(["-c", spec], first.stdout))
+    first = ok(run_main(["-c", spec], MINI3.read_bytes()))
+    second = ok(run_main(["-c", spec], first.stdout))
     assert second.stdout == first.stdout
     for doc in load_all(first.stdout):
         validate_k8s(doc)
@@ -182,10 +178,10 @@ def test_an_object_that_already_has_the_volume_counts_as_injected(tmp_path):
     """The output without its claim (say the claim went to another release): the volumes are all in
     place already, nothing changes in the objects, and the claim comes back."""
     spec = write_spec(tmp_path, CREATE + "    targets: [pod-template]\n")
-    first = ok(run_cli(["-c", spec], MINI3.read_bytes()))
+    first = ok(run_main(["-c", spec], MINI3.read_bytes()))
     objects, _, created = first.stdout.partition(b"---\n# Source: postrender/claims/")
     assert created
-    again = ok(run_cli(["-c", spec, "--report", "-"], objects))
+    again = ok(run_main(["-c", spec, "--report", "-"], objects))
     assert again.stdout == first.stdout
     assert b'"action": "created"' in again.stderr and b'"action": "added"' not in again.stderr
 
@@ -203,13 +199,13 @@ def test_claims_needed_unit():
 
 # -- 3. keep ----------------------------------------------------------------------------------------
 def test_created_claims_are_kept_by_helm_uninstall_unless_keep_false(tmp_path):
-    kept = ok(run_cli(["-c", write_spec(tmp_path, CREATE + "    targets: [pod-template]\n")], MINI3.read_bytes()))
+    kept = ok(run_main(["-c", write_spec(tmp_path, CREATE + "    targets: [pod-template]\n")], MINI3.read_bytes()))
     (claim,) = claims(kept.stdout)
     assert claim["metadata"]["annotations"] == {KEEP: "keep"}
     validate_k8s(claim)
     spec = CREATE.replace("{storage: 1Gi}", "{storage: 1Gi, keep: false}") + "    targets: [pod-template]\n"
     for stream in (MINI3, MINI4):
-        dropped = ok(run_cli(["-c", write_spec(tmp_path, spec)], stream.read_bytes()))
+        dropped = ok(run_main(["-c", write_spec(tmp_path, spec)], stream.read_bytes()))
         (claim,) = claims(dropped.stdout)
         assert KEEP not in (claim["metadata"].get("annotations") or {})
         validate_k8s(claim)
@@ -220,11 +216,11 @@ def test_keep_is_in_the_schema_and_checked_by_the_loader(tmp_path):
     assert rule["type"] == "boolean" and rule["default"] is True
     assert parse_spec_text(CREATE, "s")[0].create.keep is True
     bad = CREATE.replace("{storage: 1Gi}", "{storage: 1Gi, keep: 'no'}")
-    result = run_cli(["-c", write_spec(tmp_path, bad)], MINI3.read_bytes())
+    result = run_main(["-c", write_spec(tmp_path, bad)], MINI3.read_bytes())
     assert result.returncode == 2 and result.stdout == b""
     assert b"create.keep must be true or false" in result.stderr
     typo = CREATE.replace("{storage: 1Gi}", "{storage: 1Gi, kep: true}")
-    result = run_cli(["-c", write_spec(tmp_path, typo)], MINI3.read_bytes())
+    result = run_main(["-c", write_spec(tmp_path, typo)], MINI3.read_bytes())
     assert result.returncode == 2 and b"did you mean 'keep'?" in result.stderr
 
 
@@ -250,7 +246,7 @@ def items_of(stream: Path) -> str:
 
 
 def krm(stdin: bytes):
-    result = ok(run_cli([], stdin))
+    result = ok(run_main([], stdin))
     (out,) = load_all(result.stdout)
     return out
 
@@ -285,7 +281,7 @@ SERVICES = b"".join(b"---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d}\
 
 def test_a_stream_of_small_untargeted_objects_is_not_empty():
     out, ledger = run(SERVICES, spec_of(CREATE))
-    assert out == SERVICES and ledger.content and ledger.plain
+    assert out == SERVICES and ledger.content and ledger.has_release_objects
 
 
 def test_small_untargeted_objects_make_a_stream_more_than_hooks(tmp_path):

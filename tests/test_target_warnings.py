@@ -10,15 +10,24 @@
 - `--logs-claim` on a stream without an Airflow logs volume warns; an empty or hooks-only stream
   draws none of these warnings.
 """
-import io
 import json
 import re
 
 import pytest
 
-from conftest import CAPTURES, FIXTURES, load_all, needs_captures, pod_templates, run_cli, validate_k8s, write_spec
-from postrender.edit import Ledger, _nearest
-from postrender.pipeline import transform_in_one_process
+from conftest import (
+    CAPTURES,
+    FIXTURES,
+    load_all,
+    needs_captures,
+    pod_templates,
+    run_main,
+    transform,
+    validate_k8s,
+    write_spec,
+)
+from postrender.checks import nearest
+from postrender.ledger import Ledger
 from postrender.spec import Spec, Target, parse_spec_text
 from postrender.targets import AIRFLOW_COMPONENTS, Site, target_matches
 
@@ -36,11 +45,7 @@ def spec_text(targets: str, name: str = "shared-data") -> str:
 
 def run(stream: bytes, text: str = "", logs_claim=None):
     spec = Spec(volumes=parse_spec_text(text, "spec.yaml") if text else [], logs_claim=logs_claim)
-    output, ledger = transform_in_one_process(io.BytesIO(stream), spec)
-    buffer = io.BytesIO()
-    output.copy_to(buffer)
-    output.close()
-    return buffer.getvalue(), ledger
+    return transform(stream, spec)
 
 
 def warnings(ledger: Ledger):
@@ -114,7 +119,8 @@ def test_airflow_target_on_every_capture(name):
     templates = [d for d in changed if d["kind"] == "ConfigMap"]
     assert len(templates) == (1 if kubernetes else 0)
     for template in pod_templates(templates).values():
-        assert {"name": "shared-data", "persistentVolumeClaim": {"claimName": "airflow-shared"}} in template["spec"]["volumes"]
+        claim = {"name": "shared-data", "persistentVolumeClaim": {"claimName": "airflow-shared"}}
+        assert claim in template["spec"]["volumes"]
     for doc in changed:
         validate_k8s(doc)
     again, _ = run(out, spec_text("[airflow]"))
@@ -126,9 +132,9 @@ def test_airflow_target_on_every_capture(name):
                                   "helm4-bitnami-25.1.0-c.yaml"])
 def test_airflow_target_through_the_cli(tmp_path, name):
     stream = (CAPTURES / name).read_bytes()
-    result = ok(run_cli(["-c", write_spec(tmp_path, spec_text("[airflow]"))], stream))
+    result = ok(run_main(["-c", write_spec(tmp_path, spec_text("[airflow]"))], stream))
     assert result.stderr == b""
-    again = ok(run_cli(["-c", write_spec(tmp_path, spec_text("[airflow]"))], result.stdout))
+    again = ok(run_main(["-c", write_spec(tmp_path, spec_text("[airflow]"))], result.stdout))
     assert again.stdout == result.stdout
 
 
@@ -138,7 +144,7 @@ def test_per_target_warnings_with_did_you_mean_official(tmp_path):
     stream = (CAPTURES / "helm3-official-1.19.0-e.yaml").read_bytes() if CAPTURES.is_dir() else None
     if stream is None:
         pytest.skip("captures not found")
-    result = ok(run_cli(["-c", write_spec(tmp_path, spec_text("[pod-template, webserver, workers]")),
+    result = ok(run_main(["-c", write_spec(tmp_path, spec_text("[pod-template, webserver, workers]")),
                          "--report", str(tmp_path / "r.json")], stream))
     expected = ["volume 'shared-data': target 'webserver' matched nothing (did you mean 'api-server'?)",
                 "volume 'shared-data': target 'workers' matched nothing (did you mean 'worker'?)"]
@@ -180,7 +186,7 @@ def test_default_targets_are_not_warned_about_one_by_one():
     """`--volume` and a spec without `targets` mean the pod template (and Celery workers, if any)."""
     _, ledger = run(MINI3.read_bytes(), "volumes:\n- {name: d, claimName: d, mountPath: /d}\n")
     assert warnings(ledger) == []
-    result = ok(run_cli(["--volume", "d=d:/d"], MINI3.read_bytes()))
+    result = ok(run_main(["--volume", "d=d:/d"], MINI3.read_bytes()))
     assert result.stderr == b""
 
 
@@ -202,12 +208,12 @@ def test_nothing_is_warned_about_in_an_empty_or_hooks_only_stream():
 
 def test_nearest_unit():
     seen = ["api-server", "dag-processor", "scheduler", "statsd", "triggerer", "worker"]
-    assert _nearest(Target.word("webserver"), seen) == "api-server"
-    assert _nearest(Target.word("web"), ["web", "webserver"]) == "webserver"
-    assert _nearest(Target.word("workers"), seen) == "worker"
-    assert _nearest(Target.word("flower"), seen) is None
-    assert _nearest(Target.word("pod-template"), seen) is None
-    assert _nearest(Target.word("scheduler"), []) is None
+    assert nearest(Target.word("webserver"), seen) == "api-server"
+    assert nearest(Target.word("web"), ["web", "webserver"]) == "webserver"
+    assert nearest(Target.word("workers"), seen) == "worker"
+    assert nearest(Target.word("flower"), seen) is None
+    assert nearest(Target.word("pod-template"), seen) is None
+    assert nearest(Target.word("scheduler"), []) is None
 
 
 def test_per_target_matches_survive_the_merge_of_two_halves():
@@ -215,10 +221,10 @@ def test_per_target_matches_survive_the_merge_of_two_halves():
     first.matched_targets.add(("v", 0))
     second.matched_targets.add(("v", 1))
     second.components.add("worker")
-    second.airflow = second.plain = True
+    second.airflow = second.has_release_objects = True
     first.merge(second)
     assert first.matched_targets == {("v", 0), ("v", 1)}
-    assert first.components == {"worker"} and first.airflow and first.plain
+    assert first.components == {"worker"} and first.airflow and first.has_release_objects
 
 
 
@@ -229,7 +235,7 @@ LOGS_WARNING = "--logs-claim airflow-logs: found no Airflow logs volume"
 
 def test_logs_claim_on_a_stream_without_airflow_warns(tmp_path):
     stream = NO_AIRFLOW.read_bytes()
-    result = ok(run_cli(["--logs-claim", "airflow-logs", "--report", str(tmp_path / "r.json")], stream))
+    result = ok(run_main(["--logs-claim", "airflow-logs", "--report", str(tmp_path / "r.json")], stream))
     assert result.stdout == stream
     (entry,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
     assert entry["id"] == "logs-volume-not-found"
@@ -278,19 +284,14 @@ def test_logs_claim_finds_the_logs_volume_in_every_capture(name):
 def test_two_processes_give_what_one_gives(order):
     """A stream cut in two (`twoprocess`, forced): the halves' ledgers merge into the same
     warnings and the same created claim as one pipeline over the whole stream."""
-    from postrender.twoprocess import transform_maybe_in_two
-
     hooks = b"---\n" + HOOKS4.read_bytes()
     stream = hooks + MINI3.read_bytes() if order == "hooks first" else MINI3.read_bytes() + hooks
     spec = Spec(volumes=parse_spec_text(spec_text("[pod-template, triggerer, schedular]") +
                                         "    create: {storage: 1Gi}\n", "s"))
     results = []
     for workers in (1, 2):
-        output, ledger = transform_maybe_in_two(io.BytesIO(stream), spec, workers=workers)
-        buffer = io.BytesIO()
-        output.copy_to(buffer)
-        output.close()
-        results.append((buffer.getvalue(), warnings(ledger)))
+        output, ledger = transform(stream, spec, workers)
+        results.append((output, warnings(ledger)))
     assert results[0] == results[1]
     out, found = results[0]
     assert found == ["volume 'shared-data': target 'schedular' matched nothing (did you mean 'scheduler'?)"]

@@ -1,7 +1,14 @@
 """Finding targets: sites, target matching, the cheap candidate pre-filter."""
 from postrender.spec import Spec, Target, VolumeSpec
-from postrender.targets import (is_candidate, is_pod_template_text, object_identity, target_matches, template_site,
-                                volumes_for, workload_site)
+from postrender.targets import (
+    is_candidate,
+    is_pod_template_text,
+    object_identity,
+    target_matches,
+    template_site,
+    volumes_for,
+    workload_site,
+)
 
 CONFIGMAP = {"kind": "ConfigMap", "metadata": {"name": "airflow-config", "namespace": "af"}}
 SCHEDULER = {"kind": "Deployment", "metadata": {"name": "airflow-scheduler", "labels": {"tier": "airflow"}},

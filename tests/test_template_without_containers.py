@@ -11,7 +11,7 @@ import json
 import pytest
 
 from airflow_merge import task_pod_from
-from conftest import FIXTURES, by_name, load_all, pod_templates, run_cli, validate_k8s, write_spec
+from conftest import FIXTURES, by_name, load_all, pod_templates, run_main, validate_k8s, write_spec
 
 TEMPLATES = FIXTURES / "templates"
 KEY = "release-name-config/pod_template_file.yaml"
@@ -34,7 +34,7 @@ def fixture(form: str) -> bytes:
 
 
 def postrender(args, stdin: bytes):
-    result = run_cli(args, stdin)
+    result = run_main(args, stdin)
     assert result.returncode == 0, result.stderr.decode()
     assert b"Traceback" not in result.stderr
     return result.stdout, result.stderr.decode()
@@ -140,7 +140,7 @@ def test_workload_without_containers_is_still_an_error(tmp_path):
     """Only the embedded template leaves its containers to Airflow; a workload keeps rule 5."""
     stream = (b"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: airflow-worker\n"
               b"  labels:\n    component: worker\nspec:\n  template:\n    spec:\n      containers: []\n")
-    result = run_cli(["--volume", "data=airflow-data:/opt/airflow/data"], stream)
+    result = run_main(["--volume", "data=airflow-data:/opt/airflow/data"], stream)
     assert result.returncode == 1 and result.stdout == b""
     assert "no containers" in result.stderr.decode() and "Deployment/airflow-worker" in result.stderr.decode()
 

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from conftest import CAPTURES, STREAMS, needs_captures, run_cli
+from conftest import CAPTURES, STREAMS, needs_captures, run_cli, transform
 from postrender import twoprocess
 from postrender.errors import InputError, PostrenderError
 from postrender.findings import report_entry
@@ -39,13 +39,10 @@ HELM4 = (STREAMS / "helm4-official.yaml").read_bytes()
 def outcome(data: bytes, spec: Spec, workers: int):
     """(output bytes, records, warnings), or the error's text."""
     try:
-        output, ledger = twoprocess.transform_maybe_in_two(io.BytesIO(data), spec, workers=workers)
+        output, ledger = transform(data, spec, workers)
     except PostrenderError as exc:
         return f"{type(exc).__name__}: {exc}"
-    target = io.BytesIO()
-    output.copy_to(target)
-    output.close()
-    return (target.getvalue(), [report_entry(f) for f in ledger.changes], [str(w) for w in ledger.warnings],
+    return (output, [report_entry(f) for f in ledger.changes], [str(w) for w in ledger.warnings],
             ledger.templates)
 
 
@@ -167,9 +164,11 @@ def interrupted_at_the_fork(monkeypatch, who: str) -> int:
         return part
 
     monkeypatch.setattr(twoprocess, "_receive", receive)
+    handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         twoprocess.transform_maybe_in_two(io.BytesIO(HELM3), SPEC, workers=2)
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set(), "SIGINT left blocked"
+    assert signal.getsignal(signal.SIGINT) is handler
     assert len(children) == 1
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)  # stopped and waited for

@@ -11,7 +11,6 @@ Fixture: tests/fixtures/edges/users-helm3.yaml: a worker pod template running as
 fsGroup, the official chart's scheduler (runAsUser 50000, fsGroup 0 on the pod) and an api-server
 that sets its user on the container.
 """
-import io
 import json
 import pickle
 
@@ -19,10 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, load_all, pod_templates, run_cli, validate_k8s, write_spec
+from conftest import FIXTURES, load_all, pod_templates, run_main, transform, validate_k8s, write_spec
 from postrender.claims import SHOWN, ClaimWriters, Writer, run_as, several_pods, writability_warning, writers
-from postrender.pipeline import transform_in_one_process
-from postrender.spec import Spec, parse_spec_text
 
 USERS = FIXTURES / "edges" / "users-helm3.yaml"
 SPEC = """\
@@ -41,12 +38,8 @@ TEMPLATE_CONTEXT = "      securityContext:\n        runAsUser: 1000\n        run
 
 
 def run(stream: bytes, text: str = SPEC):
-    spec = Spec(volumes=parse_spec_text(text, "spec.yaml"))
-    output, ledger = transform_in_one_process(io.BytesIO(stream), spec)
-    buffer = io.BytesIO()
-    output.copy_to(buffer)
-    output.close()
-    return buffer.getvalue(), [str(w) for w in ledger.warnings]
+    output, ledger = transform(stream, text)
+    return output, [str(w) for w in ledger.warnings]
 
 
 def with_template_context(lines: str) -> bytes:
@@ -57,7 +50,7 @@ def with_template_context(lines: str) -> bytes:
 
 # -- through the CLI ------------------------------------------------------------------------------
 def test_different_users_without_a_shared_group_warn(tmp_path):
-    result = run_cli(["-c", write_spec(tmp_path, SPEC), "--report", str(tmp_path / "r.json")], USERS.read_bytes())
+    result = run_main(["-c", write_spec(tmp_path, SPEC), "--report", str(tmp_path / "r.json")], USERS.read_bytes())
     assert result.returncode == 0, result.stderr.decode()
     (entry,) = json.loads((tmp_path / "r.json").read_text())["warnings"]
     assert entry["id"] == "claim-not-writable" and entry["severity"] == "warning"
@@ -66,13 +59,14 @@ def test_different_users_without_a_shared_group_warn(tmp_path):
     assert result.stderr.decode() == f"postrender: warning[claim-not-writable]: {warning}\n"
     for doc in load_all(result.stdout):
         validate_k8s(doc)
-    again = run_cli(["-c", write_spec(tmp_path, SPEC)], result.stdout)
+    again = run_main(["-c", write_spec(tmp_path, SPEC)], result.stdout)
     assert again.stdout == result.stdout and again.stderr == result.stderr  # idempotent, and still said
 
 
 @pytest.mark.parametrize("context", [
     "        runAsUser: 1000\n        runAsGroup: 1000\n        fsGroup: 0\n",  # the pod template joins fsGroup 0
-    "        runAsUser: 1000\n        runAsGroup: 1000\n        supplementalGroups: [0]\n",  # ... as a supplemental group
+    # ... as a supplemental group
+    "        runAsUser: 1000\n        runAsGroup: 1000\n        supplementalGroups: [0]\n",
     "        runAsUser: 1000\n        runAsGroup: 0\n",  # ... as its primary group
     "        runAsUser: 50000\n        runAsGroup: 1000\n",  # one user everywhere
     "        runAsGroup: 1000\n",  # the image's default user: not guessed at
@@ -111,7 +105,7 @@ def test_krm_results_carry_the_warning():
                     for doc in USERS.read_text().split("\n---\n")[1:])
     config = "".join("  " + line + "\n" for line in SPEC.splitlines())
     stdin = f"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:{items}\nfunctionConfig:\n{config}"
-    result = run_cli([], stdin.encode())
+    result = run_main([], stdin.encode())
     assert result.returncode == 0, result.stderr.decode()
     (out,) = load_all(result.stdout)
     assert any(r["severity"] == "warning" and r["message"].startswith(WARNING) for r in out["results"])
@@ -193,12 +187,12 @@ def test_a_claim_with_many_writers_names_the_first_and_counts_the_rest():
 
 # -- --inspect ----------------------------------------------------------------------------------------
 def test_inspect_shows_who_each_pod_runs_as():
-    table = run_cli(["--inspect"], USERS.read_bytes())
+    table = run_main(["--inspect"], USERS.read_bytes())
     assert table.returncode == 0, table.stderr.decode()
     lines = table.stdout.decode().splitlines()
     assert "    runs as user 1000, group 1000, fsGroup none" in lines
     assert lines.count("    runs as user 50000, group image default, fsGroup 0") == 2
-    result = run_cli(["--inspect", "--output", "json"], USERS.read_bytes())
+    result = run_main(["--inspect", "--output", "json"], USERS.read_bytes())
     found = json.loads(result.stdout)
     (template,) = found["podTemplates"]
     assert (template["runAsUser"], template["runAsGroup"], template["fsGroup"], template["supplementalGroups"]) == (
@@ -212,8 +206,9 @@ def test_inspect_names_a_container_that_runs_as_someone_else():
     text = USERS.read_text().replace("          securityContext:\n            runAsUser: 50000\n",
                                      "          securityContext:\n            runAsUser: 50000\n"
                                      "        - name: sidecar\n          image: busybox\n"
-                                     "          securityContext:\n            runAsUser: 1\n            runAsGroup: 2\n")
-    table = run_cli(["--inspect"], text.encode()).stdout.decode()
+                                     "          securityContext:\n            runAsUser: 1\n"
+                                     "            runAsGroup: 2\n")
+    table = run_main(["--inspect"], text.encode()).stdout.decode()
     assert "    runs as user 50000, group image default, fsGroup 0; sidecar: user 1, group 2" in table.splitlines()
 
 
@@ -235,7 +230,7 @@ volumes:
     targets: [{target}]
     create: {{storage: 1Gi, accessModes: [ReadWriteOnce]}}
 """)
-    result = run_cli(["-c", spec], SEVERAL_PODS.read_bytes())
+    result = run_main(["-c", spec], SEVERAL_PODS.read_bytes())
     assert result.returncode == 0, result.stderr.decode()
     stderr = result.stderr.decode()
     if warned is None:

@@ -13,12 +13,11 @@ from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from conftest import CAPTURES, needs_captures, run_cli
+from conftest import CAPTURES, needs_captures, run_cli, yamlish
+from postrender import yamlio
 from postrender.errors import InputError, Where
 from postrender.read import Stream
-from postrender import yamlio
-from postrender.yamlio import compose, to_data
-from test_fuzz import yamlish
+from postrender.yamlio import compose, slimnodes, to_data
 
 
 def shape(node: Any) -> Any:
@@ -72,7 +71,7 @@ def assert_same_as_stock(text: Any) -> None:
 
 def test_the_fast_composer_is_in_use():
     # it falls back to the stock path silently when the clib does not take the slim nodes
-    assert yamlio._FAST_MODULE is not None
+    assert slimnodes.binding() is not None
     assert type(compose("a: [b]\n", Where())).__name__ == "_Mapping"
 
 

@@ -5,7 +5,20 @@ import sys
 import pytest
 
 from postrender.errors import InputError, Where, stream_line
-from postrender.yamlio import Plain, compose, dump_block, dump_scalar, load, node_identity, parse, scan, to_data
+from postrender.yamlio import (
+    Plain,
+    compose,
+    dump_block,
+    dump_scalar,
+    entries,
+    entry,
+    load,
+    node_identity,
+    parse,
+    scan,
+    to_data,
+)
+from postrender.yamlio.breaks import ODD_BREAK_UTF8, OTHER_BREAKS, OTHER_BREAKS_UTF8
 from postrender.yamlio.limits import MAX_DEPTH, may_alias, may_be_deep, may_hold_many_nodes
 from postrender.yamlio.marks import yaml_error
 
@@ -76,6 +89,14 @@ class MarklessError(Exception):
     problem = "something"
 
 
+# -- breaks ------------------------------------------------------------------------------------------------
+def test_the_odd_line_breaks_are_the_other_breaks_but_crlf():
+    for text, odd in [(b"a\rb", True), (b"a\r\nb", False), (b"a\nb", False)] + [(b"a" + b + b"b", True)
+                                                                                 for b in OTHER_BREAKS_UTF8[1:]]:
+        assert (ODD_BREAK_UTF8.search(text) is not None) is odd, text
+    assert OTHER_BREAKS_UTF8 == tuple(b.encode() for b in OTHER_BREAKS) and "\n" not in OTHER_BREAKS
+
+
 # -- values ------------------------------------------------------------------------------------------------
 def test_a_repeated_key_reads_as_its_last_occurrence_unless_keys_are_strict():
     root = compose("a: x\nb: y\na: z\n", Where())
@@ -83,6 +104,15 @@ def test_a_repeated_key_reads_as_its_last_occurrence_unless_keys_are_strict():
     with pytest.raises(InputError, match="duplicate key 'a'") as raised:
         to_data(root, Where(), first_line=10, strict_keys=True)
     assert raised.value.where.line == 13
+
+
+def test_a_node_looked_up_by_key_is_its_last_occurrence_as_in_the_value():
+    root = compose("kind: A\nmetadata: {name: x}\nkind: B\n", Where())
+    key, value = entry(root, "kind")
+    assert (key.value, value.value) == ("kind", "B") and to_data(root)["kind"] == "B"
+    assert entry(root, "nothing") == (None, None) and entry(value, "kind") == (None, None)
+    assert {k: v.value for k, v in entries(root).items() if k != "metadata"} == {"kind": "B"}
+    assert node_identity(root) == "B/x" and entries(value) == {}
 
 
 def test_parse_gives_tree_value_and_memo_and_names_the_object_of_a_value_that_does_not_convert():

@@ -139,8 +139,8 @@ def read_lock(path: Path = LOCK) -> List[Requirement]:
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("--") else raw.strip()
         if not line:
             continue
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)\s*(?:;\s*(.*?))?\s*((?:--hash=sha256:[0-9a-f]{64}\s*)*)$",
-                         line)
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)\s*(?:;\s*(.*?))?\s*"
+                         r"((?:--hash=sha256:[0-9a-f]{64}\s*)*)$", line)
         if not match:
             raise BuildError("%s: cannot read %r (name==version [; marker] --hash=sha256:...)" % (path.name, line))
         name, version, marker, hashes = match.groups()

@@ -29,8 +29,8 @@ def main() -> int:
         sys.stdout.write(out.stderr.decode())
         return out.returncode
     before, after = RENDER.read_bytes(), out.stdout
-    changed = [line for line in difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(),
-                                                     lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    diff = difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(), lineterm="", n=0)
+    changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     added = sum(1 for line in changed if line.startswith("+"))
     print(f"\n{len(before)} bytes in, {len(after)} bytes out: {added} lines added, "
           f"{len(changed) - added} removed; every other line is as Helm rendered it.")

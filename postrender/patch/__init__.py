@@ -15,5 +15,5 @@ from .lines import CannotSplice, LineBuffer
 from .region import patch_item
 from .tree import AliasConflict, DuplicateEdit, Patch, TreePatcher, check_aliases, patch, patch_text, same
 
-__all__ = ["AliasConflict", "CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "check_aliases", "patch", "patch_item",
-           "patch_text", "same"]
+__all__ = ["AliasConflict", "CannotSplice", "DuplicateEdit", "LineBuffer", "Patch", "TreePatcher", "check_aliases",
+           "patch", "patch_item", "patch_text", "same"]

@@ -14,13 +14,14 @@ from typing import Any, List, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..yamlio import dump_block, is_alias
+from ..yamlio.breaks import OTHER_BREAKS
 
 
 class CannotSplice(Exception):
     """The edit cannot be expressed as a local text change (caller falls back)."""
 
 
-_LINE_BREAK = re.compile("(\r\n|[\n\r\x85\u2028\u2029])")
+_LINE_BREAK = re.compile("(\r\n|[\n" + "".join(OTHER_BREAKS) + "])")
 
 
 class LineBuffer:
@@ -28,7 +29,7 @@ class LineBuffer:
 
     def __init__(self, text: str):
         self.text = text
-        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        if any(brk in text for brk in OTHER_BREAKS):
             parts = _LINE_BREAK.split(text)
             self.lines: List[str] = parts[0::2]
             self.ends: List[str] = parts[1::2] + [""]  # the last line has none

@@ -31,6 +31,7 @@ def patch_item(buffer: LineBuffer, item: Node, old: Any, new: Any) -> Tuple[Dupl
                                       for line in region[1:]]
         sub_text = "\n".join(sub) + "\n"
         sub_root = compose(sub_text, Where())
+        assert sub_root is not None  # the text starts with the item's dash: a sequence
         if to_data(sub_root) != old:
             raise CannotSplice("the item does not read back the same on its own")
         patched = patch(sub_text, sub_root, new)

@@ -30,13 +30,12 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import PostrenderError, Where
-from ..yamlio.limits import may_alias
 from ..yamlio import aliases_in, anchor_of, compose, dump_block, dump_scalar, is_alias, to_data
+from ..yamlio.breaks import OTHER_BREAKS
+from ..yamlio.limits import may_alias
 from .lines import CannotSplice, LineBuffer
 
 _PLACEHOLDER = "__postrender_key__"
-# Besides LF and CRLF, libyaml (and so every mark's line number) also breaks lines on these.
-_OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 class AliasConflict(CannotSplice):
@@ -112,7 +111,7 @@ class TreePatcher:
             return True
         if (isinstance(node, ScalarNode) and node.style == "|" and isinstance(new, str)
                 and isinstance(self.old(node), str)):
-            return self.patch_literal(node, new)
+            return patch_literal(self.buffer, node, new)
         return False
 
     def sync_entry(self, key_node: Node, value_node: Node, new: Any) -> None:
@@ -264,46 +263,47 @@ class TreePatcher:
             return dump_scalar(str(value), '"')
         return line[0][len(_PLACEHOLDER) + 2:]
 
-    def patch_literal(self, node: ScalarNode, new: str) -> bool:
-        """Patch a `|` block scalar line by line; False when its layout is not plain enough."""
-        line = self.buffer.line
-        header = node.start_mark.line
-        if "\u2028" in node.value or "\u2029" in node.value:
-            return False  # kept in the value, yet lines to libyaml: the text lines do not map to its lines
-        old_lines = node.value.split("\n")
-        new_lines = new.split("\n")
-        if node.value.endswith("\n") != new.endswith("\n"):
+
+def patch_literal(buffer: LineBuffer, node: ScalarNode, new: str) -> bool:
+    """Patch a `|` block scalar line by line; False when its layout is not plain enough."""
+    line = buffer.line
+    header = node.start_mark.line
+    if "\u2028" in node.value or "\u2029" in node.value:
+        return False  # kept in the value, yet lines to libyaml: the text lines do not map to its lines
+    old_lines = node.value.split("\n")
+    new_lines = new.split("\n")
+    if node.value.endswith("\n") != new.endswith("\n"):
+        return False
+    indicator = line(header)[node.start_mark.column:].split("#")[0].strip()
+    explicit = [ch for ch in indicator if ch.isdigit()]
+    # with clip/keep chomping the value ends with "\n": its last split element is no body line
+    compared = old_lines[:-1] if node.value.endswith("\n") else old_lines
+    body = [line(n) for n in range(header + 1, header + 1 + len(compared))]
+    if explicit:
+        indent = int(explicit[0])  # relative to the parent's indentation; recover it below
+        parents = [len(t) - len(t.lstrip(" ")) for t in body if t.strip()]
+        indent = min(parents) if parents else indent
+    else:
+        firsts = [t for t in body if t.strip()]
+        if not firsts:
             return False
-        indicator = line(header)[node.start_mark.column:].split("#")[0].strip()
-        explicit = [ch for ch in indicator if ch.isdigit()]
-        # with clip/keep chomping the value ends with "\n": its last split element is no body line
-        compared = old_lines[:-1] if node.value.endswith("\n") else old_lines
-        body = [line(n) for n in range(header + 1, header + 1 + len(compared))]
-        if explicit:
-            indent = int(explicit[0])  # relative to the parent's indentation; recover it below
-            parents = [len(t) - len(t.lstrip(" ")) for t in body if t.strip()]
-            indent = min(parents) if parents else indent
-        else:
-            firsts = [t for t in body if t.strip()]
-            if not firsts:
-                return False
-            indent = len(firsts[0]) - len(firsts[0].lstrip(" "))
-        if indent == 0:
+        indent = len(firsts[0]) - len(firsts[0].lstrip(" "))
+    if indent == 0:
+        return False
+    for text, value in zip(body, compared):
+        if text[indent:] != value and not (value == "" and not text.strip()):
             return False
-        for text, value in zip(body, compared):
-            if text[indent:] != value and not (value == "" and not text.strip()):
-                return False
-        first_new = next((t for t in new_lines if t.strip()), "")
-        if not explicit and first_new.startswith(" "):
-            return False
-        if any(ch in new for ch in _OTHER_LINE_BREAKS) or "\t" in "".join(t[:1] for t in new_lines):
-            return False
-        matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
-            if op != "equal":
-                self.buffer.edit(header + 1 + i1, header + 1 + i2,
-                                 [(" " * indent + t) if t else "" for t in new_lines[j1:j2]])
-        return True
+    first_new = next((t for t in new_lines if t.strip()), "")
+    if not explicit and first_new.startswith(" "):
+        return False
+    if any(ch in new for ch in OTHER_BREAKS) or "\t" in "".join(t[:1] for t in new_lines):
+        return False
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "equal":
+            buffer.edit(header + 1 + i1, header + 1 + i2,
+                             [(" " * indent + t) if t else "" for t in new_lines[j1:j2]])
+    return True
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,7 @@ class _ContainerMatcher:
 class Spec:
     volumes: List[VolumeSpec] = field(default_factory=list)
     logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see targets.logs_volume
-    # every change goes into the run's findings (for --report); False keeps the warnings only, so
-    # that a run's memory does not grow with the number of objects it edits
-    report_changes: bool = True
+    # (whether changes are reported is the run's option: `pipeline.Pipeline(report_changes=...)`)
 
     @property
     def empty(self) -> bool:

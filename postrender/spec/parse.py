@@ -14,8 +14,15 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, SpecError, Where
 from ..yamlio import Plain, compose, to_data
-from .fields import (CREATE_FIELDS, DEFAULT_TARGETS, HEADER_FIELDS, TARGET_SCHEMA, TOP_FIELDS, VOLUME_FIELDS,
-                     VOLUME_REQUIRED)
+from .fields import (
+    CREATE_FIELDS,
+    DEFAULT_TARGETS,
+    HEADER_FIELDS,
+    TARGET_SCHEMA,
+    TOP_FIELDS,
+    VOLUME_FIELDS,
+    VOLUME_REQUIRED,
+)
 from .model import Create, Target, VolumeSpec
 
 # What a value of each JSON Schema type is called in a message (YAML words, with their article).
@@ -105,7 +112,8 @@ class _Checker:
             if "pattern" in rule and _CONTROL.search(data):
                 self.fail(f"{what} {data!r} is invalid: it holds a line break or another control character", node,
                           volume)
-            if "pattern" in rule and not re.fullmatch(rule["pattern"], data):  # whole: `$` also matches before a final \n
+            # whole: `$` also matches before a final \n
+            if "pattern" in rule and not re.fullmatch(rule["pattern"], data):
                 self.fail(f"{what} {data!r} is invalid: {_PROBLEMS.get(what) or 'it must match ' + rule['pattern']}",
                           node, volume)
             if "maxLength" in rule and len(data) > rule["maxLength"]:
@@ -136,11 +144,13 @@ def _target(checker: _Checker, node: Node, volume: str) -> Target:
         props = TARGET_SCHEMA["oneOf"][1]["properties"]
         kind = checker.value(entries["kind"][1], props["kind"], "target kind", volume) if "kind" in entries else None
         name = checker.value(entries["name"][1], props["name"], "target name", volume) if "name" in entries else None
-        labels = checker.value(entries["labels"][1], {"type": "object"}, "target labels", volume) if "labels" in entries else {}
+        labels = (checker.value(entries["labels"][1], {"type": "object"}, "target labels", volume)
+                  if "labels" in entries else {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
             checker.fail("target labels must map strings to strings", entries["labels"][1], volume)
         return Target(kind=kind, name=name, labels=tuple(sorted(labels.items())))
-    checker.fail("a target is a word (pod-template, airflow, scheduler, ...) or a mapping of kind/name/labels", node, volume)
+    checker.fail("a target is a word (pod-template, airflow, scheduler, ...) or a mapping of kind/name/labels",
+                 node, volume)
     raise AssertionError  # pragma: no cover
 
 

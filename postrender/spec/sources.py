@@ -151,7 +151,8 @@ def parse_volume_option(text: str) -> VolumeSpec:
         raise SpecError(f"--volume {text!r}: the mount path {path!r} holds ':'; only `:ro` or `:rw` may follow "
                         f"it ({usage})")
     where = Where(source=f"--volume {text}")
-    source = f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n  readOnly: {str(read_only).lower()}\n"
+    source = (f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n"
+              f"  readOnly: {str(read_only).lower()}\n")
     try:
         return parse_spec_text(source, f"--volume {text}")[0]
     except SpecError as exc:
@@ -164,7 +165,8 @@ def parse_volume_options(texts: Sequence[str]) -> List[VolumeSpec]:
     seen: Dict[str, str] = {}
     for text, volume in zip(texts, volumes):
         if volume.name in seen:
-            raise SpecError(f"--volume {text!r}: volume {volume.name!r} is already given by --volume {seen[volume.name]!r}")
+            raise SpecError(f"--volume {text!r}: volume {volume.name!r} is already given by "
+                            f"--volume {seen[volume.name]!r}")
         seen[volume.name] = text
     return volumes
 

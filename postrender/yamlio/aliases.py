@@ -10,29 +10,36 @@ it stands for as `target`. The anchor's node gets the anchor's name in `anchor`
 (otherwise never set on composed nodes): the patcher uses both to expand an alias whose
 anchor it edits or removes.
 """
-from typing import Any, Iterator, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:  # for mypy only (typing.TypeGuard is 3.10+): no dependency at run time
+    from typing_extensions import TypeGuard
 
 AliasMark = Tuple[Any, Any, str]  # start mark, end mark and anchor name of an alias token
 
 
 class AliasScalar(ScalarNode):
     __slots__ = ("target",)
+    target: Node
 
 
 class AliasSequence(SequenceNode):
     __slots__ = ("target",)
+    target: Node
 
 
 class AliasMapping(MappingNode):
     __slots__ = ("target",)
+    target: Node
 
 
 Alias = (AliasScalar, AliasSequence, AliasMapping)
+AliasNode = Union[AliasScalar, AliasSequence, AliasMapping]
 
 
-def is_alias(node: Node) -> bool:
+def is_alias(node: Node) -> "TypeGuard[AliasNode]":
     return isinstance(node, Alias)
 
 
@@ -44,13 +51,13 @@ def anchor_of(node: Node) -> Optional[str]:
 def _alias(target: Node, mark: AliasMark) -> Node:
     kind = AliasScalar if isinstance(target, ScalarNode) else AliasMapping if isinstance(target, MappingNode) \
         else AliasSequence
-    node = kind.__new__(kind)  # no __init__: it would wrap the tag, and the tag is already made
+    node: Any = kind.__new__(kind)  # no __init__: it would wrap the tag, and the tag is already made
     node.ctag, node.value = target.ctag, target.value
     node.start_mark, node.end_mark = mark[0], mark[1]
     node.comment, node.anchor = None, None
     if isinstance(target, ScalarNode):
         node.style = target.style
-    else:
+    elif isinstance(target, (MappingNode, SequenceNode)):  # all other nodes are
         node.flow_style = target.flow_style
     node.target = target
     target.anchor = mark[2]
@@ -89,7 +96,7 @@ def _visit(node: Node, seen: Set[int], pending: Iterator[AliasMark]) -> Node:
     return node
 
 
-def aliases_in(root: Optional[Node]) -> Iterator[Node]:
+def aliases_in(root: Optional[Node]) -> Iterator[AliasNode]:
     """The alias nodes of a tree (after `separate`), in no particular order."""
     stack = [root] if root is not None else []
     while stack:

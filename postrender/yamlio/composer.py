@@ -7,15 +7,22 @@ slim-node composer when the installed libyaml binding takes it (chosen on the fi
 document, not at import), else libyaml's stock composition; both give the same tree,
 in which each alias then gets a node of its own at its token (`aliases`).
 """
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Generator, List, Optional
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import Node
 
 from ..errors import InputError, Where
 from .aliases import AliasMark, separate
-from .limits import (MAX_NODES, flow_shallow_documents, has_deep_prefix, may_alias, may_be_deep, may_hold_many_nodes,
-                     scan)
+from .limits import (
+    MAX_NODES,
+    flow_shallow_documents,
+    has_deep_prefix,
+    may_alias,
+    may_be_deep,
+    may_hold_many_nodes,
+    scan,
+)
 from .loader import Loader, Text, dispose
 from .marks import yaml_error
 
@@ -61,7 +68,7 @@ def _compose_stock(text: Text) -> Optional[Node]:  # pragma: no cover - a bindin
         dispose(loader)
 
 
-def compose_each(text: bytes) -> Optional[Iterator[Node]]:
+def compose_each(text: bytes) -> Optional[Generator[Node, None, None]]:
     """The node trees of a run of small documents, one at a time from one parser (raises YAMLError
     as it goes); None when the guards cannot rule abuse out without a closer look (a possible alias,
     deep nesting, many nodes): then compose each document alone."""
@@ -72,7 +79,7 @@ def compose_each(text: bytes) -> Optional[Iterator[Node]]:
     return slimnodes.compose_each(text) if slimnodes.binding() is not None else _compose_each_stock(text)
 
 
-def _compose_each_stock(text: bytes) -> Iterator[Node]:  # pragma: no cover - a binding without slim nodes
+def _compose_each_stock(text: bytes) -> Generator[Node, None, None]:  # pragma: no cover - a binding without slim nodes
     loader = Loader(text)
     try:
         while loader.check_node():

@@ -14,12 +14,13 @@ from typing import Any, Dict, List, Tuple
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver  # loaded with the loader already: costs nothing
 
+from .breaks import OTHER_BREAKS
 from .values import Plain
 
 _DUMPERS: Dict[bool, Any] = {}
 _DUMPED: Dict[Tuple[str, bool], List[str]] = {}  # the same few fragments recur in every release
 _SCALAR_DUMPERS: Dict[str, Any] = {}
-_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML reads as a line break
+_BREAKS = ("\n",) + OTHER_BREAKS  # what YAML reads as a line break
 
 
 class _Yaml11Resolver(VersionedResolver):
@@ -32,14 +33,13 @@ class _Yaml11Resolver(VersionedResolver):
 
 def _dumper(indent_sequences: bool) -> Any:
     from ruamel.yaml import YAML  # the emitter is only needed once something changes
-
     from ruamel.yaml.representer import SafeRepresenter
 
     class Representer(SafeRepresenter):
         def ignore_aliases(self, data: Any) -> bool:
             return True  # values an alias shares are written out in full: a fragment never holds an anchor
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml: Any = YAML(typ="safe", pure=True)
     yaml.Resolver = _Yaml11Resolver
     yaml.Representer = Representer
     yaml.default_flow_style = False
@@ -80,7 +80,7 @@ def _scalar_dumper(style: str) -> Any:
     # libyaml's emitter writes a double-quoted scalar twenty times faster than the pure one
     # (a Helm 4 pod template is one such scalar of several KB). Single quotes (rare: Helm
     # writes double) keep the pure emitter, which writes every printable character as it is.
-    yaml = YAML(typ="safe", pure=style != '"')
+    yaml: Any = YAML(typ="safe", pure=style != '"')
     yaml.width = 1 << 30
     yaml.allow_unicode = True
     yaml.default_style = style

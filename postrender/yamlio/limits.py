@@ -18,8 +18,14 @@ import re
 from typing import Any, Dict, List, Optional
 
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
-                                SequenceStartEvent)
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from ..errors import InputError, Where
 from .loader import Loader, Text, dispose

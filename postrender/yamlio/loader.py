@@ -12,8 +12,8 @@ try:  # libyaml: an order of magnitude faster and gives the same marks
 
     PURE_PYTHON = False
 except ImportError:  # no C extension for this interpreter: the pure-Python loader, made to agree
-    from ruamel.yaml.loader import SafeLoader
     from ruamel.yaml.events import ScalarEvent
+    from ruamel.yaml.loader import SafeLoader
     from ruamel.yaml.tokens import ValueToken
 
     PURE_PYTHON = True

@@ -11,10 +11,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from ..errors import InputError, Where, stream_line
+from .breaks import OTHER_BREAKS, OTHER_BREAKS_UTF8
 from .loader import Text
-
-_OTHER_BREAKS_B = (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # in UTF-8
-_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 def at_mark(where: Where, mark: Any, first_line: int = 0) -> Where:
@@ -32,7 +30,7 @@ def where_at(text: Optional[Text], mark: Any, where: Where, first_line: int) -> 
         return where
     line, column = mark.line, mark.column
     index = getattr(mark, "index", None)  # in characters
-    if isinstance(text, bytes) and any(b in text for b in _OTHER_BREAKS_B):
+    if isinstance(text, bytes) and any(b in text for b in OTHER_BREAKS_UTF8):
         text = text.decode("utf-8", "replace")  # only then do libyaml's lines differ; an error path: copies are fine
     if isinstance(text, str) and isinstance(index, int) and 0 <= index <= len(text):
         line = text.count("\n", 0, index)
@@ -58,7 +56,7 @@ def yaml_error(exc: YAMLError, where: Where, first_line: int = 0, text: Optional
     hint = None
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")  # an error path: the copy is no matter
-    if isinstance(text, str) and any(ch in text.replace("\r\n", "\n") for ch in _OTHER_BREAKS):
+    if isinstance(text, str) and any(ch in text.replace("\r\n", "\n") for ch in OTHER_BREAKS):
         hint = ("the document holds a line break other than LF or CRLF (a lone CR, NEL, U+2028 or U+2029), "
                 "which YAML also reads as a line break")
     elif "\t" in problem or isinstance(text, str) and "\t" in text and "cannot start any token" in problem:

@@ -13,7 +13,7 @@ Nothing here runs at import: `binding()` checks on first use that the installed
 binding looks like that (and composes a small document to prove it); where it does
 not, it says None and the caller composes the stock way.
 """
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Generator, Optional
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -94,7 +94,7 @@ def _check() -> Any:
         return None  # pragma: no cover
     _STOCK_RESOLVER = Resolver()
     try:  # a clib that calls the classes or the resolver differently fails here, not on a manifest
-        root = _compose_with(module, "a: [b, 1]\n")
+        root: Any = _compose_with(module, "a: [b, 1]\n")
         item = root.value[0][1].value[1]
         if not (isinstance(root, _Mapping) and isinstance(item, _Scalar) and item.ctag == "tag:yaml.org,2002:int"
                 and item.end_mark.column == 8):
@@ -113,7 +113,7 @@ def compose(text: Text) -> Optional[Node]:
 
 
 def _loader(text: Text) -> Any:
-    loader = Loader(text)
+    loader: Any = Loader(text)
     loader.resolve = _resolve
     loader.descend_resolver = loader.ascend_resolver = _no_op
     return loader
@@ -130,7 +130,7 @@ def _compose_with(module: Any, text: Text) -> Optional[Node]:
         dispose(loader)
 
 
-def compose_each(text: Text) -> Iterator[Node]:
+def compose_each(text: Text) -> Generator[Node, None, None]:
     """libyaml's composition of each document of a text in slim nodes, one at a time, with one
     parser (making a parser costs more than composing a tiny document). The classes are swapped only
     while a document is composed: between two, other texts may be composed. Raises YAMLError."""

@@ -1,10 +1,11 @@
-"""Plain Python values from node trees: what the tool reads, compares and edits.
+"""Python values from node trees: what the tool reads, compares and edits.
 
 `to_data` turns a node into dicts, lists and scalars, refusing what it will not
 construct (foreign tags, merge keys) and documents that aliases expand past
 MAX_EXPANDED_NODES. A key repeated in a mapping is read as Helm 3 and kubectl read it
-(sigs.k8s.io/yaml, non-strict): the last occurrence wins; spec files, which the user
-writes by hand, may refuse it (`strict_keys`). `parse` gives the tree, the value and a
+(sigs.k8s.io/yaml, non-strict): the last occurrence wins, here and wherever a node is
+looked up by key (`entry`, `entries`); spec files, which the user writes by hand, may
+refuse it (`strict_keys`). `parse` gives the tree, the value and a
 node → value memo at once, which the patcher uses to compare old with new.
 """
 import warnings
@@ -91,7 +92,7 @@ class Plain:
 
 
 class Builder:
-    """Turns nodes into plain values, remembering each node's value (`memo`) for the patcher.
+    """Turns nodes into Python values, remembering each node's value (`memo`) for the patcher.
 
     With aliases (`shared`), nodes may be shared: they share one value, but every use
     counts towards MAX_EXPANDED_NODES, since whatever walks the values later
@@ -149,7 +150,7 @@ class Builder:
         return value
 
     def collection_tag(self, node: Node, expected: str) -> None:
-        """Only plain mappings and sequences (or local `!tags`, taken as plain): nothing is constructed."""
+        """Only untagged mappings and sequences (or local `!tags`, taken as untagged): nothing is constructed."""
         tag = _tag(node)
         if tag != expected and not tag.startswith("!"):
             raise InputError(f"unsupported tag {tag} (tags are never constructed)", self.at(node))
@@ -180,7 +181,7 @@ class Builder:
 
 def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
             memo: Optional[Dict[int, Any]] = None, shared: bool = True, strict_keys: bool = False) -> Any:
-    """Plain dict/list/scalar values of a node tree; `memo` collects every node's value by id().
+    """The dict/list/scalar values of a node tree; `memo` collects every node's value by id().
 
     `shared=False` promises that no node is reached twice (the text holds no alias).
     `strict_keys` refuses a repeated mapping key instead of letting the last one win.
@@ -194,7 +195,7 @@ def to_data(node: Optional[Node], where: Where = Where(), first_line: int = 0,
 
 
 def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node], Any, Dict[int, Any]]:
-    """Node tree, plain value and node -> value memo of a single-document text (for editing it).
+    """Node tree, Python value and node -> value memo of a single-document text (for editing it).
 
     A value that does not convert (a duplicate key, a foreign tag) names its object too.
     """
@@ -210,17 +211,32 @@ def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node]
 
 def node_identity(root: Optional[Node]) -> Optional[str]:
     """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
-    entries = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)} if isinstance(root, MappingNode) else {}
-    kind, metadata = entries.get("kind"), entries.get("metadata")
+    kind, name = entry(root, "kind")[1], entry(entry(root, "metadata")[1], "name")[1]
     if not isinstance(kind, ScalarNode):
         return None
-    names = [v.value for k, v in (metadata.value if isinstance(metadata, MappingNode) else [])
-             if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode)]
-    return f"{kind.value}/{names[-1] if names else ''}"  # a repeated key: the last one wins
+    return f"{kind.value}/{name.value if isinstance(name, ScalarNode) else ''}"
+
+
+def entry(node: Optional[Node], key: str) -> Tuple[Optional[Node], Optional[Node]]:
+    """(key node, value node) of `key` in a mapping node, (None, None) where there is none. A
+    repeated key: its last occurrence, the one that wins (as in `to_data`, and for Helm and kubectl)."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in reversed(node.value):
+            if isinstance(key_node, ScalarNode) and key_node.value == key:
+                return key_node, value_node
+    return None, None
+
+
+def entries(node: Optional[Node]) -> Dict[Any, Node]:
+    """The value nodes of a mapping node by the text of their (scalar) keys, as `entry` finds each
+    (a repeated key: the last); empty for anything else."""
+    if not isinstance(node, MappingNode):
+        return {}
+    return {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
 
 
 def load(text: str, where: Where = Where(), first_line: int = 0) -> Any:
-    """Plain values of a single-document text."""
+    """The Python values of a single-document text."""
     return to_data(compose(text, where, first_line), where, first_line)
 
 

@@ -1,0 +1,129 @@
+"""The end-of-stream checks: warnings that need the whole stream, one function each.
+
+Like yamllint's rules, each check is a function of what the run kept (the `Ledger`)
+and the spec, and returns its warnings; `end_of_stream` runs them all in a fixed
+order. The driver records what they say once the last object is done.
+
+- `missed_targets`: a volume that matched nothing; in a stream that holds Airflow, a
+  target the user wrote that matched nothing while another of its volume matched (with
+  a did-you-mean from the component labels the stream has).
+- `logs_claim_unused`: `--logs-claim` found no logs volume.
+- `unwritable_claims`: pods of different users write to one claim and share no group.
+- `shared_single_pod_claims`: a ReadWriteOnce(Pod) claim mounted by several pods.
+
+An empty stream, or one of Helm hooks only (Helm 4.2's `separate` post-render strategy
+sends the hooks on their own), draws none of the first two.
+"""
+import difflib
+from typing import Callable, List, Optional, Tuple
+
+from .claims import writability_warning
+from .findings import (
+    CLAIM_NOT_WRITABLE,
+    LOGS_VOLUME_NOT_FOUND,
+    RWO_CLAIM_SHARED,
+    TARGET_MATCHED_NOTHING,
+    VOLUME_MATCHED_NOTHING,
+    Finding,
+)
+from .ledger import Ledger
+from .spec import Spec, Target
+from .targets import DEFAULT_LOG_PATHS, WEB_COMPONENTS
+
+
+def missed_targets(ledger: Ledger, spec: Spec) -> List[Finding]:
+    """A volume that matched nothing; and, in a stream that holds Airflow (a worker pod template
+    or an Airflow component workload), each target the user wrote that matched nothing while
+    another target of its volume matched."""
+    if not ledger.has_release_objects:
+        return []
+    found = []
+    seen = sorted(ledger.components)
+    for volume in spec.volumes:
+        if volume.name not in ledger.matched:
+            targets = ", ".join(t.describe() for t in volume.targets)
+            text = f"volume {volume.name!r} matched no object (targets: {targets})"
+            if not ledger.airflow:
+                text += "; the stream holds no Airflow worker pod template or component workload"
+            else:
+                guesses = [(t.describe(), nearest(t, seen)) for t in volume.targets]
+                hints = [f"{near!r} for {word!r}" for word, near in guesses if near]
+                text += f"; did you mean {', '.join(hints)}?" if hints else ""
+            found.append(Finding.warning(VOLUME_MATCHED_NOTHING, text))
+            continue
+        if not ledger.airflow:
+            continue
+        for index, target in enumerate(volume.targets):
+            if (volume.name, index) in ledger.matched_targets or target.implied:
+                continue
+            text = f"volume {volume.name!r}: target {target.describe()!r} matched nothing"
+            near = nearest(target, seen)
+            if near:
+                text += f" (did you mean {near!r}?)"
+            elif target.pod_template:
+                text += " (the stream has no worker pod template: does the executor include the KubernetesExecutor?)"
+            elif target.component is not None and seen:
+                text += f" (components in the stream: {', '.join(seen)})"
+            found.append(Finding.warning(TARGET_MATCHED_NOTHING, text))
+    return found
+
+
+def nearest(target: Target, seen: List[str]) -> Optional[str]:
+    """The component label value in the stream a component target most likely meant: the one the
+    stream has of api-server / webserver / web (one role, three names), else the closest spelling."""
+    word = target.component
+    if word is None or not seen:
+        return None
+    if word in WEB_COMPONENTS:
+        same_role = [c for c in WEB_COMPONENTS if c in seen and c != word]
+        if same_role:
+            return same_role[0]
+    close = difflib.get_close_matches(word, seen, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def logs_claim_unused(ledger: Ledger, spec: Spec) -> List[Finding]:
+    """`--logs-claim` in a stream with objects, and no Airflow logs volume found."""
+    if not ledger.has_release_objects or not spec.logs_claim or ledger.logs_found:
+        return []
+    return [Finding.warning(
+        LOGS_VOLUME_NOT_FOUND,
+        f"--logs-claim {spec.logs_claim}: found no Airflow logs volume (nothing mounted at "
+        f"{' or '.join(DEFAULT_LOG_PATHS)}, nor at the log folder the containers' AIRFLOW_HOME or "
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER names, in a worker pod template or workload)"
+        + ("" if ledger.matched else "; nothing was changed"))]
+
+
+def unwritable_claims(ledger: Ledger, spec: Spec) -> List[Finding]:
+    """Claims whose writers run as different users and share no group (see `claims.ClaimWriters`)."""
+    texts = (writability_warning(claim, found) for claim, found in sorted(ledger.writers.items()))
+    return [Finding.warning(CLAIM_NOT_WRITABLE, text) for text in texts if text is not None]
+
+
+def shared_single_pod_claims(ledger: Ledger, spec: Spec) -> List[Finding]:
+    """Claims only one node (ReadWriteOnce) or one pod (ReadWriteOncePod) may use, mounted by
+    several pods at once. The access modes are the declared claim's, else those `create:` gives."""
+    modes = dict(ledger.declared_modes)
+    for volume in spec.volumes:
+        if volume.create is not None:
+            modes.setdefault(volume.claim, list(volume.create.access_modes))
+    found = []
+    for claim, users in sorted(ledger.claim_users.items()):
+        access = modes.get(claim, [])
+        single = [m for m in ("ReadWriteOncePod", "ReadWriteOnce") if m in access]
+        if single and "ReadWriteMany" not in access and users.shared:
+            why = ("only one pod at a time may use it, the others stay Pending" if single[0] == "ReadWriteOncePod"
+                   else "pods on different nodes will hang in ContainerCreating (Multi-Attach error)")
+            found.append(Finding.warning(
+                RWO_CLAIM_SHARED,
+                f"claim {claim!r} is {single[0]} but is mounted by {users.describe()}: {why}; use ReadWriteMany"))
+    return found
+
+
+Check = Callable[[Ledger, Spec], List[Finding]]
+CHECKS: Tuple[Check, ...] = (missed_targets, logs_claim_unused, unwritable_claims, shared_single_pod_claims)
+
+
+def end_of_stream(ledger: Ledger, spec: Spec) -> List[Finding]:
+    """What every check says, in the order of `CHECKS`."""
+    return [finding for check in CHECKS for finding in check(ledger, spec)]

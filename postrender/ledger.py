@@ -1,0 +1,153 @@
+"""What a run keeps across objects: the `Ledger`, and what the filter made of one object (`Edited`).
+
+The filter (`edit.Editor`) notes here what each object tells about the stream (the ConfigMaps
+seen and the hashes of the templates they changed, the claims declared and mounted, who writes
+to them, the components met, an object that is not a Helm hook); the stream driver
+(`pipeline.Pipeline`) records the findings, and what the documents it does not hand to the
+filter tell (content, Helm 4's annotations, objects that are not hooks). Two parts of a stream
+transformed in two processes `merge` their ledgers into one; the end-of-stream checks
+(`checks`) read it.
+"""
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+
+from .claims import ClaimUsers, ClaimWriters, claims_needed
+from .errors import Where
+from .findings import Finding
+from .spec import VolumeSpec
+from .targets import Site
+
+ConfigMapKey = Tuple[Optional[str], str]  # (namespace, name)
+Hashes = Tuple[str, ...]  # of the pod templates an occurrence of a ConfigMap changed
+
+
+class ConfigMapsSeen:
+    """Every ConfigMap of the stream and the hashes of the pod templates each occurrence changed:
+    what a workload that mounts one needs in order to roll (`hashes_for`).
+
+    A stream may hold millions of ConfigMaps, nearly all of them without a template: each of those
+    costs one small dict entry (its name alone is the key when it has no namespace) that keeps the
+    document of its first occurrence. Only a ConfigMap that changed a template keeps a list of its
+    occurrences; its unchanged ones before the first change count as that first one (a workload
+    before the change gets no hash either way). Equal hashes are kept once: copies of one
+    template cost no more than their list."""
+
+    def __init__(self) -> None:
+        self.unchanged: Dict[Union[str, ConfigMapKey], int] = {}
+        self.changed: Dict[Union[str, ConfigMapKey], List[Tuple[int, Hashes]]] = {}
+        self._hashes: Dict[Hashes, Hashes] = {}
+
+    @staticmethod
+    def _key(ref: ConfigMapKey) -> Union[str, ConfigMapKey]:
+        return ref[1] if ref[0] is None else ref
+
+    @staticmethod
+    def _ref(key: Union[str, ConfigMapKey]) -> ConfigMapKey:
+        return key if isinstance(key, tuple) else (None, key)
+
+    def add(self, ref: ConfigMapKey, document: int, hashes: Hashes) -> None:
+        """Note an occurrence (occurrences come in stream order)."""
+        key = self._key(ref)
+        if hashes:
+            hashes = self._hashes.setdefault(hashes, hashes)
+        occurrences = self.changed.get(key)
+        if occurrences is not None:
+            occurrences.append((document, hashes))
+        elif not hashes:
+            self.unchanged.setdefault(key, document)
+        else:
+            first = self.unchanged.pop(key, None)
+            self.changed[key] = [(document, hashes)] if first is None else [(first, ()), (document, hashes)]
+
+    def __contains__(self, ref: ConfigMapKey) -> bool:
+        key = self._key(ref)
+        return key in self.unchanged or key in self.changed
+
+    def hashes_for(self, ref: ConfigMapKey, document: int) -> Hashes:
+        """The hashes of the ConfigMap a workload at `document` mounts: its last occurrence up to
+        that document, else its first one after (a ConfigMap further down)."""
+        occurrences = self.changed.get(self._key(ref))
+        if occurrences is None:
+            return ()
+        before = [hashes for at, hashes in occurrences if at <= document]
+        return before[-1] if before else occurrences[0][1]
+
+    def merge(self, later: "ConfigMapsSeen") -> None:
+        """Fold in the ConfigMaps of the part of the stream that follows."""
+        for key, document in later.unchanged.items():
+            self.add(self._ref(key), document, ())
+        for key, occurrences in later.changed.items():
+            for document, hashes in occurrences:
+                self.add(self._ref(key), document, hashes)
+
+
+@dataclass
+class Ledger:
+    """Everything a run keeps across objects. `merge` folds a later part of the stream in, by
+    each field's type, so a new field needs no merging code of its own."""
+
+    findings: List[Finding] = field(default_factory=list)
+    configmaps: ConfigMapsSeen = field(default_factory=ConfigMapsSeen)  # and their changed templates
+    matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
+    claim_users: Dict[str, ClaimUsers] = field(default_factory=dict)  # claim -> sites using it
+    # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
+    declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
+    templates: int = 0  # embedded pod templates seen
+    helm4: bool = False  # the input carried Helm 4's filename annotations
+    # (volume name, index in its targets) of every target that matched something
+    matched_targets: Set[Tuple[str, int]] = field(default_factory=set)
+    components: Set[str] = field(default_factory=set)  # component label values of the workloads seen
+    airflow: bool = False  # the stream holds a worker pod template or an Airflow component workload
+    # the stream holds an object that is not a Helm hook (Helm 4.2 may send the hooks on their own)
+    has_release_objects: bool = False
+    content: bool = False  # the stream holds a document that is more than comments and blank lines
+    logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
+    writers: Dict[str, ClaimWriters] = field(default_factory=dict)  # claim -> who mounts it read-write
+
+    def merge(self, later: "Ledger") -> None:
+        for spec in fields(self):
+            mine, theirs = getattr(self, spec.name), getattr(later, spec.name)
+            if isinstance(mine, bool):
+                setattr(self, spec.name, mine or theirs)
+            elif isinstance(mine, int):
+                setattr(self, spec.name, mine + theirs)
+            elif isinstance(mine, set):
+                mine |= theirs
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif isinstance(mine, ConfigMapsSeen):
+                mine.merge(theirs)
+            elif spec.metadata.get("merge") == "replace":
+                mine.update(theirs)
+            else:  # dicts of records that merge: per key
+                for key, value in theirs.items():
+                    mine.setdefault(key, type(value)()).merge(value)
+
+    def claims_to_create(self, volumes: List[VolumeSpec]) -> List[VolumeSpec]:
+        """The volumes whose claim `create:` emits (see `claims.claims_needed`)."""
+        return claims_needed(volumes, self.declared_modes, self.claim_users, only_hooks=not self.has_release_objects)
+
+    def record(self, findings: Iterable[Finding], changes: bool = True) -> None:
+        """Keep `findings`, the changes among them only with `changes` (the warnings always)."""
+        self.findings.extend(f for f in findings if changes or f.is_warning)
+
+    @property
+    def warnings(self) -> List[Finding]:
+        return [f for f in self.findings if f.is_warning]
+
+    @property
+    def changes(self) -> List[Finding]:
+        return [f for f in self.findings if not f.is_warning]
+
+
+@dataclass
+class Edited:
+    """What the filter made of one object."""
+
+    value: Optional[Dict[str, Any]]  # the new object, None when unchanged
+    where: Where  # the object's place, `Kind/name` included
+    findings: List[Finding]  # what this object's edit found (the driver records them)
+    configmap: Optional[ConfigMapKey] = None  # a ConfigMap's (namespace, name)
+    site: Optional[Site] = None  # a workload's site
+    refs: Set[ConfigMapKey] = field(default_factory=set)  # ConfigMaps whose templates make it roll
+    pending: Set[ConfigMapKey] = field(default_factory=set)  # ... of which not seen yet: call `roll` later
