@@ -156,7 +156,7 @@ def to_stdout(data: Union[Output, bytes, str]) -> None:
     except (AttributeError, OSError, ValueError):  # not a file (a test's capture): its buffer
         target = stdout.buffer
     start = target.start() if isinstance(target, _Descriptor) else None
-    deferred = _defer_interrupts()
+    held_back = HeldInterrupts()
     try:
         try:
             stdout.flush()  # what went to sys.stdout before (nothing, as a rule) stays first
@@ -166,8 +166,7 @@ def to_stdout(data: Union[Output, bytes, str]) -> None:
                 target.write(data)
                 target.flush()
         finally:
-            if deferred is not None:  # a Ctrl-C that came during the write is raised here
-                signal.pthread_sigmask(signal.SIG_SETMASK, deferred)
+            held_back.release()  # a Ctrl-C that came during the write is raised here
     except BrokenPipeError:
         raise  # the reader went away: nothing to take back, nothing to report
     except BaseException as exc:
@@ -190,12 +189,46 @@ def forget_stdout_text() -> None:
         pass
 
 
-def _defer_interrupts() -> Optional[Any]:
-    """Block SIGINT (until the mask returned is put back), where that can be done."""
-    try:
-        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+class HeldInterrupts:
+    """Ctrl-C held back (across the write of the stream, or a fork) to be acted on where the code
+    chooses: SIGINT is blocked for this thread, and noted by a handler of ours if another thread of
+    the process takes it (a test runner's, say)."""
+
+    def __init__(self) -> None:
+        self.noted: List[int] = []
+        self.mask = _sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.handler: Any = signal.signal(signal.SIGINT, lambda signum, frame: self.noted.append(signum))
+        except ValueError:  # not the main thread: the mask alone
+            self.handler = None
+        else:
+            if self.handler is None:  # one installed from C: Python's own is the best to put back
+                self.handler = signal.default_int_handler
+
+    def end_in_child(self) -> None:  # pragma: no cover - runs in a forked child
+        """In a forked child: Ctrl-C ends it from now on (silently: the parent reports it), one held
+        back at once."""
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _sigmask(signal.SIG_SETMASK, self.mask)
+        if self.noted:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def release(self) -> None:
+        """Ctrl-C as before, and one held back takes its course here (by default, KeyboardInterrupt
+        is raised)."""
+        _sigmask(signal.SIG_SETMASK, self.mask)  # one blocked till now is noted
+        if self.handler is None:
+            return
+        signal.signal(signal.SIGINT, self.handler)
+        if self.noted:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _sigmask(how: int, mask: Any) -> Any:
+    """The thread's signal mask changed (what it was), where there is one (None elsewhere)."""
+    if mask is None or not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
         return None
+    return signal.pthread_sigmask(how, mask)
 
 
 def _reason(exc: OSError) -> str:

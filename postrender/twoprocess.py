@@ -16,7 +16,7 @@ child). The child is always reaped, and it dies with this process: the kernel ki
 its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
 reaps it before the parent goes on to die of it.
 
-Ctrl-C: SIGINT is held back across the fork (`_HeldInterrupts`), so that one that comes
+Ctrl-C: SIGINT is held back across the fork (`output.HeldInterrupts`), so that one that comes
 then is raised in this process only where the child gets stopped, and ends the child (which
 dies of it, silently) only once it runs its own code. A child that died of SIGINT is an interrupt, never a child
 that broke down: its part is not done again here.
@@ -28,11 +28,11 @@ missing or only one CPU is usable.
 import itertools
 import os
 import signal
-from typing import Any, BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
 from .errors import PostrenderError
 from .ledger import Ledger
-from .output import Output
+from .output import HeldInterrupts, Output
 from .pipeline import Part, Pipeline, pieces, transform_in_one_process
 from .read import Held, Piece, Stream
 from .spec import Spec
@@ -89,7 +89,7 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec, report_changes: bo
     pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
     read_end, write_end = os.pipe()
     parent = os.getpid()
-    held_back = _HeldInterrupts()
+    held_back = HeldInterrupts()
     try:
         pid = os.fork()
     except BaseException:
@@ -130,40 +130,6 @@ def _in_two(stream: Stream, held: Held, cut: int, spec: Spec, report_changes: bo
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-class _HeldInterrupts:
-    """Ctrl-C held back across the fork, to be acted on where each process chooses: SIGINT is
-    blocked for this thread, and noted by a handler of ours if another thread of the process takes
-    it (a test runner's, say)."""
-
-    def __init__(self) -> None:
-        self.noted: List[int] = []
-        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            self.handler: Any = signal.signal(signal.SIGINT, lambda signum, frame: self.noted.append(signum))
-        except ValueError:  # not the main thread: the mask alone
-            self.handler = None
-        else:
-            if self.handler is None:  # one installed from C: Python's own is the best to put back
-                self.handler = signal.default_int_handler
-
-    def end_in_child(self) -> None:  # pragma: no cover - runs in the child
-        """In the child: Ctrl-C ends it from now on (silently: the parent reports it), one held back at once."""
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
-        if self.noted:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    def release(self) -> None:
-        """In this process: Ctrl-C as before, and one held back taken its course here (by default,
-        KeyboardInterrupt raised)."""
-        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)  # one blocked till now is noted
-        if self.handler is None:
-            return
-        signal.signal(signal.SIGINT, self.handler)
-        if self.noted:
-            signal.raise_signal(signal.SIGINT)
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
