@@ -11,6 +11,7 @@ error; exit codes are 0 (success), 1 (the input cannot be transformed),
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, BinaryIO, Iterator, List, Optional, Sequence, Tuple, Type
 
@@ -155,28 +156,34 @@ def command(ctx, configs, logs_claim, volumes, show_diff, check, inspect, output
 
     Reads rendered manifests on stdin and writes them to stdout with the volumes injected.
     """
+    from .output import watch_interrupts
+
+    watch_interrupts()  # here, not in main: `--version` and `--help` end before this and import nothing more
     _check_usage(ctx)
     run = ctx.obj if isinstance(ctx.obj, _Run) else _Run()
     if schema:
         import json
 
+        from .output import to_stdout
         from .spec.schema import json_schema
 
-        click.echo(json.dumps(json_schema(), indent=2))
+        to_stdout(json.dumps(json_schema(), indent=2) + "\n")
         return
     if inspect:
         from .findings import stderr_line
         from .inventory import inspection
+        from .output import to_stdout
 
         given = build_spec(configs, logs_claim, volumes) if configs or logs_claim is not None or volumes else None
         text, found = inspection(_stdin(), output_format, given)  # printable already (JSON escapes itself)
         _emit_warnings(found.findings)  # as a run would say them
         if found.error is not None:
             _echo_error(stderr_line(found.error))
-        click.echo(text)
+        to_stdout(text + "\n")
         return
     from .checks import refuse_warnings
     from .errors import SpecError
+    from .output import to_stdout
     from .pipeline import pieces
     from .read import Chunk, Stream, first_content
     from .spec import Spec
@@ -218,14 +225,14 @@ def command(ctx, configs, logs_claim, volumes, show_diff, check, inspect, output
         refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
-        click.echo(text, nl=False)
+        to_stdout(text)
         return
     output, ledger = _transform(stream, spec, started, report_changes=report is not None)
     try:
         refuse_warnings(spec, ledger.warnings)
         _emit_warnings(ledger.warnings)
         _write_report(run, ledger.findings)
-        output.copy_to(sys.stdout.buffer)
+        to_stdout(output)
     finally:
         output.close()
 
@@ -236,6 +243,7 @@ def _check(ctx: click.Context, run: _Run, stream: Stream, started: Iterator[Piec
     when there is any. A stream in which no volume found a target fails (exit 1): it proves nothing."""
     from .checks import refuse_warnings
     from .drift import check_stream, drifted, no_target
+    from .output import to_stdout
 
     if show_diff:
         from .review import diff_stream
@@ -252,7 +260,7 @@ def _check(ctx: click.Context, run: _Run, stream: Stream, started: Iterator[Piec
         raise error
     _write_report(run, ledger.findings)
     if drift:
-        click.echo(text, nl=False)
+        to_stdout(text)
         ctx.exit(3)
 
 
@@ -277,23 +285,21 @@ def _transform(stream: Stream, spec: Spec, started: Iterator[Piece], report_chan
 def _run_krm(found: KrmInput, started: Iterator[Piece], spec: Spec, spec_error: Optional[SpecError] = None) -> None:
     from .errors import InputError
     from .krm import KrmFailure, failure_output, run_krm
+    from .output import to_stdout
 
     first = found.chunk
     error: Optional[PostrenderError] = spec_error
     if error is None and any(not piece.blank for piece in started if piece is not first):
         error = InputError("a ResourceList must be the only document on stdin", first.where)
     if error is not None:
-        sys.stdout.buffer.write(failure_output(error))
-        sys.stdout.buffer.flush()
+        to_stdout(failure_output(error))
         raise error
     try:
         out = run_krm(found, spec)
     except KrmFailure as failure:
-        sys.stdout.buffer.write(failure.output)
-        sys.stdout.buffer.flush()
+        to_stdout(failure.output)
         raise failure.error
-    sys.stdout.buffer.write(out)
-    sys.stdout.buffer.flush()
+    to_stdout(out)
 
 
 def _fail(error: Finding, code: int, run: _Run, warnings: Sequence[Finding] = ()) -> int:
@@ -351,6 +357,14 @@ def _postrender_error() -> Type[PostrenderError]:
     return PostrenderError
 
 
+def _interrupted(run: _Run) -> int:
+    from .findings import interrupted
+    from .output import forget_stdout_text
+
+    forget_stdout_text()  # ruamel's emitter prints what it was writing when a Ctrl-C hits it
+    return _fail(interrupted(), 130, run)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `postrender` console script."""
     run = _Run()
@@ -360,9 +374,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.exceptions.Abort:
-            from .findings import interrupted
-
-            return _fail(interrupted(), 130, run)
+            return _interrupted(run)
         except click.ClickException as exc:
             from .findings import USAGE_ERROR, Finding
 
@@ -380,9 +392,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 1
     except KeyboardInterrupt:
-        from .findings import interrupted
-
-        return _fail(interrupted(), 130, run)
+        return _interrupted(run)
     except RecursionError:
         from .errors import InputError
 
@@ -403,11 +413,16 @@ def run() -> None:  # pragma: no cover - exits the process
     Freeing every object of a run at exit takes 10-15 ms, a tenth of a 20-release run; all
     this process writes is flushed first (a reader gone by then is no failure of ours).
     """
-    exit_flushed(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # another Ctrl-C while one was being reported
+        code = 130
+    exit_flushed(code)
 
 
 def exit_flushed(code: int) -> None:  # pragma: no cover - exits the process
     """Flush stdout and stderr, then exit at once (no interpreter teardown)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: a late Ctrl-C changes nothing
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -55,6 +55,7 @@ INVALID_INPUT = "invalid-input"  # the manifests cannot be transformed (exit 1)
 INVALID_SPEC = "invalid-spec"  # the spec or an option's value is wrong (exit 2)
 USAGE_ERROR = "usage-error"  # the command line is wrong (exit 2)
 INTERRUPTED = "interrupted"  # Ctrl-C (exit 130)
+OUTPUT_ERROR = "output-error"  # stdout cannot be written: closed, a full disk (exit 1)
 INTERNAL_ERROR = "internal-error"  # a bug of ours (exit 1)
 STRICT_WARNINGS = "strict-warnings"  # --strict refused the run's warnings (exit 1)
 ERRORS: Dict[str, str] = {
@@ -62,6 +63,7 @@ ERRORS: Dict[str, str] = {
     INVALID_SPEC: "the spec file, the functionConfig or an option's value is wrong",
     USAGE_ERROR: "options that do not exist, conflict or would be ignored",
     INTERRUPTED: "the run was interrupted",
+    OUTPUT_ERROR: "stdout cannot be written (closed, a full disk, an I/O error)",
     INTERNAL_ERROR: "a bug of postrender's (please report it with the input)",
     STRICT_WARNINGS: "--strict (or `strict: true`) refused the run's warnings that no --allow accepts",
 }

@@ -2,7 +2,10 @@
 
 A document starts at a line that begins with `---` (column 0 only: the
 Airflow pod template holds an indented `---`) and ends before the next one,
-or after a `...` end marker. Each chunk keeps its exact bytes, so untouched
+or after a `...` end marker. A line starts after any line break libyaml
+reads (LF, CRLF, and a lone CR, NEL, U+2028 and U+2029): the documents are the
+ones libyaml sees. Rendered manifests hold LF or CRLF only; a block of such
+lines looks for markers after LF alone. Each chunk keeps its exact bytes, so untouched
 documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
@@ -26,10 +29,14 @@ from .errors import InputError, Where
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
-# A line that starts or ends a document (`---`, `...`) or holds a directive (`%YAML`).
-_MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%"
+_ODD = ODD_BREAK_UTF8.pattern  # a lone CR, NEL, U+2028, U+2029: libyaml breaks lines there too
+_LINE_END = re.compile(rb"\n|" + _ODD)  # where a line ends, for libyaml (a CRLF at its LF)
+# A line that starts or ends a document (`---`, `...`: followed by a blank, a line break or the
+# end, as libyaml has it) or holds a directive (`%YAML`).
+_MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]|\Z)|%"
 _LINE_MARK = re.compile(_MARKER)
 _MARK = re.compile(rb"\n(?=%s)" % _MARKER)  # the line break before such a line
+_ODD_MARK = re.compile(rb"(?:\n|%s)(?=%s)" % (_ODD, _MARKER))  # the same, where odd breaks stand
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 _LONG_LINE = 1 << 20  # a line this long is read in parts (at least 4 bytes: a marker's length)
 # Kubernetes stores no object over 1.5 MiB: a larger document is a mistake or an attack, and
@@ -44,7 +51,7 @@ _METADATA_NAME = re.compile(rb"""^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name
                             re.MULTILINE)
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
-_CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!---(?:%s+(?:#.*)?)?$)(?!\.\.\.(?:%s|$))" % (_WS, _WS, _WS), re.MULTILINE)
+_CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
 # What ends a batch of documents besides a word that may make a document a target: a directive, a
 # `---` that starts no document, and a `...` line that the next document's `---` does not follow
@@ -78,13 +85,20 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
                       hint="Kubernetes manifests must be UTF-8")
 
 
-def _blank(raw: bytes) -> bool:
-    """Only separators, comments and blank lines: nothing to parse.
+def _odd_breaks(raw: bytes) -> bool:
+    """Does `raw` hold a line break other than LF and CRLF? (Byte searches: a regex would take
+    longer than the split itself.)"""
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+        return True
+    return not raw.isascii() and (b"\xc2\x85" in raw or b"\xe2\x80\xa8" in raw or b"\xe2\x80\xa9" in raw)
 
-    A line break other than LF/CRLF is never blank: a YAML reader would see a new line (and
-    maybe content) where a comment seems to go on.
-    """
-    return _CONTENT.search(raw) is None and ODD_BREAK_UTF8.search(raw) is None
+
+def _blank(raw: bytes) -> bool:
+    """Only separators, comments and blank lines: nothing to parse (lines as libyaml reads them:
+    an odd line break may end a comment before content, or content before a bare `...`)."""
+    if (b"\r" not in raw and raw.isascii()) or not _odd_breaks(raw):  # the first test: most documents, at once
+        return _CONTENT.search(raw) is None
+    return _CONTENT.search(ODD_BREAK_UTF8.sub(b"\n", raw)) is None
 
 
 @dataclass
@@ -210,12 +224,14 @@ class Stream:
         limit = self.limit
         for block, continued in self._blocks():
             start = 0  # where the current chunk starts in this block
-            line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(block, 0)
+            # lines start after LF alone, unless the block holds a line break libyaml also reads
+            mark = _ODD_MARK if _odd_breaks(block) else _MARK
+            line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
                 if marker == b"%":
                     directive = True
-                    line_start = _next_mark(block, line_start)
+                    line_start = _next_mark(mark, block, line_start)
                     continue
                 if marker == b"-":
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
@@ -226,14 +242,14 @@ class Stream:
                             index += batch.count
                             first_line += batch.raw.count(b"\n")
                             start = line_start = line_start + len(batch.raw)
-                        line_start = _next_mark(block, line_start)
+                        line_start = _next_mark(mark, block, line_start)
                         continue
                     if directive and _only_directives(parts + [block[start:line_start]]):
-                        line_start = _next_mark(block, line_start)
+                        line_start = _next_mark(mark, block, line_start)
                         continue
                     cut = line_start
                 else:  # `...` ends its document, its own line included
-                    cut = block.find(b"\n", line_start) + 1 or len(block)
+                    cut = _line_end(mark, block, line_start)
                 parts.append(block[start:cut])
                 if limit is not None and held + cut - start > limit:
                     limit = _limit(parts, limit, content, index + 1, first_line)
@@ -245,7 +261,7 @@ class Stream:
                 limit = self.limit
                 yield chunk
                 first_line += raw.count(b"\n")
-                line_start = cut if marker == b"-" else _next_mark(block, line_start)
+                line_start = cut if marker == b"-" else _next_mark(mark, block, line_start)
             if start < len(block):
                 parts.append(block[start:])
                 held += len(block) - start
@@ -278,10 +294,19 @@ def _ascii(name: bytes) -> str:
     return name.decode("ascii", "replace")
 
 
-def _next_mark(block: bytes, line_start: int) -> Optional[int]:
-    """Where the next line after `line_start` that starts or ends a document or holds a directive begins."""
-    found = _MARK.search(block, line_start)
+def _next_mark(mark: Pattern[bytes], block: bytes, line_start: int) -> Optional[int]:
+    """Where the next line after `line_start` that starts or ends a document or holds a directive
+    begins (`mark`: `_MARK`, or `_ODD_MARK` in a block that holds an odd line break)."""
+    found = mark.search(block, line_start)
     return found.end() if found is not None else None
+
+
+def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
+    """Where the line that starts at `line_start` ends, its line break included."""
+    if mark is _MARK:
+        return block.find(b"\n", line_start) + 1 or len(block)
+    found = _LINE_END.search(block, line_start)
+    return found.end() if found is not None else len(block)
 
 
 def _batch(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Batch]:
@@ -365,7 +390,7 @@ class Held:
 
 def _only_directives(pieces: List[bytes]) -> bool:
     """Directives, comments and blank lines only: the prologue of the document that follows."""
-    return all(line[:1] in (b"%", b"#") or not line.strip() for line in b"".join(pieces).split(b"\n"))
+    return all(line[:1] in (b"%", b"#") or not line.strip() for line in _LINE_END.split(b"".join(pieces)))
 
 
 def _checked(chunk: Chunk) -> Chunk:

@@ -16,6 +16,11 @@ child). The child is always reaped, and it dies with this process: the kernel ki
 its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL included), and a SIGTERM to the parent kills and
 reaps it before the parent goes on to die of it.
 
+Ctrl-C: SIGINT is held back across the fork (`output.HeldInterrupts`), so that one that comes
+then is raised in this process only where the child gets stopped, and ends the child (which
+dies of it, silently) only once it runs its own code. A child that died of SIGINT is an interrupt, never a child
+that broke down: its part is not done again here.
+
 Larger streams stay on the streaming path (memory stays flat), so do small
 ones (a fork costs more than it saves), and so does everything where fork is
 missing or only one CPU is usable.
@@ -27,7 +32,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
 from .errors import InputError, PostrenderError
 from .ledger import Ledger
-from .output import Output
+from .output import HeldInterrupts, Output
 from .pipeline import MIN_BYTES, Part, Pipeline, pieces, transform_in_one_process
 from .read import Held, Piece, Stream
 from .spec import Spec
@@ -89,18 +94,31 @@ def _split(held: Held) -> int:
 def _in_two(stream: Stream, held: Held, cut: int, spec: Spec, report_changes: bool) -> Tuple[Output, Ledger]:
     """The held stream, its documents from number `cut` on transformed in a child."""
     first, second = pieces(held.stream(0, cut)), pieces(held.stream(cut))
+    pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
     read_end, write_end = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+    held_back = HeldInterrupts()
+    try:
+        pid = os.fork()
+    except BaseException:
         os.close(read_end)
-        _die_with(parent)
-        _child(write_end, second, spec, report_changes)
+        os.close(write_end)
+        held_back.release()
+        raise
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        try:
+            held_back.end_in_child()
+            os.close(read_end)
+            _die_with(parent)
+            _child(write_end, second, spec, report_changes)
+        finally:
+            os._exit(1)  # never back into the parent's code
     os.close(write_end)
-    previous = _on_sigterm_kill(pid)
-    pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
+    previous = None
     try:
         try:
+            held_back.release()  # a Ctrl-C during the fork is raised here
+            previous = _on_sigterm_kill(pid)
             pipeline.feed(first, stream)
         except BaseException:  # the first error in the stream is in this part: the child's work is moot
             _stop(read_end, pid)
@@ -159,17 +177,18 @@ def _on_sigterm_kill(pid: int) -> Any:
     return previous
 
 
-def _reap(pid: int, kill: bool) -> None:
-    """Wait for the child (killing it first with `kill`); a child already reaped is left alone
-    (its pid may be another process's by now)."""
+def _reap(pid: int, kill: bool) -> Optional[int]:
+    """Wait for the child (killing it first with `kill`) and return its wait status; a child
+    already reaped is left alone (its pid may be another process's by now): None."""
     try:
-        if kill and os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return  # it had ended, and is reaped now
         if kill:
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                return status  # it had ended, and is reaped now
             os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        return os.waitpid(pid, 0)[1]
     except (ProcessLookupError, ChildProcessError):
-        pass
+        return None
 
 
 def _child(write_end: int, items: Iterable[Piece], spec: Spec,
@@ -178,7 +197,6 @@ def _child(write_end: int, items: Iterable[Piece], spec: Spec,
     import pickle  # here and in _receive only: pickling costs start-up time
 
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, not us
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         try:
             pipeline = Pipeline(spec, hold=True, report_changes=report_changes)
@@ -196,7 +214,8 @@ def _child(write_end: int, items: Iterable[Piece], spec: Spec,
 
 
 def _receive(read_end: int, pid: int) -> object:
-    """The child's payload (None when it sent nothing usable); the child is reaped."""
+    """The child's payload (None when it sent nothing usable); the child is reaped. A child that
+    died of a Ctrl-C (SIGINT) raises KeyboardInterrupt here."""
     import pickle
 
     try:
@@ -205,7 +224,9 @@ def _receive(read_end: int, pid: int) -> object:
     except BaseException:
         _stop(None, pid)
         raise
-    _reap(pid, kill=False)
+    status = _reap(pid, kill=False)
+    if status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
+        raise KeyboardInterrupt
     try:
         return pickle.loads(data) if data else None
     except Exception:  # pragma: no cover - a truncated hand-over

@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -30,6 +31,35 @@ volumes:
 if TYPE_CHECKING:  # postrender is imported in the helpers that use it: a name moved breaks only their tests
     from postrender.ledger import Ledger
     from postrender.spec import Spec
+
+# -- hypothesis: `make test` and CI run a fixed set of examples, `make fuzz` explores ------------
+# The suite passes or fails the same way on every run: each property test's examples follow from
+# its own code (derandomize), whatever its settings say, and no example database is replayed.
+# `make fuzz` sets POSTRENDER_FUZZ=N: N times each test's examples, from random seeds, finds kept
+# in .hypothesis/ and replayed first next time. --hypothesis-seed=S replays the seed S in either.
+FUZZ_FACTOR = int(os.environ.get("POSTRENDER_FUZZ") or 0)
+settings.register_profile("suite", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, database=settings.get_profile("default").database,
+                          deadline=None, print_blob=True)
+settings.load_profile("fuzz" if FUZZ_FACTOR else "suite")
+
+
+def _hypothesis_settings(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Each property test's own settings, made the suite's or fuzz's (see above)."""
+    seeded = config.getoption("--hypothesis-seed", None) is not None
+    done: Set[int] = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)  # what @settings/@given set
+        if own is None or id(test) in done:  # not a property test; a parametrized one's other ids
+            continue
+        done.add(id(test))
+        if FUZZ_FACTOR:
+            new = settings(own, derandomize=False, database=settings().database,
+                           max_examples=own.max_examples * FUZZ_FACTOR)
+        else:
+            new = settings(own, derandomize=not seeded, database=None)
+        test._hypothesis_internal_use_settings = new
 
 
 def run_cli(args: List[str], stdin: bytes = b"", env: Optional[Dict[str, str]] = None,
@@ -163,7 +193,8 @@ def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
 ONE_WORKER = ("test_plugin_release",)
 
 
-def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    _hypothesis_settings(config, items)
     for item in items:
         if item.path.stem in ONE_WORKER:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -166,6 +166,12 @@ def test_malformed_yaml_fails_cleanly_naming_document_and_line(tmp_path, case, t
     assert 24 + 4 <= line <= 24 + 4 + body.count("\n"), err  # inside the bad object's body
 
 
+@pytest.mark.parametrize("text", ["---\n...  - x\n", "---\na: 1\n... b\n"])
+def test_content_on_a_document_end_marker_line_is_no_yaml_and_refused(tmp_path, text):
+    # libyaml reads the `...` and then content that no `---` opens: it was taken for a bare `...`
+    assert_clean_failure(run(tmp_path, (STREAM + text).encode()), 1, "document 4", "invalid YAML")
+
+
 def test_malformed_yaml_in_the_last_document_still_leaves_stdout_empty(tmp_path):
     stream = STREAM + "---\nkind: Service\nmetadata: [\n"
     assert_clean_failure(run(tmp_path, stream.encode()), 1, "document 4")
@@ -556,6 +562,27 @@ def test_unusual_line_breaks_in_a_targeted_document_never_corrupt_output(tmp_pat
     assert chunks(out)[2] == chunks(data)[2]
 
 
+@pytest.mark.parametrize("char", ["\r", "\x85", "\u2028", "\u2029"], ids=["cr", "nel", "ls", "ps"])
+def test_a_document_marker_after_an_unusual_line_break_starts_a_document_as_yaml_reads_it(tmp_path, char):
+    # the ConfigMap's and the Deployment's last lines end with the odd break, the next `---` follows at once
+    stream = CONFIGMAP.rstrip("\n") + char + SCHEDULER.rstrip("\n") + char + SERVICE
+    out = assert_success(run(tmp_path, stream.encode()))
+    assert out.endswith(SERVICE.encode()) and char.encode() in out
+    docs = load_all(out)
+    assert len(docs) == len(load_all(stream)) == 3
+    assert scheduler_volumes(docs)["logs"] == CLAIM
+    assert CLAIM in pod_templates(docs)["airflow-config/pod_template_file.yaml"]["spec"]["volumes"]
+
+
+def test_a_stream_that_is_yaml_only_when_a_lone_cr_is_no_line_break_is_refused_naming_the_line(tmp_path):
+    # the fuzz find (hypothesis seed 56): `---\r--- |` is two documents, and the block scalar ends
+    # before `apiVersion:`; it was passed through with exit 0 when only LF started a line
+    data = (b"---\r\n---\r--- |\n\napiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: s\r\n"
+            b"---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: c}\r\n")
+    result = run_cli(["--logs-claim", "x"], data)
+    assert_clean_failure(result, 1, "document 3, line 4", "invalid YAML")
+
+
 def helm4_configmap(template: str) -> str:
     """The ConfigMap as Helm 4 hands it over: the template as one double-quoted string."""
     return ("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: airflow-config\ndata:\n"
@@ -634,22 +661,155 @@ def test_broken_pipe_through_a_shell_pipeline(tmp_path):
     assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
-def test_sigint_gives_no_traceback_and_no_output(tmp_path):
-    spec = write_spec(tmp_path, SPEC)
-    env = dict(os.environ)
-    env.pop("HELM_PLUGIN_NAME", None)
-    proc = subprocess.Popen([sys.executable, "-m", "postrender", "-c", spec], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
-    # more than a pipe buffer: when this write returns, the CLI is inside its read loop
+def run_to(tmp_path: Path, stdout, preexec=None, options=("-c", "SPEC")) -> Tuple[int, str]:
+    """(exit code, stderr) of the CLI over big_stream() with `stdout` (a file object, or None: closed)."""
+    options = [write_spec(tmp_path, SPEC) if option == "SPEC" else option for option in options]
+    (tmp_path / "in.yaml").write_bytes(big_stream())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
+
+    def prepare() -> None:
+        if stdout is None:
+            os.close(1)
+        if preexec is not None:
+            preexec()
+
+    with open(tmp_path / "in.yaml", "rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "postrender", *options], stdin=stdin,
+                              stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=120,
+                              preexec_fn=prepare)
+    return done.returncode, done.stderr.decode()
+
+
+EVERY_OUTPUT = {"stream": ("-c", "SPEC"), "diff": ("--diff", "-c", "SPEC"), "inspect": ("--inspect",),
+                "schema": ("--schema",)}
+
+
+@pytest.mark.parametrize("mode", sorted(EVERY_OUTPUT))
+def test_a_full_disk_is_named_as_such(tmp_path, mode):
+    with open("/dev/full", "wb") as full:
+        code, err = run_to(tmp_path, full, options=EVERY_OUTPUT[mode])
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: no space left on device\n", err
+
+
+@pytest.mark.parametrize("mode", sorted(EVERY_OUTPUT))
+def test_a_closed_stdout_is_named_as_such(tmp_path, mode):
+    code, err = run_to(tmp_path, None, options=EVERY_OUTPUT[mode])
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: stdout is closed\n", err
+
+
+@pytest.mark.parametrize("before", [b"", b"kept: what was there before\n"], ids=["new", "appended"])
+def test_a_regular_file_that_cannot_take_the_whole_stream_is_left_as_it_was(tmp_path, before):
+    import resource
+
+    target = tmp_path / "out.yaml"
+    target.write_bytes(before)
+    limit = 1 << 18  # the file may not grow past 256 KiB: the write fails a quarter of the way in
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with open(target, "ab" if before else "wb") as out:
+        code, err = run_to(tmp_path, out, limited)
+    assert code == 1, err
+    assert err == "postrender: error: cannot write the output: file too large\n", err
+    assert target.read_bytes() == before  # what was written is taken back
+
+
+def start_cli(args: List[str], cpus: int = 0) -> subprocess.Popen:
+    """The CLI in a child process with pipes on stdin, stdout and stderr (in a session of its own,
+    so that a Ctrl-C can go to its process group as a terminal sends it), on `cpus` CPUs (0: all)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTRENDER_", "HELM_"))}
+
+    def pin() -> None:
+        if cpus:
+            os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
+
+    return subprocess.Popen([sys.executable, "-m", "postrender", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+                            start_new_session=True, preexec_fn=pin)
+
+
+def unread(fd: int) -> int:
+    """Bytes in the pipe of which `fd` is an end that were not read yet."""
+    import fcntl
+    import termios
+
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def wait_until_blocked(proc: subprocess.Popen, done) -> None:
+    """Until `done()` holds and the process sleeps: blocked on a pipe the test holds (nothing else
+    puts it to sleep). A wait for a state, not a delay: how long it takes does not matter."""
+    while not (done() and Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.01)
+
+
+def interrupted(proc: subprocess.Popen) -> Tuple[bytes, str]:
+    """Ctrl-C to the process group of `proc` (stdin kept open: the run cannot end by itself);
+    its stdout and stderr once it has ended."""
+    os.killpg(proc.pid, signal.SIGINT)
+    out = proc.stdout.read()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    proc.stdin.close()
+    return out, err
+
+
+def assert_interrupted(proc: subprocess.Popen, err: str) -> None:
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip() == "postrender: error: interrupted", err  # (after a line break: the terminal shows ^C)
+
+
+needs_two_cpus = pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                                    reason="the two-process path needs two usable CPUs")
+
+
+@pytest.mark.parametrize("cpus", [1, pytest.param(0, marks=needs_two_cpus)], ids=["one-process", "two-process"])
+def test_sigint_gives_no_traceback_and_no_output(tmp_path, cpus):
+    # the stream is written but stdin stays open: wherever the Ctrl-C lands, the run has not ended
+    proc = start_cli(["-c", write_spec(tmp_path, SPEC)], cpus=cpus)
     proc.stdin.write(big_stream()[: 1 << 20])
     proc.stdin.flush()
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    err = err.decode()
-    assert "Traceback" not in err, err
+    wait_until_blocked(proc, lambda: unread(proc.stdin.fileno()) == 0)
+    out, err = interrupted(proc)
     assert out == b""
-    assert proc.returncode == 130, (proc.returncode, err)
-    assert "interrupted" in err
+    assert_interrupted(proc, err)
+
+
+def test_sigint_in_krm_mode_gives_no_resource_list_and_no_traceback(tmp_path):
+    items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"k": "x" * 100}}
+             for i in range(1000)]
+    resource_list = json.dumps({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items})
+    proc = start_cli(["--logs-claim", "airflow-log-pvc"])
+    # the ResourceList is read; the CLI reads on, to see that nothing follows it
+    proc.stdin.write(resource_list.encode() + b"\n---\n")
+    proc.stdin.flush()
+    wait_until_blocked(proc, lambda: unread(proc.stdin.fileno()) == 0)
+    out, err = interrupted(proc)
+    assert out == b""
+    assert_interrupted(proc, err)
+
+
+@needs_two_cpus
+def test_sigint_while_the_stream_is_written_lets_the_reader_have_it_whole(tmp_path):
+    data = big_stream()[: 1 << 20]
+    spec = write_spec(tmp_path, SPEC)
+    expected = run_cli(["-c", spec], data)
+    assert expected.returncode == 0 and len(expected.stdout) > 1 << 19
+    proc = start_cli(["-c", spec])
+    proc.stdin.write(data)
+    proc.stdin.close()
+    # the stream fills the stdout pipe (this test reads nothing yet): the CLI is writing it
+    wait_until_blocked(proc, lambda: unread(proc.stdout.fileno()) > 0)
+    os.killpg(proc.pid, signal.SIGINT)
+    out = proc.stdout.read()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert out == expected.stdout  # never part of a stream
+    assert_interrupted(proc, err)
 
 
 def test_a_configmap_value_of_blank_lines_does_not_hang(tmp_path):

@@ -1,8 +1,14 @@
-"""The all-or-nothing output spool: order, slots filled late, parts from another process."""
+"""The all-or-nothing output: the spool (order, slots filled late, parts from another process) and
+its write to stdout (whole or not at all: Ctrl-C, a regular file taken back, stdout closed)."""
 import io
+import os
+import signal
+import sys
+
+import pytest
 
 from postrender import output as output_module
-from postrender.output import Output
+from postrender.output import Output, OutputError, forget_stdout_text, to_stdout, watch_interrupts
 
 
 def text(out: Output) -> bytes:
@@ -40,3 +46,62 @@ def test_a_large_output_spills_to_a_temporary_file_and_comes_back_whole(monkeypa
         out.write(piece)
     assert not isinstance(out.spool, io.BytesIO)
     assert text(out) == b"0123456789abcdefghijxyz"
+
+
+class InterruptedMidway(Output):
+    """An Output whose copy to stdout gets a Ctrl-C halfway through."""
+
+    def copy_to(self, target) -> None:
+        target.write(b"first half\n")
+        os.kill(os.getpid(), signal.SIGINT)
+        target.write(b"second half\n")
+        target.flush()
+
+
+@pytest.mark.parametrize("before", [b"", b"kept\n"], ids=["new", "appended"])
+def test_a_ctrl_c_during_the_write_to_a_regular_file_takes_back_what_was_written(tmp_path, monkeypatch, before):
+    target = tmp_path / "out.yaml"
+    target.write_bytes(before)
+    with open(target, "ab" if before else "wb") as raw:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+        watch_interrupts()
+        with pytest.raises(KeyboardInterrupt):  # raised once the write is over, never in its middle
+            to_stdout(InterruptedMidway())
+        watch_interrupts()  # this test's Ctrl-C is over
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set(), "SIGINT left blocked"
+    assert target.read_bytes() == before
+
+
+def test_a_ctrl_c_that_something_swallowed_still_keeps_the_stream_from_stdout(tmp_path, monkeypatch):
+    target = tmp_path / "out.yaml"
+    with open(target, "wb") as raw:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+        watch_interrupts()
+        try:  # as a library's bare `except:` would
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+        with pytest.raises(KeyboardInterrupt):
+            to_stdout(b"the stream\n")
+        watch_interrupts()  # the next run starts afresh
+        to_stdout(b"the stream\n")
+    assert target.read_bytes() == b"the stream\n"
+
+
+def test_a_stdout_closed_at_start_is_an_output_error(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", None)
+    with pytest.raises(OutputError, match="^cannot write the output: stdout is closed$"):
+        to_stdout(b"the stream\n")
+
+
+def test_text_a_library_left_unwritten_in_stdout_never_goes_out_after_a_failure(tmp_path, monkeypatch):
+    target = tmp_path / "out.yaml"
+    with open(target, "wb") as raw:
+        stdout = io.TextIOWrapper(raw)
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "__stdout__", stdout)  # the process's own stdout
+        print("'data a library was writing'")  # as ruamel's emitter does when a Ctrl-C hits its write
+        forget_stdout_text()
+        sys.stdout.write("what the CLI writes next\n")
+        sys.stdout.flush()
+        assert target.read_bytes() == b"what the CLI writes next\n"

@@ -7,6 +7,7 @@ same ConfigMap twice, a BOM, and errors (the first one in stream order wins).
 """
 import io
 import os
+import signal
 
 import pytest
 
@@ -89,6 +90,14 @@ def test_a_bom_and_crlf_line_ends_survive_the_hand_over(monkeypatch):
     assert_same_at_every_cut(data, LOGS, monkeypatch)
 
 
+def test_documents_that_start_after_a_lone_cr_or_a_nel_survive_the_hand_over(monkeypatch):
+    # libyaml breaks lines there too, and so does the reader: the cuts fall between the same documents
+    data = HELM3.replace(b"\n---\n", b"\r---\n", 3).replace(b"\n---\n", b"\xc2\x85---\n")
+    assert documents(data) == documents(HELM3)
+    assert not isinstance(outcome(data, SPEC, workers=1), str)
+    assert_same_at_every_cut(data, SPEC, monkeypatch)
+
+
 def test_the_first_error_in_stream_order_is_reported_whichever_part_holds_it(monkeypatch):
     broken = b"---\nkind: Deployment\nmetadata: {name: a}\nspec: [unclosed\n"
     for data in (broken + HELM3 + broken, HELM3 + broken + HELM3):
@@ -125,6 +134,67 @@ def test_no_child_is_left_behind(monkeypatch):
     for pid in children:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # already waited for
+
+
+def interrupted_at_the_fork(monkeypatch, who: str) -> int:
+    """Run HELM3 in two processes with a Ctrl-C sent to `who` ("parent" or "child") by the fork
+    itself, the moment it returns: no timing. Returns the child's pid, having checked that the
+    run ended in KeyboardInterrupt (not a child taken for broken down and its part done again)."""
+    real_fork = os.fork
+    children = []
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        if (pid == 0) == (who == "child"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return pid
+
+    def not_again(*args):
+        raise AssertionError("the part of a child that died of a Ctrl-C was done again")
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(twoprocess, "_split", lambda chunks: len(chunks) // 2)
+    real_receive = twoprocess._receive
+
+    def receive(read_end, pid):
+        part = real_receive(read_end, pid)
+        monkeypatch.setattr(Pipeline, "feed", not_again)
+        return part
+
+    monkeypatch.setattr(twoprocess, "_receive", receive)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        twoprocess.transform_maybe_in_two(io.BytesIO(HELM3), SPEC, workers=2)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set(), "SIGINT left blocked"
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)  # stopped and waited for
+    return children[0]
+
+
+def test_a_ctrl_c_to_the_parent_during_the_fork_stops_the_child_and_ends_the_run(monkeypatch):
+    interrupted_at_the_fork(monkeypatch, "parent")
+
+
+def test_a_child_that_dies_of_a_ctrl_c_ends_the_run_and_its_part_is_not_done_again(monkeypatch):
+    # a Ctrl-C reaches the whole process group; here the child alone gets it, at the fork
+    interrupted_at_the_fork(monkeypatch, "child")
+
+
+def test_a_child_interrupted_while_it_works_ends_the_run(monkeypatch):
+    def interrupted_feed(self, pieces, stream=None):
+        if self.hold and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_feed(self, pieces, stream)
+
+    parent, real_feed = os.getpid(), Pipeline.feed
+    monkeypatch.setattr(Pipeline, "feed", interrupted_feed)
+    monkeypatch.setattr(twoprocess, "_split", lambda chunks: len(chunks) // 2)
+    with pytest.raises(KeyboardInterrupt):
+        twoprocess.transform_maybe_in_two(io.BytesIO(HELM3), SPEC, workers=2)
 
 
 @needs_captures

@@ -1,10 +1,10 @@
 """Line breaks other than LF: the one list of them.
 
 YAML reads a lone CR, NEL (U+0085), U+2028 and U+2029 as line breaks, besides LF and
-CRLF. The stream does not: its documents and lines are split on LF, libyaml's marks
-then count other lines than the stream's, a document that seems blank may hold
-content, and a scalar holding one cannot stay on one line unescaped. Every place that
-must know uses these names.
+CRLF. The stream counts its lines on LF only (its documents start after any of them, as
+libyaml's do): libyaml's marks then count other lines than the stream's, a document that
+seems blank may hold content, and a scalar holding one cannot stay on one line
+unescaped. Every place that must know uses these names.
 """
 import re
 
