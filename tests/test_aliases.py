@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -91,27 +92,16 @@ def _template_base(out: bytes) -> Dict[str, Dict[str, Any]]:
     return {c["name"]: c for c in template["spec"]["containers"]}
 
 
-def test_embedded_pod_template_with_aliases_helm3_block(tmp_path):
-    text = (ALIASES / "pod-template-helm3.yaml").read_bytes()
-    code, out, err = run_main(spec_args(tmp_path, "[base]", "[pod-template]"), text)
-    err = err.decode()
-    assert code == 0, err
+@pytest.mark.parametrize("fixture, style", [("pod-template-helm3.yaml", b"pod_template_file.yaml: |-"),
+                                            ("pod-template-helm4.yaml", b'pod_template_file.yaml: "')])
+def test_embedded_pod_template_with_aliases_keeps_its_style(tmp_path, fixture, style):
+    code, out, err = run_main(spec_args(tmp_path, "[base]", "[pod-template]"), (ALIASES / fixture).read_bytes())
+    assert code == 0, err.decode()
     containers = _template_base(out)
     assert containers["base"]["volumeMounts"] == [MOUNT]
     assert "volumeMounts" not in containers["git-sync"]
     assert containers["base"]["env"] == containers["git-sync"]["env"] == [{"name": "TZ", "value": "UTC"}]
-    assert b"pod_template_file.yaml: |-" in out
-
-
-def test_embedded_pod_template_with_aliases_helm4_quoted(tmp_path):
-    text = (ALIASES / "pod-template-helm4.yaml").read_bytes()
-    code, out, err = run_main(spec_args(tmp_path, "[base]", "[pod-template]"), text)
-    err = err.decode()
-    assert code == 0, err
-    containers = _template_base(out)
-    assert containers["base"]["volumeMounts"] == [MOUNT]
-    assert "volumeMounts" not in containers["git-sync"]
-    assert b'pod_template_file.yaml: "' in out
+    assert style in out  # Helm 3's `|-` block, Helm 4's quoted string
 
 
 def test_resourcelist_alias_across_items_keeps_the_untargeted_item(tmp_path):
