@@ -49,9 +49,6 @@ from .yamlio.limits import may_alias
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 KIND = "ResourceList"
-# A top-level `kind: ResourceList` line: the document is meant as a ResourceList even if it
-# does not parse, so the YAML error goes back as an error result rather than as a manifest error.
-_KIND_LINE = RESOURCE_LIST_LINE
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
@@ -79,7 +76,7 @@ def is_resource_list(chunk: Chunk) -> Optional[KrmInput]:
         data = to_data(root, chunk.where, chunk.first_line, memo)
     except PostrenderError as exc:
         # unreadable: a KRM input only if it says so on a top-level line (then run_krm reports why)
-        return KrmInput(chunk, error=exc) if _KIND_LINE.search(chunk.raw) is not None else None
+        return KrmInput(chunk, error=exc) if RESOURCE_LIST_LINE.search(chunk.raw) is not None else None
     return KrmInput(chunk, root, data, memo) if isinstance(data, dict) and data.get("kind") == KIND else None
 
 

@@ -44,31 +44,47 @@ class Exported(NamedTuple):
     filled: Dict[int, Tuple[int, int]]
 
 
+class Spool:
+    """Bytes kept in order, in memory up to SPOOL_IN_MEMORY and in a temporary file beyond (memory
+    stays flat on large streams): `put` says where they stand, `get` reads them back."""
+
+    def __init__(self) -> None:
+        self.file: BinaryIO = io.BytesIO()
+        self.size = 0
+
+    def put(self, data: bytes) -> Tuple[int, int]:
+        """Append `data`; its (offset, length)."""
+        if isinstance(self.file, io.BytesIO) and self.size + len(data) > SPOOL_IN_MEMORY:
+            import tempfile  # only large streams need it: keeps start-up short
+
+            spilled = tempfile.TemporaryFile()
+            spilled.write(self.file.getbuffer())
+            self.file = spilled
+        self.file.seek(self.size)
+        self.file.write(data)
+        self.size += len(data)
+        return self.size - len(data), len(data)
+
+    def get(self, at: Tuple[int, int]) -> bytes:
+        self.file.seek(at[0])
+        return self.file.read(at[1])
+
+    def close(self) -> None:
+        self.file.close()
+
+
 class Output:
     def __init__(self) -> None:
-        self.spool: BinaryIO = io.BytesIO()  # a temporary file past SPOOL_IN_MEMORY
+        self.spool = Spool()
         # the stream in order: (offset, length) ranges of the spool, or a slot number
         self.order: List[Union[Tuple[int, int], int]] = []
         self.filled: Dict[int, Tuple[int, int]] = {}
         self.slots = 0
-        self.size = 0
-
-    def _put(self, data: bytes) -> Tuple[int, int]:
-        offset = self.size
-        if offset + len(data) > SPOOL_IN_MEMORY and isinstance(self.spool, io.BytesIO):
-            import tempfile  # only large streams need it: keeps start-up short
-
-            spilled = tempfile.TemporaryFile()
-            spilled.write(self.spool.getbuffer())
-            self.spool = spilled
-        self.spool.write(data)
-        self.size += len(data)
-        return offset, len(data)
 
     def write(self, data: bytes) -> None:
         if not data:
             return
-        offset, length = self._put(data)
+        offset, length = self.spool.put(data)
         last = self.order[-1] if self.order else None
         if isinstance(last, tuple) and last[0] + last[1] == offset:
             self.order[-1] = (last[0], last[1] + length)  # contiguous: one range
@@ -82,12 +98,11 @@ class Output:
         return slot
 
     def fill(self, slot: int, data: bytes) -> None:
-        self.filled[slot] = self._put(data)
+        self.filled[slot] = self.spool.put(data)
 
     def export(self) -> "Exported":
         """Everything written so far, to hand to another process's Output (see `extend`)."""
-        self.spool.seek(0)
-        return Exported(self.spool.read(self.size), list(self.order), dict(self.filled))
+        return Exported(self.spool.get((0, self.spool.size)), list(self.order), dict(self.filled))
 
     def extend(self, other: "Exported") -> Dict[int, int]:
         """Append another Output's export; returns its slot numbers -> the slots they are here."""
@@ -106,10 +121,10 @@ class Output:
     def copy_to(self, target: BinaryIO) -> None:
         for item in self.order:
             offset, length = self.filled[item] if isinstance(item, int) else item
-            self.spool.seek(offset)
+            self.spool.file.seek(offset)
             remaining = length
             while remaining:
-                block = self.spool.read(min(remaining, 1 << 20))
+                block = self.spool.file.read(min(remaining, 1 << 20))
                 target.write(block)
                 remaining -= len(block)
         target.flush()

@@ -11,7 +11,6 @@ findings (the changes only when they are to be reported), and at the end
 writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
 """
-import io
 import re
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
@@ -25,7 +24,7 @@ from .edit import Editor, splice
 from .errors import InputError
 from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
-from .output import SPOOL_IN_MEMORY, Exported, Output
+from .output import Exported, Output, Spool
 from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, too_large
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
@@ -42,7 +41,7 @@ MIN_BYTES = 256 * 1024
 @dataclass
 class _Waiting:
     """A workload whose roll annotation depends on ConfigMaps not seen yet: a small record (its
-    text waits in the pipeline's `_Spool`, its edit is done again when it is finished)."""
+    text waits in the pipeline's `output.Spool`, its edit is done again when it is finished)."""
 
     __slots__ = ("slot", "index", "first_line", "at", "pending")
     slot: int  # its place in the output
@@ -50,33 +49,6 @@ class _Waiting:
     first_line: int  # ... and first stream line
     at: Tuple[int, int]  # (offset, size) of its text in the spool
     pending: int  # how many of its ConfigMaps have not been seen yet
-
-
-class _Spool:
-    """Bytes kept aside, in memory up to a few MB and in a temporary file beyond."""
-
-    def __init__(self) -> None:
-        self.file: BinaryIO = io.BytesIO()
-        self.size = 0
-
-    def put(self, data: bytes) -> Tuple[int, int]:
-        if isinstance(self.file, io.BytesIO) and self.size + len(data) > SPOOL_IN_MEMORY:
-            import tempfile  # only large streams need it: keeps start-up short
-
-            spilled = tempfile.TemporaryFile()
-            spilled.write(self.file.getbuffer())
-            self.file = spilled
-        self.file.seek(self.size)
-        self.file.write(data)
-        self.size += len(data)
-        return self.size - len(data), len(data)
-
-    def get(self, at: Tuple[int, int]) -> bytes:
-        self.file.seek(at[0])
-        return self.file.read(at[1])
-
-    def close(self) -> None:
-        self.file.close()
 
 
 @dataclass
@@ -109,7 +81,7 @@ class Pipeline:
         self.batch = batch
         self.report_changes = report_changes
         self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
-        self.spool = _Spool()  # the waiting workloads' texts
+        self.spool = Spool()  # the waiting workloads' texts
         self.last = b""  # the last two bytes written from the input (how its last line ended)
 
     @property
@@ -304,7 +276,7 @@ def _unique(waiting: Dict[ConfigMapKey, List[_Waiting]]) -> List[_Waiting]:
     return list({id(w): w for ws in waiting.values() for w in ws}.values())
 
 
-def _handed_over(waiting: Dict[ConfigMapKey, List[_Waiting]], spool: _Spool) -> List[Tuple[_Waiting, List[ConfigMapKey],
+def _handed_over(waiting: Dict[ConfigMapKey, List[_Waiting]], spool: Spool) -> List[Tuple[_Waiting, List[ConfigMapKey],
                                                                                           bytes]]:
     """Each waiting workload with the ConfigMaps it waits for and its text, for another process."""
     refs: Dict[int, List[ConfigMapKey]] = {}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from conftest import krm_failed, run_main, transform
-from postrender import pipeline, read
+from postrender import output, read
 from postrender.pipeline import Pipeline, pieces
 from postrender.read import MAX_DOCUMENT, Stream
 from postrender.spec import Spec, parse_spec_text
@@ -127,7 +127,7 @@ SPEC = ("volumes:\n  - name: logs\n    claimName: pvc\n    mountPath: /logs\n"
 
 
 def test_waiting_workloads_are_held_as_bytes_in_a_spool_not_as_trees(monkeypatch):
-    monkeypatch.setattr(pipeline, "SPOOL_IN_MEMORY", 64 * 1024)  # spilled to a file past this
+    monkeypatch.setattr(output, "SPOOL_IN_MEMORY", 64 * 1024)  # spilled to a file past this
     count = 2000
     workloads = "".join(WORKLOAD.format(i) for i in range(count)).encode()
     run = Pipeline(Spec(volumes=parse_spec_text(SPEC, "spec.yaml")))

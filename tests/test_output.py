@@ -44,7 +44,7 @@ def test_a_large_output_spills_to_a_temporary_file_and_comes_back_whole(monkeypa
     out = Output()
     for piece in (b"0123456789", b"abcdefghij", b"xyz"):
         out.write(piece)
-    assert not isinstance(out.spool, io.BytesIO)
+    assert not isinstance(out.spool.file, io.BytesIO)
     assert text(out) == b"0123456789abcdefghijxyz"
 
 
