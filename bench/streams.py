@@ -13,7 +13,7 @@ Renaming keeps every object id unique, so the whole stream is valid for kustomiz
 """
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 RELEASE = "airflow"
 
@@ -136,15 +136,18 @@ def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"shape-{shape}.yaml"
     written = 0
-    with path.open("wb") as out:
-        buffer = []
+    with path.open("wb") as out:  # a MiB at a time: the benchmark process must stay small (write_stream)
+        buffer: List[bytes] = []
+        buffered = 0
         for piece in pieces:
             if written + len(piece) > size:
                 break
             buffer.append(piece)
             written += len(piece)
-            if len(buffer) >= 4096:
+            buffered += len(piece)
+            if buffered >= 1 << 20:
                 out.write(b"".join(buffer))
                 buffer.clear()
+                buffered = 0
         out.write(b"".join(buffer))
     return path
