@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 from .claims import ClaimUsers, ClaimWriters, claims_needed
 from .errors import Where
 from .findings import Finding
+from .seen import FirstSeen, digest
 from .spec import VolumeSpec
 from .targets import Site
 
@@ -25,15 +26,15 @@ class ConfigMapsSeen:
     """Every ConfigMap of the stream and the hashes of the pod templates each occurrence changed:
     what a workload that mounts one needs in order to roll (`hashes_for`).
 
-    A stream may hold millions of ConfigMaps, nearly all of them without a template: each of those
-    costs one small dict entry (its name alone is the key when it has no namespace) that keeps the
-    document of its first occurrence. Only a ConfigMap that changed a template keeps a list of its
+    A stream may hold millions of ConfigMaps, nearly all of them without a template: those are kept
+    in `unchanged` (a `seen.FirstSeen`), 24 bytes each however long their names, with the document of
+    their first occurrence. Only a ConfigMap that changed a template keeps a list of its
     occurrences; its unchanged ones before the first change count as that first one (a workload
     before the change gets no hash either way). Equal hashes are kept once: copies of one
     template cost no more than their list."""
 
     def __init__(self) -> None:
-        self.unchanged: Dict[Union[str, ConfigMapKey], int] = {}
+        self.unchanged = FirstSeen()
         self.changed: Dict[Union[str, ConfigMapKey], List[Tuple[int, Hashes]]] = {}
         self._hashes: Dict[Hashes, Hashes] = {}
 
@@ -54,14 +55,13 @@ class ConfigMapsSeen:
         if occurrences is not None:
             occurrences.append((document, hashes))
         elif not hashes:
-            self.unchanged.setdefault(key, document)
+            self.unchanged.add(ref, document)
         else:
-            first = self.unchanged.pop(key, None)
+            first = self.unchanged.pop(ref)
             self.changed[key] = [(document, hashes)] if first is None else [(first, ()), (document, hashes)]
 
     def __contains__(self, ref: ConfigMapKey) -> bool:
-        key = self._key(ref)
-        return key in self.unchanged or key in self.changed
+        return self._key(ref) in self.changed or ref in self.unchanged
 
     def hashes_for(self, ref: ConfigMapKey, document: int) -> Hashes:
         """The hashes of the ConfigMap a workload at `document` mounts: its last occurrence up to
@@ -73,9 +73,15 @@ class ConfigMapsSeen:
         return before[-1] if before else occurrences[0][1]
 
     def merge(self, later: "ConfigMapsSeen") -> None:
-        """Fold in the ConfigMaps of the part of the stream that follows."""
-        for key, document in later.unchanged.items():
-            self.add(self._ref(key), document, ())
+        """Fold in the ConfigMaps of the part of the stream that follows (as `add` would have, had
+        they come here: an unchanged one is known by its digest only)."""
+        changed = {digest(self._ref(key)): occurrences for key, occurrences in self.changed.items()}
+        for key_digest, document in later.unchanged.records():
+            occurrences = changed.get(key_digest)
+            if occurrences is None:
+                self.unchanged.add_digest(key_digest, document)
+            else:
+                occurrences.append((document, ()))
         for key, occurrences in later.changed.items():
             for document, hashes in occurrences:
                 self.add(self._ref(key), document, hashes)

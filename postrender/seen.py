@@ -1,0 +1,116 @@
+"""One concern: a set of ConfigMap keys, each with the number of the document it was first seen in, in a
+few bytes per key however long the names (`FirstSeen`; `ledger.ConfigMapsSeen` keeps the ConfigMaps of
+a stream, which may hold millions of them, in one).
+
+A key stands for itself as 16 bytes of its SHA-256 digest. Two different keys would be taken for one
+only if their digests collided: with n keys, a chance of about n² / 2^129 (10^-20 for a billion keys),
+and finding such a pair on purpose takes about 2^64 hashes. Each key is a record of 24 bytes (its digest
+and its number) in one of a few buckets, a bytearray each that `bytearray.find` scans; the buckets
+double in number as keys come, so that each holds a few dozen records.
+"""
+from typing import Any, Iterator, List, Optional, Tuple
+
+Ref = Tuple[Optional[str], str]  # (namespace, name): ledger.ConfigMapKey
+
+DIGEST = 16  # bytes of the key's SHA-256 kept
+RECORD = DIGEST + 8  # the digest and the number (8 bytes, little-endian)
+PER_BUCKET = 32  # records per bucket, on average, before the buckets double
+
+_sha256: Any = None
+
+
+def digest(ref: Ref) -> bytes:
+    """The key's digest: its namespace (None and "" differ) and its name, unambiguously."""
+    global _sha256
+    if _sha256 is None:  # CPython's own module: hashlib would load OpenSSL (start-up time)
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            try:
+                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            except ImportError:  # pragma: no cover - a build without them: OpenSSL's
+                from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+        _sha256 = sha256
+    namespace, name = ref
+    text = name.encode("utf-8", "surrogatepass")
+    if namespace is None:
+        data = b"-" + text
+    else:
+        space = namespace.encode("utf-8", "surrogatepass")
+        data = b"+%d:" % len(space) + space + text
+    return _sha256(data).digest()[:DIGEST]
+
+
+def _find(bucket: bytearray, key: bytes) -> int:
+    """Where the record of `key` starts in `bucket`, or -1 (a match must start on a record)."""
+    at = bucket.find(key)
+    while at >= 0 and at % RECORD:
+        at = bucket.find(key, at + 1)
+    return at
+
+
+class FirstSeen:
+    """Keys, each with the number it was first added with: `add` keeps the first number, `pop`
+    forgets a key, `records` and `add_digest` copy them into another (picklable: a forked process
+    sends one)."""
+
+    def __init__(self) -> None:
+        self.buckets: List[bytearray] = [bytearray()]
+        self.mask = 0  # len(buckets) - 1: a key's bucket is its digest's low bits (little-endian)
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, ref: Ref) -> bool:
+        key = digest(ref)
+        return _find(self._bucket(key), key) >= 0
+
+    def add(self, ref: Ref, number: int) -> None:
+        """Note `ref` with `number`, unless it is noted already (it keeps its first number)."""
+        self.add_digest(digest(ref), number)
+
+    def pop(self, ref: Ref) -> Optional[int]:
+        """Forget `ref`: its number, or None when it was not noted."""
+        key = digest(ref)
+        bucket = self._bucket(key)
+        at = _find(bucket, key)
+        if at < 0:
+            return None
+        number = int.from_bytes(bucket[at + DIGEST:at + RECORD], "little")
+        del bucket[at:at + RECORD]
+        self.count -= 1
+        return number
+
+    def records(self) -> Iterator[Tuple[bytes, int]]:
+        """(digest, number) of every key, in no particular order."""
+        for bucket in self.buckets:
+            for at in range(0, len(bucket), RECORD):
+                yield bytes(bucket[at:at + DIGEST]), int.from_bytes(bucket[at + DIGEST:at + RECORD], "little")
+
+    def add_digest(self, key: bytes, number: int) -> None:
+        """`add` for a key known by its digest (another FirstSeen's `records`)."""
+        bucket = self._bucket(key)
+        if _find(bucket, key) >= 0:
+            return
+        bucket += key + number.to_bytes(8, "little")
+        self.count += 1
+        if self.count > PER_BUCKET * len(self.buckets):
+            self._double()
+
+    def _bucket(self, key: bytes) -> bytearray:
+        return self.buckets[int.from_bytes(key, "little") & self.mask]
+
+    def _double(self) -> None:
+        """Twice the buckets: each splits on one more bit of its digests, one bucket at a time (memory
+        stays flat)."""
+        size = len(self.buckets)
+        byte, bit = divmod(size.bit_length() - 1, 8)
+        self.buckets += [bytearray() for _ in range(size)]
+        for index in range(size):
+            low, high = bytearray(), bytearray()
+            old = self.buckets[index]
+            for at in range(0, len(old), RECORD):
+                (high if old[at + byte] >> bit & 1 else low).extend(old[at:at + RECORD])
+            self.buckets[index], self.buckets[index + size] = low, high
+        self.mask = 2 * size - 1
