@@ -51,7 +51,7 @@ class PostrenderError(Exception):
 
     def located(self, where: Where) -> "PostrenderError":
         """Fill in the parts of the place this error does not know yet."""
-        known = {k: v for k, v in vars(self.where).items() if v is not None}
+        known = {k: v for k, v in self.where._asdict().items() if v is not None}
         self.where = where.but(**known)
         return self
 

@@ -9,15 +9,13 @@ is `annotate_pod_template`. `inject_pod_template` is the same for an embedded
 worker pod template, which may leave its containers to Airflow.
 """
 import posixpath
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .errors import InputError, Where
 from .spec import VolumeSpec
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One thing the injection did, for the report and the warnings."""
 
     action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template

@@ -12,8 +12,7 @@ and the annotations Helm sets (hooks, Helm 4's filename).
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from .errors import InputError, Where
 from .spec import WORKLOAD_KINDS, Spec, Target, VolumeSpec
@@ -68,13 +67,14 @@ _TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
 POD_TEMPLATE_TEXT = re.compile(r"^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?Pod[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 
 
-@dataclass
-class Site:
+class Site(NamedTuple):
+    """What the targets are matched against: a workload, or an embedded pod template."""
+
     kind: str
     name: str
     namespace: Optional[str]
-    labels: Dict[str, str] = field(default_factory=dict)
-    pod_labels: Dict[str, str] = field(default_factory=dict)
+    labels: Dict[str, str]
+    pod_labels: Dict[str, str]
     configmap: Optional[str] = None  # set for an embedded pod template: its ConfigMap
     key: Optional[str] = None  # ... and the data key
 

@@ -21,7 +21,7 @@ class CannotSplice(Exception):
     """The edit cannot be expressed as a local text change (caller falls back)."""
 
 
-_LINE_BREAK = re.compile("(\r\n|[\n" + "".join(OTHER_BREAKS) + "])")
+_LINE_BREAK = "(\r\n|[\n" + "".join(OTHER_BREAKS) + "])"  # compiled on first use (re caches it): rare
 
 
 class LineBuffer:
@@ -30,7 +30,7 @@ class LineBuffer:
     def __init__(self, text: str):
         self.text = text
         if any(brk in text for brk in OTHER_BREAKS):
-            parts = _LINE_BREAK.split(text)
+            parts = re.split(_LINE_BREAK, text)
             self.lines: List[str] = parts[0::2]
             self.ends: List[str] = parts[1::2] + [""]  # the last line has none
             counts = {end: self.ends.count(end) for end in set(self.ends[:-1])}

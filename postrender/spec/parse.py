@@ -193,7 +193,7 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
     )
 
 
-def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
+def parse_spec_text(text: str, source: str) -> Sequence[VolumeSpec]:
     """The volumes of one spec file (or a KRM functionConfig) given as text."""
     return parse_spec_file(text, source).volumes
 
@@ -218,7 +218,7 @@ def _closest(word: str, words: Sequence[str]) -> Optional[str]:
     return close[0] if close else None
 
 
-def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
+def volumes_from_node(root: Optional[Node], source: str) -> Sequence[VolumeSpec]:
     """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
     return spec_file_from_node(root, source).volumes
 
