@@ -12,6 +12,8 @@ cleanly document by document, so an error names its document and line as ever.
 `Pipeline(batch=False)` reads every document alone (`alone`): the reference the
 tests compare the batched path against.
 """
+from __future__ import annotations
+
 from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
 from ruamel.yaml.error import YAMLError

@@ -11,6 +11,8 @@ launcher print and exit.
 `Where` and `stream_line` belong to the finding model and are importable from
 here too: most of the package meets a place when it raises an error.
 """
+from __future__ import annotations
+
 from typing import Any, List, Optional
 
 from .findings import ERROR, INVALID_INPUT, INVALID_SPEC, STRICT_WARNINGS, Finding, Where, stream_line

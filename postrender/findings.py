@@ -13,6 +13,8 @@ Every output is rendered here, from those fields, by one renderer each:
 `report_json` (`--report`), `krm_message` and `krm_tags` (KRM `results`,
 which krm.py wraps with the item's reference).
 """
+from __future__ import annotations
+
 import re
 from typing import Any, Dict, Iterable, NamedTuple, Optional
 

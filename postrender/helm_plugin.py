@@ -6,6 +6,8 @@ and runs `cli.main`. Its own failures (a damaged release, a Python too old) reac
 every plugin failure does (delivery.py): the terminal, the log file, and a YAML scalar on stdout
 that Helm 4 quotes in its error.
 """
+from __future__ import annotations
+
 import os
 import sys
 from typing import List

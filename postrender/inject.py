@@ -8,6 +8,8 @@ part, which the writer recognises at once. This is the whole of the contract's
 is `annotate_pod_template`. `inject_pod_template` is the same for an embedded
 worker pod template, which may leave its containers to Airflow.
 """
+from __future__ import annotations
+
 import posixpath
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 

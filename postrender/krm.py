@@ -27,6 +27,8 @@ the item's path) for the item it concerns. A failure is a ResourceList with no
 items and one `error` result (tagged with the error's id); the CLI writes it
 and exits non-zero.
 """
+from __future__ import annotations
+
 import copy
 import re
 from dataclasses import dataclass, field

@@ -8,6 +8,8 @@ filter tell (content, Helm 4's annotations, objects that are not hooks). Two par
 transformed in two processes `merge` their ledgers into one; the end-of-stream checks
 (`checks`) read it.
 """
+from __future__ import annotations
+
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from .claims import ClaimUsers, ClaimWriters, claims_needed

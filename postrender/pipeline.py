@@ -11,6 +11,8 @@ findings (the changes only when they are to be reported), and at the end
 writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 

@@ -19,6 +19,8 @@ of it (never held, decoded or composed whole), unless it is the stream's first
 document with content and names itself a ResourceList in that much: a
 ResourceList is not capped (its items are, see `krm`).
 """
+from __future__ import annotations
+
 import codecs
 import itertools
 import re

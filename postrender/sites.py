@@ -11,6 +11,8 @@ ConfigMap's nodes say where its value stands (a `|` block's lines are stream lin
 a quoted template's are its own); one that is not readable YAML comes with its
 error, for the caller to decide on.
 """
+from __future__ import annotations
+
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple
 
 from ruamel.yaml.nodes import Node

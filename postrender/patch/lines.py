@@ -8,6 +8,8 @@ CR, NEL, U+2028 and U+2029); each line keeps its own line end, and new lines get
 text's usual one. A text of LF line ends only (every rendered manifest) takes a fast
 path: a plain split and join.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, List, Tuple
 

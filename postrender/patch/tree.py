@@ -22,6 +22,8 @@ A node that cannot be patched in place is rewritten whole by what holds it: an e
 of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_item`,
 `replace_item`); `sync` says which by returning False.
 """
+from __future__ import annotations
+
 from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode

@@ -8,6 +8,8 @@ shorthands and their layering). The names the rest of the package uses are
 re-exported here; those of `schema` and `parse` are imported on first use: a run
 never builds the schema, and one with `--logs-claim` alone reads no spec.
 """
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 from .fields import ACCESS_MODES, CREATE_FIELDS, DEFAULT_TARGETS, VOLUME_FIELDS, WORKLOAD_KINDS

@@ -4,6 +4,8 @@ Plain frozen values (named tuples: defining a frozen dataclass costs a run about
 only by spec/parse.py (from a spec file, a KRM functionConfig or a command-line shorthand), so
 that a `VolumeSpec` is always valid; `Spec` is one run's volumes and `--logs-claim`.
 """
+from __future__ import annotations
+
 import fnmatch
 import re
 from typing import Dict, FrozenSet, NamedTuple, Optional, Sequence, Tuple

@@ -5,6 +5,8 @@
 value is and what it should look like, and suggests the nearest key for a
 misspelt one. The rules come from the field table (spec/fields.py).
 """
+from __future__ import annotations
+
 import posixpath
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple

@@ -5,6 +5,8 @@ A spec file is read with a size limit and without blocking forever on a pipe;
 each source is checked by spec/parse.py; `layer` merges them as Helm's `-f`
 does. Every failure is a SpecError (exit 2).
 """
+from __future__ import annotations
+
 import errno
 import os
 import re

@@ -7,6 +7,8 @@ from ruamel.yaml with YAML 1.1 quoting rules, because Kubernetes' decoders read 
 fragment, not at import (a post-renderer that changes nothing never needs it), and the
 few fragments that recur in every release are dumped once.
 """
+from __future__ import annotations
+
 import io
 from typing import Any, Dict, List, Tuple
 

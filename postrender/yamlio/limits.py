@@ -14,6 +14,8 @@ So each text is first looked at with cheap tests that are never wrong when they 
 "no" (`may_be_deep`, `may_hold_many_nodes`, `may_alias`), and only when one says "maybe"
 is it scanned event by event (`scan`), stopping at the first limit crossed.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, Dict, List, Optional
 
