@@ -12,7 +12,8 @@ cleanly document by document, so an error names its document and line as ever.
 `Pipeline(batch=False)` reads every document alone (`alone`): the reference the
 tests compare the batched path against.
 """
-from dataclasses import dataclass
+from __future__ import annotations
+
 from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
 from ruamel.yaml.error import YAMLError
@@ -29,12 +30,12 @@ COPIED = "copied"  # documents that cannot be targets: checked together, copied 
 COMPOSED = "composed"  # candidates: composed with one parser
 
 
-@dataclass
 class Group:
     """Small chunks in a row that are read together (`how`: COPIED or COMPOSED)."""
 
-    how: str
-    chunks: List[Chunk]
+    def __init__(self, how: str, chunks: List[Chunk]) -> None:
+        self.how = how
+        self.chunks = chunks
 
     @property
     def index(self) -> int:

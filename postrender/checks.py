@@ -17,6 +17,8 @@ order. The driver records what they say once the last object is done.
 An empty stream, or one of Helm hooks only (Helm 4.2's `separate` post-render strategy
 sends the hooks on their own), draws none of the first two.
 """
+from __future__ import annotations
+
 from typing import Callable, List, Optional, Tuple
 
 from .claims import writability_warning

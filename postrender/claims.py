@@ -18,6 +18,8 @@ they run as (see `Writer` and `ClaimWriters`). Users: the sites that mount a cla
 stream: a warning names the first `SHOWN` sites and counts the rest, and the
 writers' rule is decided on a running summary, exactly.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 

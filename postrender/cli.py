@@ -11,7 +11,6 @@ error; exit codes are 0 (success), 1 (the input cannot be transformed),
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from typing import TYPE_CHECKING, BinaryIO, Iterator, List, Optional, Sequence, Tuple, Type
 
@@ -405,31 +404,3 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .findings import internal_error
 
         return _fail(internal_error(exc), 1, run)
-
-
-def run() -> None:  # pragma: no cover - exits the process
-    """The `postrender` console script: `main`, then exit without tearing the interpreter down.
-
-    Freeing every object of a run at exit takes 10-15 ms, a tenth of a 20-release run; all
-    this process writes is flushed first (a reader gone by then is no failure of ours).
-    """
-    try:
-        code = main()
-    except KeyboardInterrupt:  # another Ctrl-C while one was being reported
-        code = 130
-    exit_flushed(code)
-
-
-def exit_flushed(code: int) -> None:  # pragma: no cover - exits the process
-    """Flush stdout and stderr, then exit at once (no interpreter teardown)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: a late Ctrl-C changes nothing
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(code)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    run()

@@ -28,6 +28,8 @@ rendered (findings.stderr_line); this module only cleans it of control character
 `postrender:`. bin/postrender-plugin applies the same rules to the failures of the launcher
 itself.
 """
+from __future__ import annotations
+
 import os
 import stat
 import time

@@ -10,6 +10,8 @@ stored manifest whose templates are right needs no roll.
 A stream in which no volume found any target proves nothing (an empty input from a failed
 `helm get`, a pipe without `pipefail`, another release): that is an error, not "no drift".
 """
+from __future__ import annotations
+
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import InputError, Where

@@ -15,6 +15,8 @@ record. `splice` writes a new value into the text it was read from; an edit of a
 repeated key comes back as a warning with the text. What needs the whole stream is
 said by the end-of-stream checks (`checks.py`).
 """
+from __future__ import annotations
+
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import Node

@@ -11,6 +11,8 @@ launcher print and exit.
 `Where` and `stream_line` belong to the finding model and are importable from
 here too: most of the package meets a place when it raises an error.
 """
+from __future__ import annotations
+
 from typing import Any, List, Optional
 
 from .findings import ERROR, INVALID_INPUT, INVALID_SPEC, STRICT_WARNINGS, Finding, Where, stream_line
@@ -51,7 +53,7 @@ class PostrenderError(Exception):
 
     def located(self, where: Where) -> "PostrenderError":
         """Fill in the parts of the place this error does not know yet."""
-        known = {k: v for k, v in vars(self.where).items() if v is not None}
+        known = {k: v for k, v in self.where._asdict().items() if v is not None}
         self.where = where.but(**known)
         return self
 

@@ -14,6 +14,8 @@ signal is the process tree: stderr is not a terminal and the parent process is a
 script that runs postrender without `exec`. A wrong guess costs a copy of a warning (delivery.py
 sends it to the terminal and the log), never the output.
 """
+from __future__ import annotations
+
 import os
 import re
 from functools import lru_cache

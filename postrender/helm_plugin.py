@@ -6,6 +6,8 @@ and runs `cli.main`. Its own failures (a damaged release, a Python too old) reac
 every plugin failure does (delivery.py): the terminal, the log file, and a YAML scalar on stdout
 that Helm 4 quotes in its error.
 """
+from __future__ import annotations
+
 import os
 import sys
 from typing import List
@@ -44,9 +46,12 @@ def launch(plugin_dir: str, layout: str, argv: List[str]) -> None:  # pragma: no
         extra = os.path.join(plugin_dir, "lib", "py%d%d" % sys.version_info[:2])
         if os.path.isdir(extra):
             sys.path.insert(0, extra)
+    from postrender.process import exit_flushed, start
+
+    start()
     try:
         from postrender import __version__
-        from postrender.cli import exit_flushed, main
+        from postrender.cli import main
     except Exception as exc:
         if layout != "release":
             os._exit(UNUSABLE_EXIT_CODE)

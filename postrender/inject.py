@@ -8,16 +8,16 @@ part, which the writer recognises at once. This is the whole of the contract's
 is `annotate_pod_template`. `inject_pod_template` is the same for an embedded
 worker pod template, which may leave its containers to Airflow.
 """
+from __future__ import annotations
+
 import posixpath
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .errors import InputError, Where
 from .spec import VolumeSpec
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One thing the injection did, for the report and the warnings."""
 
     action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template

@@ -17,6 +17,8 @@ pod specs and containers, as `targets.volumes_for` and the volume's
 `containers` choose them) and what a run would warn about or fail on (the
 real pipeline runs over the stream, its output dropped).
 """
+from __future__ import annotations
+
 import io
 import json
 from dataclasses import dataclass, field

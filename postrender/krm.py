@@ -27,6 +27,8 @@ the item's path) for the item it concerns. A failure is a ResourceList with no
 items and one `error` result (tagged with the error's id); the CLI writes it
 and exits non-zero.
 """
+from __future__ import annotations
+
 import copy
 import re
 from dataclasses import dataclass, field
@@ -41,7 +43,7 @@ from .errors import InputError, PostrenderError, SpecError, StrictError, Where, 
 from .findings import Finding, krm_message, krm_tags
 from .patch import CannotSplice, DuplicateEdit, LineBuffer, TreePatcher, check_aliases
 from .patch.region import patch_item
-from .read import MAX_DOCUMENT, RESOURCE_LIST_LINE, Chunk, too_large
+from .read import MAX_DOCUMENT, Chunk, names_resource_list, too_large
 from .spec import Spec, SpecFile, layered_spec, spec_file_from_node
 from .targets import object_identity
 from .yamlio import aliases_in, compose, dump_block, entry, to_data
@@ -76,7 +78,7 @@ def is_resource_list(chunk: Chunk) -> Optional[KrmInput]:
         data = to_data(root, chunk.where, chunk.first_line, memo)
     except PostrenderError as exc:
         # unreadable: a KRM input only if it says so on a top-level line (then run_krm reports why)
-        return KrmInput(chunk, error=exc) if RESOURCE_LIST_LINE.search(chunk.raw) is not None else None
+        return KrmInput(chunk, error=exc) if names_resource_list(chunk.raw) else None
     return KrmInput(chunk, root, data, memo) if isinstance(data, dict) and data.get("kind") == KIND else None
 
 

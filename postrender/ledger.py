@@ -8,8 +8,9 @@ filter tell (content, Helm 4's annotations, objects that are not hooks). Two par
 transformed in two processes `merge` their ledgers into one; the end-of-stream checks
 (`checks`) read it.
 """
-from dataclasses import dataclass, field, fields
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from .claims import ClaimUsers, ClaimWriters, claims_needed
 from .errors import Where
@@ -87,57 +88,60 @@ class ConfigMapsSeen:
                 self.add(self._ref(key), document, hashes)
 
 
-@dataclass
 class Ledger:
     """Everything a run keeps across objects. `merge` folds a later part of the stream in, by
-    each field's type, so a new field needs no merging code of its own."""
+    each attribute's type, so a new attribute needs no merging code of its own."""
 
-    findings: List[Finding] = field(default_factory=list)
-    configmaps: ConfigMapsSeen = field(default_factory=ConfigMapsSeen)  # and their changed templates
-    matched: Set[str] = field(default_factory=set)  # spec volume names that matched something
-    claim_users: Dict[str, ClaimUsers] = field(default_factory=dict)  # claim -> sites using it
-    # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier one)
-    declared_modes: Dict[str, List[str]] = field(default_factory=dict, metadata={"merge": "replace"})
-    templates: int = 0  # embedded pod templates seen
-    helm4: bool = False  # the input carried Helm 4's filename annotations
-    # (volume name, index in its targets) of every target that matched something
-    matched_targets: Set[Tuple[str, int]] = field(default_factory=set)
-    components: Set[str] = field(default_factory=set)  # component label values of the workloads seen
-    airflow: bool = False  # the stream holds a worker pod template or an Airflow component workload
-    # the stream holds an object that is not a Helm hook (Helm 4.2 may send the hooks on their own)
-    has_release_objects: bool = False
-    content: bool = False  # the stream holds a document that is more than comments and blank lines
-    lists: bool = False  # the stream holds a `kind: List` (whose items postrender does not look into)
-    documents: int = 0  # documents read (a created claim is numbered after them, as `--diff` numbers it)
-    logs_found: bool = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
-    writers: Dict[str, ClaimWriters] = field(default_factory=dict)  # claim -> who mounts it read-write
-    # Helm hooks (Helm 4 sends them through the post-renderer): claims an object that is not a hook
-    # mounts; claim -> the hook sites that mount it; claims a pre-install/pre-upgrade hook mounts
-    release_claims: Set[str] = field(default_factory=set)
-    hook_users: Dict[str, ClaimUsers] = field(default_factory=dict)
-    early_claims: Set[str] = field(default_factory=set)
-    hook_workloads: bool = False  # the stream holds a workload that is a Helm hook
+    def __init__(self) -> None:
+        self.findings: List[Finding] = []
+        self.configmaps = ConfigMapsSeen()  # and their changed templates
+        self.matched: Set[str] = set()  # spec volume names that matched something
+        self.claim_users: Dict[str, ClaimUsers] = {}  # claim -> sites using it
+        # claim -> accessModes of the claims in the stream (a later declaration replaces an earlier
+        # one: see _REPLACED)
+        self.declared_modes: Dict[str, List[str]] = {}
+        self.templates = 0  # embedded pod templates seen
+        self.helm4 = False  # the input carried Helm 4's filename annotations
+        # (volume name, index in its targets) of every target that matched something
+        self.matched_targets: Set[Tuple[str, int]] = set()
+        self.components: Set[str] = set()  # component label values of the workloads seen
+        self.airflow = False  # the stream holds a worker pod template or an Airflow component workload
+        # the stream holds an object that is not a Helm hook (Helm 4.2 may send the hooks on their own)
+        self.has_release_objects = False
+        self.content = False  # the stream holds a document that is more than comments and blank lines
+        self.lists = False  # the stream holds a `kind: List` (whose items postrender does not look into)
+        self.documents = 0  # documents read (a created claim is numbered after them, as `--diff` numbers it)
+        self.logs_found = False  # --logs-claim found where the logs go (see targets.LOGS_CLAIM)
+        self.writers: Dict[str, ClaimWriters] = {}  # claim -> who mounts it read-write
+        # Helm hooks (Helm 4 sends them through the post-renderer): claims an object that is not a hook
+        # mounts; claim -> the hook sites that mount it; claims a pre-install/pre-upgrade hook mounts
+        self.release_claims: Set[str] = set()
+        self.hook_users: Dict[str, ClaimUsers] = {}
+        self.early_claims: Set[str] = set()
+        self.hook_workloads = False  # the stream holds a workload that is a Helm hook
+
+    _REPLACED = ("declared_modes",)  # dicts whose later entries replace earlier ones on merge
 
     def merge(self, later: "Ledger") -> None:
-        for spec in fields(self):
-            mine, theirs = getattr(self, spec.name), getattr(later, spec.name)
+        for name, mine in vars(self).items():
+            theirs = getattr(later, name)
             if isinstance(mine, bool):
-                setattr(self, spec.name, mine or theirs)
+                setattr(self, name, mine or theirs)
             elif isinstance(mine, int):
-                setattr(self, spec.name, mine + theirs)
+                setattr(self, name, mine + theirs)
             elif isinstance(mine, set):
                 mine |= theirs
             elif isinstance(mine, list):
                 mine.extend(theirs)
             elif isinstance(mine, ConfigMapsSeen):
                 mine.merge(theirs)
-            elif spec.metadata.get("merge") == "replace":
+            elif name in self._REPLACED:
                 mine.update(theirs)
             else:  # dicts of records that merge: per key
                 for key, value in theirs.items():
                     mine.setdefault(key, type(value)()).merge(value)
 
-    def claims_to_create(self, volumes: List[VolumeSpec]) -> List[VolumeSpec]:
+    def claims_to_create(self, volumes: Sequence[VolumeSpec]) -> List[VolumeSpec]:
         """The volumes whose claim `create:` emits (see `claims.claims_needed`)."""
         return claims_needed(volumes, self.declared_modes, self.claim_users, only_hooks=not self.has_release_objects)
 
@@ -154,14 +158,17 @@ class Ledger:
         return [f for f in self.findings if not f.is_warning]
 
 
-@dataclass
 class Edited:
     """What the filter made of one object."""
 
-    value: Optional[Dict[str, Any]]  # the new object, None when unchanged
-    where: Where  # the object's place, `Kind/name` included
-    findings: List[Finding]  # what this object's edit found (the driver records them)
-    configmap: Optional[ConfigMapKey] = None  # a ConfigMap's (namespace, name)
-    site: Optional[Site] = None  # a workload's site
-    refs: Set[ConfigMapKey] = field(default_factory=set)  # ConfigMaps whose templates make it roll
-    pending: Set[ConfigMapKey] = field(default_factory=set)  # ... of which not seen yet: call `roll` later
+    def __init__(self, value: Optional[Dict[str, Any]], where: Where, findings: List[Finding],
+                 configmap: Optional[ConfigMapKey] = None, site: Optional[Site] = None,
+                 refs: Optional[Set[ConfigMapKey]] = None, pending: Optional[Set[ConfigMapKey]] = None) -> None:
+        self.value = value  # the new object, None when unchanged
+        self.where = where  # the object's place, `Kind/name` included
+        self.findings = findings  # what this object's edit found (the driver records them)
+        self.configmap = configmap  # a ConfigMap's (namespace, name)
+        self.site = site  # a workload's site
+        # the ConfigMaps whose templates make it roll, and those of them not seen yet (call `roll` later)
+        self.refs: Set[ConfigMapKey] = set() if refs is None else refs
+        self.pending: Set[ConfigMapKey] = set() if pending is None else pending

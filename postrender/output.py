@@ -15,6 +15,8 @@ reader must never get part of a stream), then ends the run. An I/O error on stdo
 is an OutputError that names it (exit 1); a reader gone (`| head`) is a
 BrokenPipeError, which the CLI ends the run on quietly.
 """
+from __future__ import annotations
+
 import errno
 import io
 import os

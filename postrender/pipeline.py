@@ -11,9 +11,10 @@ findings (the changes only when they are to be reported), and at the end
 writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
 """
+from __future__ import annotations
+
 import re
-from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from ruamel.yaml.nodes import Node
 
@@ -30,7 +31,7 @@ from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
 
-_LIST_KIND = re.compile(rb"(?:^|\n)kind[ \t]*:[ \t]*[\"']?List[\"']?[ \t\r]*(?:\n|$)")
+_LIST_KIND = rb"(?:^|\n)kind[ \t]*:[ \t]*[\"']?List[\"']?[ \t\r]*(?:\n|$)"  # compiled on first use: rare
 # Untouched documents above this size are copied through without a syntax check.
 SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
 # A stream under this size is transformed in one process: a fork (`twoprocess`) and its hand-over
@@ -38,21 +39,21 @@ SYNTAX_CHECK_LIMIT = 4 * 1024 * 1024
 MIN_BYTES = 256 * 1024
 
 
-@dataclass
 class _Waiting:
     """A workload whose roll annotation depends on ConfigMaps not seen yet: a small record (its
     text waits in the pipeline's `output.Spool`, its edit is done again when it is finished)."""
 
     __slots__ = ("slot", "index", "first_line", "at", "pending")
-    slot: int  # its place in the output
-    index: int  # its document's number
-    first_line: int  # ... and first stream line
-    at: Tuple[int, int]  # (offset, size) of its text in the spool
-    pending: int  # how many of its ConfigMaps have not been seen yet
+
+    def __init__(self, slot: int, index: int, first_line: int, at: Tuple[int, int], pending: int) -> None:
+        self.slot = slot  # its place in the output
+        self.index = index  # its document's number
+        self.first_line = first_line  # ... and first stream line
+        self.at = at  # (offset, size) of its text in the spool
+        self.pending = pending  # how many of its ConfigMaps have not been seen yet
 
 
-@dataclass
-class Part:
+class Part(NamedTuple):
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
     (see `twoprocess`): its output, its ledger, and the workloads still waiting (each with the
     ConfigMaps it waits for and its text)."""
@@ -178,7 +179,7 @@ class Pipeline:
         spec = self.editor.spec
         text, created = claim_documents(ledger.claims_to_create(spec.volumes), ledger.helm4, self.last)
         self.output.write(text)
-        ledger.record(replace(c, where=c.where.but(document=ledger.documents + n)) for n, c in enumerate(created, 1))
+        ledger.record(c._replace(where=c.where.but(document=ledger.documents + n)) for n, c in enumerate(created, 1))
         ledger.record(end_of_stream(ledger, spec))
         if not ledger.content:  # only whitespace, comments and `---`: nothing for kubectl or Helm (contract)
             self.output.close()
@@ -294,7 +295,7 @@ def note_facts(ledger: Ledger, piece: Piece) -> None:
     ledger.content = True
     if not ledger.helm4 and HELM4_FILENAME.encode() in piece.raw:
         ledger.helm4 = True
-    if not ledger.lists and b"List" in piece.raw and _LIST_KIND.search(piece.raw):
+    if not ledger.lists and b"List" in piece.raw and re.search(_LIST_KIND, piece.raw):
         ledger.lists = True  # kubectl's wrapper: what the warnings say when nothing matched
     if ledger.has_release_objects:
         return

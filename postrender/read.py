@@ -19,36 +19,36 @@ of it (never held, decoded or composed whole), unless it is the stream's first
 document with content and names itself a ResourceList in that much: a
 ResourceList is not capped (its items are, see `krm`).
 """
+from __future__ import annotations
+
 import codecs
 import itertools
 import re
-from dataclasses import dataclass
-from typing import BinaryIO, ClassVar, Dict, Iterator, List, Optional, Pattern, Tuple, Union
+from typing import BinaryIO, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from .errors import InputError, Where
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
 _ODD = ODD_BREAK_UTF8.pattern  # a lone CR, NEL, U+2028, U+2029: libyaml breaks lines there too
-_LINE_END = re.compile(rb"\n|" + _ODD)  # where a line ends, for libyaml (a CRLF at its LF)
+# Patterns for what is rare (odd line breaks, a refused document) are compiled on first use (re caches them).
+_LINE_END = rb"\n|" + _ODD  # where a line ends, for libyaml (a CRLF at its LF)
 # A line that starts or ends a document (`---`, `...`: followed by a blank, a line break or the
 # end, as libyaml has it) or holds a directive (`%YAML`).
 _MARKER = rb"(?:---|\.\.\.)(?:[ \t\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]|\Z)|%"
 _LINE_MARK = re.compile(_MARKER)
 _MARK = re.compile(rb"\n(?=%s)" % _MARKER)  # the line break before such a line
-_ODD_MARK = re.compile(rb"(?:\n|%s)(?=%s)" % (_ODD, _MARKER))  # the same, where odd breaks stand
+_ODD_MARK = rb"(?:\n|%s)(?=%s)" % (_ODD, _MARKER)  # the same, where odd breaks stand
 _BLOCK = 1 << 20  # read this much at a time: memory stays flat, chunk boundaries are found in C
 _LONG_LINE = 1 << 20  # a line this long is read in parts (at least 4 bytes: a marker's length)
 # Kubernetes stores no object over 1.5 MiB: a larger document is a mistake or an attack, and
 # composing it would cost a hundred times its size
 MAX_DOCUMENT = 8 * 1024 * 1024
 # A top-level `kind: ResourceList` line: the document is meant as a ResourceList even if it does not parse.
-RESOURCE_LIST_LINE = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#.*)?\r?$""",
-                                re.MULTILINE)
+_RESOURCE_LIST_LINE = rb"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#.*)?\r?$"""
 _HEAD = 64 * 1024  # where a refused document's kind and name are looked for
-_KIND = re.compile(rb"""^["']?kind["']?[ \t]*:[ \t]*["']?([\w.-]+)""", re.MULTILINE)
-_METADATA_NAME = re.compile(rb"""^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*["']?([\w.-]+)""",
-                            re.MULTILINE)
+_KIND = rb"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?([\w.-]+)"""
+_METADATA_NAME = rb"""(?m)^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*["']?([\w.-]+)"""
 # A line that is not blank, not a comment, not a bare `---` (or `--- # comment`) and not `...`.
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
@@ -101,13 +101,16 @@ def _blank(raw: bytes) -> bool:
     return _CONTENT.search(ODD_BREAK_UTF8.sub(b"\n", raw)) is None
 
 
-@dataclass
 class Chunk:
+    """One document of the stream, as read."""
+
     __slots__ = ("index", "first_line", "raw")  # a stream may hold millions of tiny documents
-    index: int  # 1-based document number
-    first_line: int  # 0-based stream line of the chunk's first line
-    raw: bytes
-    count: ClassVar[int] = 1  # documents in it (as a Batch's)
+    count = 1  # documents in it (as a Batch's)
+
+    def __init__(self, index: int, first_line: int, raw: bytes) -> None:
+        self.index = index  # 1-based document number
+        self.first_line = first_line  # 0-based stream line of the chunk's first line
+        self.raw = raw
 
     @property
     def where(self) -> Where:
@@ -124,16 +127,17 @@ class Chunk:
         return _blank(self.raw)
 
 
-@dataclass
 class Batch:
     """Whole documents in a row, valid UTF-8, none of which holds a word of the pattern given to
     `Stream.pieces` (so none can be a target), nor a directive; a `...` line only right before a `---`."""
 
     __slots__ = ("index", "first_line", "raw", "count")
-    index: int  # 1-based number of its first document
-    first_line: int  # 0-based stream line of its first line
-    raw: bytes
-    count: int  # documents in it
+
+    def __init__(self, index: int, first_line: int, raw: bytes, count: int) -> None:
+        self.index = index  # 1-based number of its first document
+        self.first_line = first_line  # 0-based stream line of its first line
+        self.raw = raw
+        self.count = count  # documents in it
 
     @property
     def where(self) -> Where:
@@ -225,7 +229,7 @@ class Stream:
         for block, continued in self._blocks():
             start = 0  # where the current chunk starts in this block
             # lines start after LF alone, unless the block holds a line break libyaml also reads
-            mark = _ODD_MARK if _odd_breaks(block) else _MARK
+            mark = re.compile(_ODD_MARK) if _odd_breaks(block) else _MARK
             line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
@@ -276,13 +280,19 @@ def _limit(parts: List[bytes], limit: int, content: bool, index: int, first_line
     """A document grew past `limit` bytes (`parts` so far): refuse it, unless it is the first with
     content and a ResourceList by that much of it (uncapped: None is the limit from here on)."""
     head = b"".join(parts)[:limit]
-    if not content and RESOURCE_LIST_LINE.search(head) is not None:
+    if not content and names_resource_list(head):
         return None
     where = Where(document=index, line=first_line + 1)
-    kind, name = _KIND.search(head[:_HEAD]), _METADATA_NAME.search(head[:_HEAD])
+    kind, name = re.search(_KIND, head[:_HEAD]), re.search(_METADATA_NAME, head[:_HEAD])
     if kind is not None:
         where = where.but(obj=f"{_ascii(kind.group(1))}/{_ascii(name.group(1)) if name is not None else '?'}")
     raise too_large("document", limit, where)
+
+
+def names_resource_list(raw: bytes) -> bool:
+    """Does the text hold a top-level `kind: ResourceList` line? Then it is meant as a ResourceList,
+    even if it does not parse."""
+    return re.search(_RESOURCE_LIST_LINE, raw) is not None
 
 
 def too_large(what: str, limit: int, where: Where) -> InputError:
@@ -305,7 +315,7 @@ def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
     """Where the line that starts at `line_start` ends, its line break included."""
     if mark is _MARK:
         return block.find(b"\n", line_start) + 1 or len(block)
-    found = _LINE_END.search(block, line_start)
+    found = re.compile(_LINE_END).search(block, line_start)
     return found.end() if found is not None else len(block)
 
 
@@ -390,7 +400,7 @@ class Held:
 
 def _only_directives(pieces: List[bytes]) -> bool:
     """Directives, comments and blank lines only: the prologue of the document that follows."""
-    return all(line[:1] in (b"%", b"#") or not line.strip() for line in _LINE_END.split(b"".join(pieces)))
+    return all(line[:1] in (b"%", b"#") or not line.strip() for line in re.split(_LINE_END, b"".join(pieces)))
 
 
 def _checked(chunk: Chunk) -> Chunk:

@@ -19,6 +19,8 @@ come after them), and each changed pair is diffed:
 Colour (ANSI) only when stdout is a terminal and `NO_COLOR` is unset.
 No change at all gives no output.
 """
+from __future__ import annotations
+
 import difflib
 import io
 import os

@@ -11,8 +11,9 @@ ConfigMap's nodes say where its value stands (a `|` block's lines are stream lin
 a quoted template's are its own); one that is not readable YAML comes with its
 error, for the caller to decide on.
 """
-from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Optional, Tuple
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple
 
 from ruamel.yaml.nodes import Node
 
@@ -23,23 +24,23 @@ from .yamlio import entries, entry, parse
 CLAIM_TEMPLATES = ("spec", "volumeClaimTemplates")  # a StatefulSet's
 
 
-@dataclass
 class Template:
     """A worker pod template as a ConfigMap value holds it, read."""
 
-    key: Any  # the ConfigMap data key as read (the site's `key` is its text)
-    text: str
-    where: Where  # the ConfigMap's place with the key (no line: a template's lines are its own)
-    first_line: int  # the stream line the text's lines count from
-    block: bool  # a `|` block, whose lines are stream lines; a quoted template is on its key's line
-    root: Optional[Node] = None  # its nodes, value (a mapping of `kind: Pod`) and node -> value memo
-    value: Any = None
-    memo: Optional[Dict[int, Any]] = None
-    error: Optional[InputError] = None  # not readable YAML: nothing else is set
+    def __init__(self, key: Any, text: str, where: Where, first_line: int, block: bool) -> None:
+        self.key = key  # the ConfigMap data key as read (the site's `key` is its text)
+        self.text = text
+        self.where = where  # the ConfigMap's place with the key (no line: a template's lines are its own)
+        self.first_line = first_line  # the stream line the text's lines count from
+        self.block = block  # a `|` block, whose lines are stream lines; a quoted template is on its key's line
+        # its nodes, value (a mapping of `kind: Pod`) and node -> value memo, once read
+        self.root: Optional[Node] = None
+        self.value: Any = None
+        self.memo: Optional[Dict[int, Any]] = None
+        self.error: Optional[InputError] = None  # not readable YAML: nothing else is set
 
 
-@dataclass
-class PodSite:
+class PodSite(NamedTuple):
     """One pod spec of an object: where it stands and what it is."""
 
     site: Site

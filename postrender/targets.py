@@ -9,11 +9,12 @@ Airflow logs path) to decide what to inject (`logs_volume`). Also here: the
 cheap tests on a document's raw text (`is_candidate`, `is_pod_template_text`)
 and the annotations Helm sets (hooks, Helm 4's filename).
 """
+from __future__ import annotations
+
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from .errors import InputError, Where
 from .spec import WORKLOAD_KINDS, Spec, Target, VolumeSpec
@@ -55,26 +56,28 @@ LOGS_CLAIM = "--logs-claim"
 LOGS_READER = "--logs-claim (log reader)"
 
 # Cheap pre-filter on raw text: a document without these words cannot be a target.
-_KINDS = "|".join(WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim", "ResourceList")).encode()
-CANDIDATE_WORDS = re.compile(rb"\b(?:%s)\b" % _KINDS)  # where none stands, no document is a candidate
+_CANDIDATE_KINDS = frozenset(kind.encode() for kind in WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim",
+                                                                        "ResourceList"))
+# where none stands, no document is a candidate
+CANDIDATE_WORDS = re.compile(rb"\b(?:%s)\b" % b"|".join(sorted(_CANDIDATE_KINDS)))
 # A block-style document names its kind on a top-level line; only then is that line decisive.
 # (A line break, not `^`: a literal first character lets the regex engine skip ahead fast.)
 _KIND_LINE = rb"[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)"
 _FIRST_KIND = re.compile(_KIND_LINE)
 _TOP_KIND = re.compile(b"\n" + _KIND_LINE)
-_TOP_CANDIDATE = re.compile(rb"^(?:%s)$" % _KINDS)
 # `[ \t]`, not `\s`: `\s*` crosses line ends, and at every line start it would scan all the blank
 # lines that follow (quadratic time on a value of many blank lines).
 POD_TEMPLATE_TEXT = re.compile(r"^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?Pod[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 
 
-@dataclass
-class Site:
+class Site(NamedTuple):
+    """What the targets are matched against: a workload, or an embedded pod template."""
+
     kind: str
     name: str
     namespace: Optional[str]
-    labels: Dict[str, str] = field(default_factory=dict)
-    pod_labels: Dict[str, str] = field(default_factory=dict)
+    labels: Dict[str, str]
+    pod_labels: Dict[str, str]
     configmap: Optional[str] = None  # set for an embedded pod template: its ConfigMap
     key: Optional[str] = None  # ... and the data key
 
@@ -155,7 +158,7 @@ def is_candidate(raw: bytes) -> bool:
     first = _FIRST_KIND.match(raw)
     kinds = ([first.group(1)] if first else []) + _TOP_KIND.findall(raw)
     if len(kinds) == 1:
-        return _TOP_CANDIDATE.match(kinds[0]) is not None
+        return kinds[0] in _CANDIDATE_KINDS
     return CANDIDATE_WORDS.search(raw) is not None  # flow style, JSON, or odd: look closer
 
 

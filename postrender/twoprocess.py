@@ -25,6 +25,8 @@ Larger streams stay on the streaming path (memory stays flat), so do small
 ones (a fork costs more than it saves), and so does everything where fork is
 missing or only one CPU is usable.
 """
+from __future__ import annotations
+
 import itertools
 import os
 import signal

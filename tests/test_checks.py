@@ -16,8 +16,8 @@ LOGS = VolumeSpec(name="logs", claim="airflow-logs", mount_path="/opt/airflow/lo
 
 
 def ledger(**facts) -> Ledger:
-    found = Ledger(has_release_objects=True)
-    for name, value in facts.items():
+    found = Ledger()
+    for name, value in {"has_release_objects": True, **facts}.items():
         setattr(found, name, value)
     return found
 

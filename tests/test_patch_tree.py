@@ -67,3 +67,16 @@ def test_empty_flow_list_becomes_a_block_list_in_the_documents_style():
     text = "spec:\n  initContainers:\n  - name: i\n  volumes: []\n"
     out = patched(text, lambda d: {"spec": {"initContainers": d["spec"]["initContainers"], "volumes": [{"name": "v"}]}})
     assert out == "spec:\n  initContainers:\n  - name: i\n  volumes:\n  - name: v\n"
+
+
+def test_a_list_item_whose_number_becomes_a_string_is_rewritten():
+    # items are matched by value: 5, "5" and true are three different values, as Kubernetes reads them
+    text = "env:\n- name: a\n  value: 5\n- name: b\n  value: true\n"
+    out = patched(text, lambda d: {"env": [{"name": "a", "value": "5"}, {"name": "b", "value": "true"}]})
+    assert out == "env:\n- name: a\n  value: '5'\n- name: b\n  value: 'true'\n"
+
+
+def test_list_items_match_whatever_the_order_of_their_keys():
+    text = "v:\n- name: a\n  emptyDir: {}\n- name: b\n"
+    out = patched(text, lambda d: {"v": [{"emptyDir": {}, "name": "a"}, {"name": "b"}, {"name": "c"}]})
+    assert out == text + "- name: c\n"

@@ -23,12 +23,14 @@ NOT_ON_THE_STREAM_PATH = ("postrender.krm", "postrender.review", "postrender.inv
                           "postrender.patch.region")
 
 RUN = """
-import json, os, sys
+import os, sys
 from postrender.cli import main
 sys.stdout = open(os.devnull, "w")  # the transformed stream: not what this test reads
-code = main(json.loads(sys.argv[1]))
+code = main(sys.argv[1:])
+modules = sorted(sys.modules)
 sys.stdout = sys.__stdout__
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+import json  # only now: whether the run imported it is the question
+print(json.dumps({"code": code, "modules": modules}))
 """
 
 
@@ -36,7 +38,7 @@ def modules_after(args: List[str], stdin: bytes = b"") -> Set[str]:
     """The modules `main(args)` left imported, in a fresh isolated interpreter, off Helm (no
     HELM_* or POSTRENDER_* variable); the run must succeed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
-    proc = subprocess.run([sys.executable, "-I", "-c", RUN, json.dumps(args)], input=stdin, capture_output=True,
+    proc = subprocess.run([sys.executable, "-I", "-c", RUN, *args], input=stdin, capture_output=True,
                           env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     found = json.loads(proc.stdout)
@@ -49,6 +51,16 @@ def test_a_small_stream_imports_the_stream_path_only():
     assert {"postrender.pipeline", "postrender.edit"} <= modules  # it did run the pipeline
     assert sorted(modules.intersection(NOT_ON_THE_STREAM_PATH)) == []
     assert "hashlib" not in modules  # the roll annotation's SHA-256 without loading OpenSSL
+    # Defining a dataclass costs about a millisecond (the stream path's records are named tuples and
+    # plain classes); json's three modules two (the patcher and the emitter key values without it).
+    assert "dataclasses" not in modules and "json" not in modules
+    assert "postrender.spec.parse" not in modules  # --logs-claim alone reads no spec
+
+
+def test_a_spec_file_imports_the_spec_reader(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("volumes:\n- name: dags\n  claimName: airflow-dags\n  mountPath: /opt/airflow/dags\n")
+    assert "postrender.spec.parse" in modules_after(["-c", str(spec)], HELM3_RENDER)
 
 
 def test_a_small_stream_with_a_report_imports_the_stream_path_only(tmp_path):

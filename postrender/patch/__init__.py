@@ -11,6 +11,8 @@ rewritten, at the line and column libyaml reported. New fragments come from
            scalars, repeated keys); `patch` / `patch_text`: a whole document patched so
 * `region` `patch_item`: one block sequence item patched as a document of its own (KRM mode's items)
 """
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 from .lines import CannotSplice, LineBuffer

@@ -8,6 +8,8 @@ CR, NEL, U+2028 and U+2029); each line keeps its own line end, and new lines get
 text's usual one. A text of LF line ends only (every rendered manifest) takes a fast
 path: a plain split and join.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, List, Tuple
 
@@ -21,7 +23,7 @@ class CannotSplice(Exception):
     """The edit cannot be expressed as a local text change (caller falls back)."""
 
 
-_LINE_BREAK = re.compile("(\r\n|[\n" + "".join(OTHER_BREAKS) + "])")
+_LINE_BREAK = "(\r\n|[\n" + "".join(OTHER_BREAKS) + "])"  # compiled on first use (re caches it): rare
 
 
 class LineBuffer:
@@ -30,7 +32,7 @@ class LineBuffer:
     def __init__(self, text: str):
         self.text = text
         if any(brk in text for brk in OTHER_BREAKS):
-            parts = _LINE_BREAK.split(text)
+            parts = re.split(_LINE_BREAK, text)
             self.lines: List[str] = parts[0::2]
             self.ends: List[str] = parts[1::2] + [""]  # the last line has none
             counts = {end: self.ends.count(end) for end in set(self.ends[:-1])}

@@ -6,6 +6,8 @@ only the lines that changed are written back at the item's indentation. So comme
 that does not read back the same on its own, or that cannot be patched, is rewritten
 whole in block style at its place: only that item loses its layout.
 """
+from __future__ import annotations
+
 from typing import Any, List, Tuple
 
 from ruamel.yaml.nodes import Node

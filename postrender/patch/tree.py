@@ -22,9 +22,9 @@ A node that cannot be patched in place is rewritten whole by what holds it: an e
 of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_item`,
 `replace_item`); `sync` says which by returning False.
 """
-import json
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set, Tuple
+from __future__ import annotations
+
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -45,16 +45,21 @@ class AliasConflict(CannotSplice):
         super().__init__("an edit would change a value that YAML anchors and aliases share")
 
 
-@dataclass(frozen=True)
-class DuplicateEdit:
+class DuplicateEdit(NamedTuple):
     """An edit that went to a key repeated in its mapping: the key and its lines (0-based, in the text)."""
 
     key: Any
     lines: Tuple[int, ...]
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _identity(value: Any) -> Any:
+    """A hashable stand-in for a value read from YAML, equal to another exactly when the values
+    are: mappings in any key order, scalars only of one type (`5`, `"5"` and `true` all differ)."""
+    if isinstance(value, dict):
+        return "map", frozenset((_identity(k), _identity(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return "seq", tuple(_identity(v) for v in value)
+    return type(value), value
 
 
 def _blank(value: Any) -> bool:
@@ -159,10 +164,10 @@ class TreePatcher:
         items = node.value
         old = [self.old(item) for item in items]
         dash_col = buffer.dash_column(items[0])
-        # the injector copies on write: an item it kept is the very same object, and needs no JSON
+        # the injector copies on write: an item it kept is the very same object, and needs no walk
         kept = {id(v) for v in new} & {id(v) for v in old}
-        old_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in old]
-        new_keys = [f"\0{id(v)}" if id(v) in kept else _canonical(v) for v in new]
+        old_keys = [("kept", id(v)) if id(v) in kept else _identity(v) for v in old]
+        new_keys = [("kept", id(v)) if id(v) in kept else _identity(v) for v in new]
         import difflib  # here, as in patch_literal: an edit that touches no list needs none
 
         matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
@@ -309,8 +314,7 @@ def patch_literal(buffer: LineBuffer, node: ScalarNode, new: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Patch:
+class Patch(NamedTuple):
     """A patched text, and the edits in it that went to a repeated key."""
 
     text: str

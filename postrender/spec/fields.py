@@ -4,6 +4,8 @@ One table of fields (`VOLUME_FIELDS`, `CREATE_FIELDS`, `HEADER_FIELDS`) drives
 both the checks of spec/parse.py and the JSON Schema that `--schema` prints
 (spec/schema.py), so the two cannot drift apart.
 """
+from __future__ import annotations
+
 from typing import Any, Dict
 
 from ..findings import WARNINGS

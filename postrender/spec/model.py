@@ -1,20 +1,20 @@
 """The spec as the rest of the package sees it: the volumes to inject, their targets and claims.
 
-Plain frozen values, built only by spec/parse.py (from a spec file, a KRM
-functionConfig or a command-line shorthand), so that a `VolumeSpec` is always
-valid; `Spec` is one run's volumes and `--logs-claim`.
+Plain frozen values (named tuples: defining a frozen dataclass costs a run about 1.5 ms), built
+only by spec/parse.py (from a spec file, a KRM functionConfig or a command-line shorthand), so
+that a `VolumeSpec` is always valid; `Spec` is one run's volumes and `--logs-claim`.
 """
+from __future__ import annotations
+
 import fnmatch
 import re
-from dataclasses import dataclass, field
-from typing import FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, NamedTuple, Optional, Sequence, Tuple
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One entry of `targets`: the pod templates, every Airflow component (`airflow`), a component,
     or a kind/name/labels match. `implied`: not written by the user (the default targets), so a
-    miss of it alone is no mistake to warn about."""
+    miss of it alone is no mistake to warn about; no part of equality."""
 
     pod_template: bool = False
     component: Optional[str] = None
@@ -22,7 +22,16 @@ class Target:
     name: Optional[str] = None
     labels: Tuple[Tuple[str, str], ...] = ()
     airflow: bool = False
-    implied: bool = field(default=False, compare=False)
+    implied: bool = False  # the last field: equality and hash compare the others
+
+    def __eq__(self, other: object) -> bool:
+        return self[:-1] == other[:-1] if isinstance(other, Target) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        return self[:-1] != other[:-1] if isinstance(other, Target) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
     @classmethod
     def word(cls, text: str, implied: bool = False) -> "Target":
@@ -45,8 +54,7 @@ class Target:
         return "{" + ", ".join(parts) + "}"
 
 
-@dataclass(frozen=True)
-class Create:
+class Create(NamedTuple):
     storage: str
     access_modes: Tuple[str, ...] = ("ReadWriteMany",)
     storage_class: Optional[str] = None
@@ -54,8 +62,7 @@ class Create:
     keep: bool = True  # helm.sh/resource-policy: keep
 
 
-@dataclass(frozen=True)
-class VolumeSpec:
+class VolumeSpec(NamedTuple):
     name: str
     claim: str
     mount_path: str
@@ -71,15 +78,16 @@ class VolumeSpec:
 
     def selects_container(self, name: str, init: bool) -> bool:
         # init containers only when a pattern other than the catch-all names them
-        matchers = self.__dict__.get("_matchers")
-        if matchers is None:  # made once per spec: --logs-claim gives one pattern per container
-            matchers = (_ContainerMatcher(self.containers), _ContainerMatcher(tuple(p for p in self.containers
-                                                                                    if p != "*")))
-            object.__setattr__(self, "_matchers", matchers)  # not a field: equality and hash ignore it
+        matchers = _MATCHERS.get(self.containers)
+        if matchers is None:  # made once per list of patterns: --logs-claim gives one per container
+            matchers = _MATCHERS[self.containers] = (
+                _ContainerMatcher(self.containers), _ContainerMatcher(tuple(p for p in self.containers if p != "*")))
         return matchers[init](name)
 
 
 _GLOB_CHARS = re.compile(r"[*?\\[]")
+# (all patterns, those that name init containers) per `containers` of a volume
+_MATCHERS: Dict[Tuple[str, ...], Tuple["_ContainerMatcher", "_ContainerMatcher"]] = {}
 
 
 class _ContainerMatcher:
@@ -98,19 +106,17 @@ class _ContainerMatcher:
                 or self.regex is not None and self.regex.match(name) is not None)
 
 
-@dataclass(frozen=True)
-class SpecFile:
+class SpecFile(NamedTuple):
     """What one source of the spec says (a spec file, a functionConfig, the command line): its
     volumes, and `strict` (None: it does not say) and the warning ids it `allow`s."""
 
-    volumes: List[VolumeSpec] = field(default_factory=list)
+    volumes: Sequence[VolumeSpec] = ()
     strict: Optional[bool] = None
     allow: Tuple[str, ...] = ()
 
 
-@dataclass
-class Spec:
-    volumes: List[VolumeSpec] = field(default_factory=list)
+class Spec(NamedTuple):
+    volumes: Sequence[VolumeSpec] = ()
     logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see targets.logs_volume
     strict: bool = False  # any warning not allowed fails the run (checks.refuse_warnings)
     allow: FrozenSet[str] = frozenset()  # warning ids accepted under strict

@@ -5,6 +5,8 @@
 value is and what it should look like, and suggests the nearest key for a
 misspelt one. The rules come from the field table (spec/fields.py).
 """
+from __future__ import annotations
+
 import posixpath
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
@@ -193,7 +195,7 @@ def _volume(checker: _Checker, node: Node, index: int) -> VolumeSpec:
     )
 
 
-def parse_spec_text(text: str, source: str) -> List[VolumeSpec]:
+def parse_spec_text(text: str, source: str) -> Sequence[VolumeSpec]:
     """The volumes of one spec file (or a KRM functionConfig) given as text."""
     return parse_spec_file(text, source).volumes
 
@@ -218,7 +220,7 @@ def _closest(word: str, words: Sequence[str]) -> Optional[str]:
     return close[0] if close else None
 
 
-def volumes_from_node(root: Optional[Node], source: str) -> List[VolumeSpec]:
+def volumes_from_node(root: Optional[Node], source: str) -> Sequence[VolumeSpec]:
     """The volumes of a spec already composed (a KRM functionConfig); errors name `source`."""
     return spec_file_from_node(root, source).volumes
 

@@ -2,6 +2,8 @@
 
 A module of its own: only `--schema` (and whoever validates specs with it) needs it, never a run.
 """
+from __future__ import annotations
+
 from typing import Any, Dict
 
 from .fields import HEADER_FIELDS, OPTION_FIELDS, VOLUME_FIELDS, VOLUME_REQUIRED

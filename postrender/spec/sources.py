@@ -5,6 +5,8 @@ A spec file is read with a size limit and without blocking forever on a pipe;
 each source is checked by spec/parse.py; `layer` merges them as Helm's `-f`
 does. Every failure is a SpecError (exit 2).
 """
+from __future__ import annotations
+
 import errno
 import os
 import re
@@ -14,7 +16,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..errors import SpecError, Where
 from .fields import VOLUME_FIELDS
 from .model import Spec, SpecFile, VolumeSpec
-from .parse import parse_spec_file, parse_spec_text, unknown_warning_id
 
 # A spec is a few KB; anything past this is the wrong file (a render, a log, /dev/zero), and reading
 # it whole would only delay the error and grow the process (the manifests are limited likewise).
@@ -105,7 +106,7 @@ def _path_hint(path: str) -> Optional[str]:
     return None
 
 
-def load_spec_file(path: str) -> List[VolumeSpec]:
+def load_spec_file(path: str) -> Sequence[VolumeSpec]:
     """The volumes of one spec file."""
     return read_spec_file(path).volumes
 
@@ -117,6 +118,8 @@ def read_spec_file(path: str) -> SpecFile:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(f"the spec file is not UTF-8 (byte {exc.start})", Where(source=path)) from None
+    from .parse import parse_spec_file  # here only: a run with --logs-claim alone reads no spec
+
     return parse_spec_file(text, path)
 
 
@@ -133,13 +136,15 @@ def layered_spec(sources: Sequence[SpecFile], logs_claim: Optional[str] = None) 
 def parse_allow_options(texts: Sequence[str]) -> Tuple[str, ...]:
     """Every `--allow ID`, checked against the warning ids."""
     for text in texts:
+        from .parse import unknown_warning_id
+
         hint = unknown_warning_id(text)
         if hint is not None:
             raise SpecError(f"--allow {text!r}: not a warning id", Where(source="--allow"), hint)
     return tuple(texts)
 
 
-def layer(files: Sequence[List[VolumeSpec]]) -> List[VolumeSpec]:
+def layer(files: Sequence[Sequence[VolumeSpec]]) -> List[VolumeSpec]:
     """Like Helm's -f: a volume in a later file replaces the same-named volume of an earlier one."""
     merged: Dict[str, VolumeSpec] = {}
     for volumes in files:
@@ -182,6 +187,8 @@ def parse_volume_option(text: str) -> VolumeSpec:
     source = (f"volumes:\n- name: {_q(name)}\n  claimName: {_q(claim)}\n  mountPath: {_q(path)}\n"
               f"  readOnly: {str(read_only).lower()}\n")
     try:
+        from .parse import parse_spec_text
+
         return parse_spec_text(source, f"--volume {text}")[0]
     except SpecError as exc:
         raise SpecError(exc.message, where, exc.hint) from None

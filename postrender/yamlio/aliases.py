@@ -10,6 +10,8 @@ it stands for as `target`. The anchor's node gets the anchor's name in `anchor`
 (otherwise never set on composed nodes): the patcher uses both to expand an alias whose
 anchor it edits or removes.
 """
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Set, Tuple, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode

@@ -7,6 +7,8 @@ slim-node composer when the installed libyaml binding takes it (chosen on the fi
 document, not at import), else libyaml's stock composition; both give the same tree,
 in which each alias then gets a node of its own at its token (`aliases`).
 """
+from __future__ import annotations
+
 from typing import Callable, Generator, List, Optional
 
 from ruamel.yaml.error import YAMLError

@@ -7,8 +7,9 @@ from ruamel.yaml with YAML 1.1 quoting rules, because Kubernetes' decoders read 
 fragment, not at import (a post-renderer that changes nothing never needs it), and the
 few fragments that recur in every release are dumped once.
 """
+from __future__ import annotations
+
 import io
-import json
 from typing import Any, Dict, List, Tuple
 
 from ruamel.yaml.nodes import ScalarNode
@@ -60,7 +61,7 @@ def _dumper(indent_sequences: bool) -> Any:
 
 def dump_block(value: Any, indent_sequences: bool) -> List[str]:
     """Block-style YAML lines (without line ends) for a mapping or a list."""
-    key = (json.dumps(value, default=repr), indent_sequences)  # key order matters: no sort_keys
+    key = (repr(value), indent_sequences)  # exact for what YAML reads (Plain included), key order too
     cached = _DUMPED.get(key)
     if cached is None:
         yaml = _DUMPERS.get(indent_sequences)

@@ -14,6 +14,8 @@ So each text is first looked at with cheap tests that are never wrong when they 
 "no" (`may_be_deep`, `may_hold_many_nodes`, `may_alias`), and only when one says "maybe"
 is it scanned event by event (`scan`), stopping at the first limit crossed.
 """
+from __future__ import annotations
+
 import re
 from typing import Any, Dict, List, Optional
 
@@ -43,8 +45,9 @@ _PREFIX_CHARS = bytes.maketrans(b"\t-?:", b"    ")
 _PREFIX_RUN = b" " * (MAX_DEPTH // 4)
 _STEP = 1 << 20
 # An alias token: `*` and a name, where a token may start (after a space, a line break or `[{,`).
-_ALIAS = re.compile(r"(?:^|[\s\[{,\ufeff])\*[^\s\[\]{},]")
-_ALIAS_B = re.compile(rb"(?:^|[\s\[{,]|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf)\*[^\s\[\]{},]")
+# compiled on first use (re caches them): only a text that holds a `*` is searched
+_ALIAS = r"(?:^|[\s\[{,\ufeff])\*[^\s\[\]{},]"
+_ALIAS_B = rb"(?:^|[\s\[{,]|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf)\*[^\s\[\]{},]"
 
 
 def may_be_deep(text: Text) -> bool:
@@ -119,8 +122,8 @@ def may_hold_many_nodes(text: Text) -> bool:
 def may_alias(text: Text) -> bool:
     """Could this text hold an alias (`*name` where a token starts)? Cheap, never wrong when it says no."""
     if isinstance(text, bytes):
-        return b"*" in text and _ALIAS_B.search(text) is not None
-    return "*" in text and _ALIAS.search(text) is not None
+        return b"*" in text and re.search(_ALIAS_B, text) is not None
+    return "*" in text and re.search(_ALIAS, text) is not None
 
 
 def scan(text: Text, where: Where, first_line: int = 0, max_nodes: Optional[int] = None,

@@ -5,6 +5,8 @@ the pure-Python SafeLoader and gives the same marks; without the clib the pure o
 stands in. Every reader in this package (guards, composer, scalar constructor) makes
 its loaders here and disposes of them through `dispose`.
 """
+from __future__ import annotations
+
 from typing import Any, Union
 
 try:  # libyaml: an order of magnitude faster and gives the same marks

@@ -5,6 +5,8 @@ counts them from 1 within the whole stream (`errors.stream_line`). libyaml also 
 lines on a lone CR, NEL, U+2028 and U+2029, which the stream does not: where the text
 is at hand, the line is counted again on LF only.
 """
+from __future__ import annotations
+
 from typing import Any, Optional
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError

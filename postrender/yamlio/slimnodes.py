@@ -13,6 +13,8 @@ Nothing here runs at import: `binding()` checks on first use that the installed
 binding looks like that (and composes a small document to prove it); where it does
 not, it says None and the caller composes the stock way.
 """
+from __future__ import annotations
+
 from typing import Any, Dict, Generator, Optional
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode

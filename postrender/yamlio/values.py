@@ -8,6 +8,8 @@ looked up by key (`entry`, `entries`); spec files, which the user writes by hand
 refuse it (`strict_keys`). `parse` gives the tree, the value and a
 node → value memo at once, which the patcher uses to compare old with new.
 """
+from __future__ import annotations
+
 import warnings
 from typing import Any, Dict, Optional, Tuple
 
