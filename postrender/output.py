@@ -23,7 +23,8 @@ import os
 import signal
 import stat
 import sys
-from typing import Any, BinaryIO, Dict, List, NamedTuple, Optional, Tuple, Union
+from array import array
+from typing import Any, BinaryIO, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from .errors import PostrenderError
 from .findings import OUTPUT_ERROR
@@ -39,11 +40,11 @@ class OutputError(PostrenderError):
 
 
 class Exported(NamedTuple):
-    """An Output's bytes and layout, picklable."""
+    """An Output's bytes and layout (see `Output`), picklable."""
 
     data: bytes
-    order: List[Union[Tuple[int, int], int]]
-    filled: Dict[int, Tuple[int, int]]
+    order: array[int]
+    filled: array[int]
 
 
 class Spool:
@@ -76,53 +77,71 @@ class Spool:
 
 
 class Output:
+    """The stream in order, as numbers (a stream may hold any number of slots): `order` holds two
+    numbers an entry, (offset, length) of a range of the spool, or (-1 - slot, count) for `count`
+    slots from `slot` on; `filled` two a slot, the (offset, length) of its text, (-1, 0) until filled."""
+
     def __init__(self) -> None:
         self.spool = Spool()
-        # the stream in order: (offset, length) ranges of the spool, or a slot number
-        self.order: List[Union[Tuple[int, int], int]] = []
-        self.filled: Dict[int, Tuple[int, int]] = {}
+        self.order = array("q")
+        self.filled = array("q")
         self.slots = 0
 
     def write(self, data: bytes) -> None:
         if not data:
             return
         offset, length = self.spool.put(data)
-        last = self.order[-1] if self.order else None
-        if isinstance(last, tuple) and last[0] + last[1] == offset:
-            self.order[-1] = (last[0], last[1] + length)  # contiguous: one range
+        order = self.order
+        if order and order[-2] >= 0 and order[-2] + order[-1] == offset:
+            order[-1] += length  # contiguous: one range
         else:
-            self.order.append((offset, length))
+            order.extend((offset, length))
 
     def reserve(self) -> int:
         slot = self.slots
         self.slots += 1
-        self.order.append(slot)
+        self.filled.extend((-1, 0))
+        order = self.order
+        if order and order[-2] < 0 and -1 - order[-2] + order[-1] == slot:
+            order[-1] += 1  # right after the slots before: one entry
+        else:
+            order.extend((-1 - slot, 1))
         return slot
 
     def fill(self, slot: int, data: bytes) -> None:
-        self.filled[slot] = self.spool.put(data)
+        self.filled[2 * slot:2 * slot + 2] = array("q", self.spool.put(data))
 
     def export(self) -> "Exported":
         """Everything written so far, to hand to another process's Output (see `extend`)."""
-        return Exported(self.spool.get((0, self.spool.size)), list(self.order), dict(self.filled))
+        return Exported(self.spool.get((0, self.spool.size)), array("q", self.order), array("q", self.filled))
 
     def extend(self, other: "Exported") -> Dict[int, int]:
         """Append another Output's export; returns its slot numbers -> the slots they are here."""
         slots: Dict[int, int] = {}
-        for item in other.order:
-            if isinstance(item, int):
-                slots[item] = self.reserve()
-                if item in other.filled:
-                    offset, length = other.filled[item]
-                    self.fill(slots[item], other.data[offset:offset + length])
-            else:
-                offset, length = item
-                self.write(other.data[offset:offset + length])
+        for start, count in _pairs(other.order):
+            if start >= 0:
+                self.write(other.data[start:start + count])
+                continue
+            for slot in range(-1 - start, -1 - start + count):
+                slots[slot] = self.reserve()
+                offset, length = other.filled[2 * slot:2 * slot + 2]
+                if offset >= 0:
+                    self.fill(slots[slot], other.data[offset:offset + length])
         return slots
 
+    def _ranges(self) -> Iterator[Tuple[int, int]]:
+        """(offset, length) in the spool of each piece of the stream, in order (every slot filled)."""
+        for start, count in _pairs(self.order):
+            if start >= 0:
+                yield start, count
+            else:
+                filled = self.filled
+                for slot in range(-1 - start, -1 - start + count):
+                    yield filled[2 * slot], filled[2 * slot + 1]
+
     def copy_to(self, target: BinaryIO) -> None:
-        for item in self.order:
-            offset, length = self.filled[item] if isinstance(item, int) else item
+        for offset, length in self._ranges():
+            assert offset >= 0, "a slot left unfilled"
             self.spool.file.seek(offset)
             remaining = length
             while remaining:
@@ -134,6 +153,10 @@ class Output:
     def close(self) -> None:
         self.spool.close()
 
+
+def _pairs(numbers: array[int]) -> Iterator[Tuple[int, int]]:
+    for at in range(0, len(numbers), 2):
+        yield numbers[at], numbers[at + 1]
 
 
 _interrupted = False  # a Ctrl-C came during this run

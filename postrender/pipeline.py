@@ -5,8 +5,8 @@ composed. Candidates (ConfigMaps, claims and workloads) are composed with
 libyaml and handed to the editing filter (`edit.Editor`); what it changed is
 spliced back into the document's own text. This module keeps what a stream
 needs: order, and the wait of a workload for a ConfigMap further down (it
-waits in an output slot until that ConfigMap has been seen, kept as its bytes
-in a spool and a small record: a stream may hold any number of them); it records the
+waits in an output slot until that ConfigMap has been seen, kept compactly in a
+`waiting.Waits`: a stream may hold any number of them); it records the
 findings (the changes only when they are to be reported), and at the end
 writes the claims `create:` asks for and runs the end-of-stream checks. Many
 small documents are read at a time (`batching`) unless `batch=False`.
@@ -27,8 +27,10 @@ from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
 from .output import Exported, Output, Spool
 from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, too_large
+from .seen import digest
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
+from .waiting import Waits
 from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
 
 _LIST_KIND = rb"(?:^|\n)kind[ \t]*:[ \t]*[\"']?List[\"']?[ \t\r]*(?:\n|$)"  # compiled on first use: rare
@@ -56,11 +58,11 @@ class _Waiting:
 class Part(NamedTuple):
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
     (see `twoprocess`): its output, its ledger, and the workloads still waiting (each with the
-    ConfigMaps it waits for and its text)."""
+    digests of the ConfigMaps it waits for and its text)."""
 
     output: Exported
     ledger: Ledger
-    waiting: List[Tuple[_Waiting, List[ConfigMapKey], bytes]]
+    waiting: List[Tuple[_Waiting, List[bytes], bytes]]
     last: bytes
 
 
@@ -81,8 +83,8 @@ class Pipeline:
         self.hold = hold
         self.batch = batch
         self.report_changes = report_changes
-        self.waiting: Dict[ConfigMapKey, List[_Waiting]] = {}
         self.spool = Spool()  # the waiting workloads' texts
+        self.waits = Waits(self.spool, _Waiting)
         self.last = b""  # the last two bytes written from the input (how its last line ended)
 
     @property
@@ -171,7 +173,7 @@ class Pipeline:
         """Finish what still waits (no more ConfigMaps are coming), append claims, final warnings."""
         for waiting in self._waiting():
             self.finish(waiting)  # what never came changed no template of ours
-        self.waiting.clear()
+        self.waits.clear()
         self.spool.close()
         ledger = self.ledger
         # a finished wait reports late: changes in stream order (warnings keep theirs)
@@ -187,20 +189,18 @@ class Pipeline:
         return ledger
 
     def _waiting(self) -> List[_Waiting]:
-        return _unique(self.waiting)
+        return self.waits.remaining()
 
     def part(self) -> Part:
         """This pipeline's work so far, for `absorb` in another process (nothing is closed)."""
-        return Part(self.output.export(), self.ledger, _handed_over(self.waiting, self.spool), self.last)
+        return Part(self.output.export(), self.ledger, self.waits.handed_over(), self.last)
 
     def absorb(self, part: Part) -> None:
         """Append the work done on the part of the stream that follows this pipeline's."""
         slots = self.output.extend(part.output)
         self.ledger.merge(part.ledger)
-        for waiting, refs, raw in part.waiting:
-            waiting.slot, waiting.at = slots[waiting.slot], self.spool.put(raw)
-            for ref in refs:
-                self.waiting.setdefault(ref, []).append(waiting)
+        for waiting, awaited, raw in part.waiting:
+            self.waits.add(slots[waiting.slot], waiting.index, waiting.first_line, raw, awaited)
         self.last = part.last or self.last
 
     def document(self, chunk: Chunk) -> bytes:
@@ -232,10 +232,8 @@ class Pipeline:
         if edited.configmap is not None and not self.hold:
             self._seen(edited.configmap)
         if edited.pending:
-            waiting = _Waiting(self.output.reserve(), chunk.index, chunk.first_line, self.spool.put(chunk.raw),
-                               len(edited.pending))
-            for ref in edited.pending:
-                self.waiting.setdefault(ref, []).append(waiting)
+            self.waits.add(self.output.reserve(), chunk.index, chunk.first_line, chunk.raw,
+                           {digest(ref) for ref in edited.pending})
             return b""
         if edited.value is None:
             return chunk.raw
@@ -251,10 +249,10 @@ class Pipeline:
 
     def _seen(self, configmap: ConfigMapKey) -> None:
         """Finish the workloads that waited for this ConfigMap and no other."""
-        for waiting in self.waiting.pop(configmap, []):
-            waiting.pending -= 1
-            if not waiting.pending:
-                self.finish(waiting)
+        if not self.waits.count:  # as a rule: no digest to make
+            return
+        for waiting in self.waits.seen(digest(configmap)):
+            self.finish(waiting)
 
     def finish(self, waiting: _Waiting) -> None:
         """Roll a workload that waited, now that its ConfigMaps are known (or known never to come)."""
@@ -271,20 +269,6 @@ def _edited_again(spec: Spec, chunk: Chunk) -> Tuple[Optional[Node], Any, Dict[i
     only (what the edit found was recorded when it came)."""
     root, original, memo = parse(chunk.raw, chunk.where, chunk.first_line)
     return root, original, memo, Editor(spec, Ledger()).edit(original, chunk.where, root, chunk.first_line, memo)
-
-
-def _unique(waiting: Dict[ConfigMapKey, List[_Waiting]]) -> List[_Waiting]:
-    return list({id(w): w for ws in waiting.values() for w in ws}.values())
-
-
-def _handed_over(waiting: Dict[ConfigMapKey, List[_Waiting]], spool: Spool) -> List[Tuple[_Waiting, List[ConfigMapKey],
-                                                                                          bytes]]:
-    """Each waiting workload with the ConfigMaps it waits for and its text, for another process."""
-    refs: Dict[int, List[ConfigMapKey]] = {}
-    for ref, ones in waiting.items():
-        for one in ones:
-            refs.setdefault(id(one), []).append(ref)
-    return [(one, refs[id(one)], spool.get(one.at)) for one in _unique(waiting)]
 
 
 def note_facts(ledger: Ledger, piece: Piece) -> None:

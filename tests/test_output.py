@@ -2,6 +2,7 @@
 its write to stdout (whole or not at all: Ctrl-C, a regular file taken back, stdout closed)."""
 import io
 import os
+import pickle
 import signal
 import sys
 
@@ -37,6 +38,30 @@ def test_an_exported_part_is_appended_with_its_slots_renumbered():
     first.fill(late, b"2")
     first.fill(slots[slot], b"4")
     assert text(first) == b"1234"
+
+
+def test_slots_reserved_one_after_another_take_one_entry_in_order_and_two_numbers_each():
+    out = Output()
+    out.write(b"<")
+    slots = [out.reserve() for _ in range(1000)]
+    out.write(b">")
+    assert len(out.order) == 3 * 2  # the "<", the 1000 slots, the ">": a stream may hold millions of slots
+    assert len(out.filled) == 2 * 1000
+    for slot in reversed(slots):
+        out.fill(slot, b"%d," % slot)
+    assert text(out) == b"<" + b"".join(b"%d," % slot for slot in slots) + b">"
+
+
+def test_an_exported_run_of_slots_keeps_those_filled_and_the_others_are_filled_later():
+    first, second = Output(), Output()
+    first.write(b"a")
+    run = [second.reserve() for _ in range(3)]
+    second.fill(run[1], b"2")
+    second.write(b"z")
+    slots = first.extend(pickle.loads(pickle.dumps(second.export())))  # as it comes from the forked child
+    first.fill(slots[run[0]], b"1")
+    first.fill(slots[run[2]], b"3")
+    assert text(first) == b"a123z"
 
 
 def test_a_large_output_spills_to_a_temporary_file_and_comes_back_whole(monkeypatch):

@@ -1,6 +1,7 @@
 """The ConfigMaps a stream has shown (`ledger.ConfigMapsSeen`): a compact record (`seen.FirstSeen`, a
 digest and a document number per ConfigMap) that answers as a dict of every key would, across two
-parts of a stream merged too, in a bounded number of bytes per ConfigMap however long its name."""
+parts of a stream merged too, in a bounded number of bytes per ConfigMap however long its name; and
+the ConfigMaps awaited (`seen.Awaited`), each by the numbers of the workloads that wait for it."""
 import pickle
 import tracemalloc
 from typing import Dict, List, Optional, Tuple
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from postrender import seen
 from postrender.ledger import ConfigMapsSeen
-from postrender.seen import FirstSeen
+from postrender.seen import Awaited, FirstSeen, digest
 
 Ref = Tuple[Optional[str], str]
 
@@ -64,6 +65,19 @@ def test_memory_per_configmap_is_bounded_however_long_its_name():
         tracemalloc.stop()
     assert len(record) == count
     assert used / count < 40, used / count  # 24 bytes of record, a little more for its bucket
+
+
+def test_every_number_awaiting_a_configmap_is_taken_at_once_in_the_order_they_came(monkeypatch):
+    monkeypatch.setattr(seen, "PER_BUCKET", 2)  # the buckets double many times over
+    awaited = Awaited()
+    keys = [digest((None if i % 2 else "ns", f"c{i % 300}")) for i in range(3000)]
+    for number, key in enumerate(keys):
+        awaited.add(key, number)
+    assert len(awaited) == 3000 and len(awaited.buckets) == 2048
+    first = keys[0]
+    assert awaited.take(first) == [n for n, key in enumerate(keys) if key == first] == list(range(0, 3000, 300))
+    assert awaited.take(first) == [] and len(awaited) == 2990
+    assert sorted(number for _, number in awaited.records()) == [n for n in range(3000) if n % 300]
 
 
 # -- ConfigMapsSeen -------------------------------------------------------------------------------

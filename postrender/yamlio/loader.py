@@ -47,7 +47,10 @@ MERGE = "tag:yaml.org,2002:merge"
 
 
 def dispose(loader: Any) -> None:
-    """Free a loader's libyaml parser (the pure-Python loader may have nothing to free)."""
+    """Free a loader's libyaml parser (the pure-Python loader may have nothing to free), and the
+    loader with its text at once: it refers to itself (as its parser, composer, resolver, ...), a
+    cycle that would keep both until the cyclic collector comes, which `process` makes rare."""
     free = getattr(loader, "dispose", None)
     if free:
         free()
+    vars(loader).clear()
