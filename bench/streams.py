@@ -121,7 +121,7 @@ def _waiting(size: int) -> Iterator[bytes]:
 def _large_scalars() -> Iterator[bytes]:
     head = b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big%d\ndata:\n  blob: "
     for piece in _numbered(head):
-        yield piece + b"QUJD" * ((LARGE_SCALAR - len(piece)) // 4) + b"\n"
+        yield b"".join((piece, b"QUJD" * ((LARGE_SCALAR - len(piece)) // 4), b"\n"))  # one copy: see write_stream
 
 
 def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_BYTES) -> Path:
@@ -145,7 +145,7 @@ def write_shape(shape: str, render_path: Path, out_dir: Path, size: int = SHAPE_
             buffer.append(piece)
             written += len(piece)
             buffered += len(piece)
-            if buffered >= 1 << 20:
+            if buffered >= 1 << 20:  # (a single large piece is written as it is: b"".join of one copies nothing)
                 out.write(b"".join(buffer))
                 buffer.clear()
                 buffered = 0

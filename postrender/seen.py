@@ -88,13 +88,14 @@ class _Records:
         stays flat); the records of a key keep their order."""
         size = len(self.buckets)
         byte, bit = divmod(size.bit_length() - 1, 8)
-        self.buckets += [bytearray() for _ in range(size)]
-        for index in range(size):
+        highs = []
+        for index, old in enumerate(self.buckets):
             low, high = bytearray(), bytearray()
-            old = self.buckets[index]
             for at in range(0, len(old), RECORD):
                 (high if old[at + byte] >> bit & 1 else low).extend(old[at:at + RECORD])
-            self.buckets[index], self.buckets[index + size] = low, high
+            self.buckets[index] = low
+            highs.append(high)
+        self.buckets += highs
         self.mask = 2 * size - 1
 
 
