@@ -24,29 +24,32 @@ _sha256: Any = None
 
 def digest(ref: Ref) -> bytes:
     """The key's digest: its namespace (None and "" differ) and its name, unambiguously."""
-    global _sha256
-    if _sha256 is None:  # CPython's own module: hashlib would load OpenSSL (start-up time)
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            try:
-                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-            except ImportError:  # pragma: no cover - a build without them: OpenSSL's
-                from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
-        _sha256 = sha256
     namespace, name = ref
-    text = name.encode("utf-8", "surrogatepass")
     if namespace is None:
-        data = b"-" + text
+        data = b"-" + name.encode("utf-8", "surrogatepass")
     else:
         space = namespace.encode("utf-8", "surrogatepass")
-        data = b"+%d:" % len(space) + space + text
-    return _sha256(data).digest()[:DIGEST]
+        data = b"+%d:" % len(space) + space + name.encode("utf-8", "surrogatepass")
+    return (_sha256 or _load())(data).digest()[:DIGEST]
+
+
+def _load() -> Any:
+    """CPython's own SHA-256 (hashlib would load OpenSSL: start-up time)."""
+    global _sha256
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:  # pragma: no cover - a build without them: OpenSSL's
+            from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+    _sha256 = sha256
+    return sha256
 
 
 def _find(bucket: bytearray, key: bytes, start: int = 0) -> int:
     """Where the next record of `key` from `start` on begins in `bucket`, or -1 (a match must start
-    on a record)."""
+    on a record: one that does not is as likely as a collision, yet looked past)."""
     at = bucket.find(key, start)
     while at >= 0 and at % RECORD:
         at = bucket.find(key, at + 1)
