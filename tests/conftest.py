@@ -3,6 +3,7 @@ against Kubernetes schemas. Test modules share code only through this file."""
 import hashlib
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,12 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+
+# The suite runs as under a terminal, where Ctrl-C interrupts: a shell ignores SIGINT in what it
+# starts in the background (`make test &`), every process would inherit that, and the tests of
+# Ctrl-C (which send it to postrender, or to this process) would wait for an interrupt that never came.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
