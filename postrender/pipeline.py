@@ -31,7 +31,7 @@ from .seen import digest
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
 from .waiting import Waits
-from .yamlio import check_syntax, compose_each, parse, parses_cleanly, to_data
+from .yamlio import check_syntax, compose_each, parse, parse_again, parses_cleanly, to_data
 
 _LIST_KIND = rb"(?:^|\n)kind[ \t]*:[ \t]*[\"']?List[\"']?[ \t\r]*(?:\n|$)"  # compiled on first use: rare
 # Untouched documents above this size are copied through without a syntax check.
@@ -237,8 +237,8 @@ class Pipeline:
             return b""
         if edited.value is None:
             return chunk.raw
-        if not alone:
-            root, _, memo = parse(chunk.raw, chunk.where, chunk.first_line)
+        if not alone and root is not None:
+            root, memo = parse_again(chunk.raw, chunk.where, chunk.first_line, root, memo)
         return self._spliced(chunk.text(), root, edited.value, memo, edited, chunk.first_line).encode("utf-8")
 
     def _spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], edited: Edited,

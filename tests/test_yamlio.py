@@ -129,3 +129,19 @@ def test_node_of_finds_the_line_of_a_value_by_identity():
     second = data["a"]["b"][1]
     assert node_of(root, memo, second).start_mark.line == 3  # the equal first one is not it
     assert node_of(root, memo, {"x": 1}) is None
+
+
+def test_parse_again_gives_a_document_composed_alone_the_values_read_in_its_group():
+    from postrender.yamlio import parse, parse_again
+
+    document = b"spec:\n  volumes:\n    - name: logs\n      emptyDir: {}\n"
+    roots = list(yamlio.compose_each(b"kind: ConfigMap\n---\n" + document))
+    memo: dict = {}
+    data = to_data(roots[1], memo=memo)
+    root, adopted = parse_again(document, Where(), 2, roots[1], memo)
+    volumes = root.value[0][1].value[0][1]
+    assert volumes.start_mark.line == 2  # its marks count in its own text, not in the group's (4)
+    assert adopted[id(volumes)] is data["spec"]["volumes"]  # the very value the editor was given
+    assert adopted[id(root)] is data
+    assert len(adopted) == 10  # every node: the root, 4 keys, their 4 values, the list's item
+    assert parse(document, Where(), 2)[1] == data

@@ -8,7 +8,7 @@ re-dumping documents. One module a job:
 * `composer`  `compose` / `compose_each` / `check_syntax`: libyaml behind those guards
 * `aliases`   each alias as a node of its own at its `*name` token (the patcher edits around it)
 * `slimnodes` the slim-node composer `composer` uses where the binding takes it (checked on first use)
-* `values`    Python values from nodes (`to_data`, `parse`, `load`); a repeated key: the last wins,
+* `values`    Python values from nodes (`to_data`, `parse`, `parse_again`, `load`); a repeated key: the last wins,
               there and in the node lookups by key (`entry`, `entries`)
 * `emit`      `dump_block` / `dump_scalar`: the only writer of new YAML text (YAML 1.1 quoting)
 * `marks`     libyaml marks → stream lines and columns; libyaml errors → InputError (`yaml_error`)
@@ -23,10 +23,10 @@ from .emit import dump_block, dump_scalar
 from .limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NODES, scan
 from .loader import MAP, SEQ, STR, Text
 from .marks import yaml_error
-from .values import Plain, entries, entry, load, node_identity, node_of, parse, to_data
+from .values import Plain, entries, entry, load, node_identity, node_of, parse, parse_again, to_data
 
 __all__ = ["MAP", "MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "Plain", "SEQ", "STR",
            "Text", "aliases_in", "anchor_of", "check_syntax", "compose", "compose_each", "dump_block", "dump_scalar",
-           "entries", "entry", "is_alias", "load", "node_identity", "node_of", "parse", "parses_cleanly", "scan",
-           "to_data", "yaml_error"]
+           "entries", "entry", "is_alias", "load", "node_identity", "node_of", "parse", "parse_again", "parses_cleanly",
+           "scan", "to_data", "yaml_error"]
 

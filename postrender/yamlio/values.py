@@ -211,6 +211,28 @@ def parse(text: Text, where: Where, first_line: int = 0) -> Tuple[Optional[Node]
     return root, data, memo
 
 
+def parse_again(text: Text, where: Where, first_line: int, root: Node,
+                memo: Dict[int, Any]) -> Tuple[Optional[Node], Dict[int, Any]]:
+    """The node tree of a document composed before in a longer text (`root`, its values in `memo`),
+    now composed alone (marks count in its own text), and a memo that gives its nodes those very
+    values: the patcher then finds what an edit kept by identity instead of comparing it."""
+    again = compose_checked(text, where, first_line, may_alias(text))
+    if again is None:  # pragma: no cover - the text held a document a moment ago
+        return again, {}
+    adopted: Dict[int, Any] = {}
+    pairs = [(root, again)]
+    while pairs:
+        before, node = pairs.pop()
+        adopted[id(node)] = memo[id(before)]
+        if isinstance(node, MappingNode):
+            for (key_before, value_before), (key, value) in zip(before.value, node.value):
+                pairs.append((key_before, key))
+                pairs.append((value_before, value))
+        elif isinstance(node, SequenceNode):
+            pairs.extend(zip(before.value, node.value))
+    return again, adopted
+
+
 def node_identity(root: Optional[Node]) -> Optional[str]:
     """"Kind/name" of a document read from its nodes (for messages about documents that do not convert)."""
     kind, name = entry(root, "kind")[1], entry(entry(root, "metadata")[1], "name")[1]
