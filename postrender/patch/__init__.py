@@ -9,6 +9,7 @@ rewritten, at the line and column libyaml reported. New fragments come from
            and a sequence item's dash are; `apply()` gives the edited text
 * `tree`   `TreePatcher`: the walk that records the edits on a LineBuffer (mappings, sequences,
            scalars, repeated keys); `patch` / `patch_text`: a whole document patched so
+* `align`  `opcodes`: how an old list turns into a new one (difflib's form; difflib only when it must)
 * `region` `patch_item`: one block sequence item patched as a document of its own (KRM mode's items)
 """
 from __future__ import annotations

@@ -14,6 +14,7 @@ from ruamel.yaml.nodes import Node
 
 from ..errors import PostrenderError, Where
 from ..yamlio import compose, dump_block, to_data
+from .align import opcodes
 from .lines import CannotSplice, LineBuffer
 from .tree import DuplicateEdit, patch
 
@@ -43,10 +44,7 @@ def patch_item(buffer: LineBuffer, item: Node, old: Any, new: Any) -> Tuple[Dupl
         buffer.edit(first, end, [prefix + lines[0]] + rest)
         return ()
     out: List[str] = []
-    import difflib
-
-    matcher = difflib.SequenceMatcher(None, sub, new_sub, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(sub, new_sub):
         if op == "equal":
             out += region[i1:i2]
         else:

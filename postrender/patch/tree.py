@@ -4,7 +4,7 @@ Only what differs is rewritten, at the line and column libyaml reported:
 
 * a mapping entry that is gone loses its lines; a new one is appended after
   the mapping's last entry, at the mapping's indentation;
-* a sequence is aligned item by item (difflib), so an added volume or mount
+* a sequence is aligned item by item (`align`: difflib's opcodes), so an added volume or mount
   is a few inserted lines and an unchanged item is never touched;
 * a changed scalar is replaced in place, keeping its key text and any
   trailing comment; a `|` block scalar (Helm 3's embedded pod template) is
@@ -32,6 +32,7 @@ from ..errors import PostrenderError, Where
 from ..yamlio import aliases_in, anchor_of, compose, dump_block, dump_scalar, is_alias, to_data
 from ..yamlio.breaks import OTHER_BREAKS
 from ..yamlio.limits import may_alias
+from .align import opcodes
 from .lines import CannotSplice, LineBuffer
 
 _PLACEHOLDER = "__postrender_key__"
@@ -168,10 +169,7 @@ class TreePatcher:
         kept = {id(v) for v in new} & {id(v) for v in old}
         old_keys = [("kept", id(v)) if id(v) in kept else _identity(v) for v in old]
         new_keys = [("kept", id(v)) if id(v) in kept else _identity(v) for v in new]
-        import difflib  # here, as in patch_literal: an edit that touches no list needs none
-
-        matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        for op, i1, i2, j1, j2 in opcodes(old_keys, new_keys):
             if op == "equal":
                 if self.moved:  # an item that reads the same may hold an alias whose anchor was edited
                     for offset in range(i2 - i1):
@@ -304,10 +302,7 @@ def patch_literal(buffer: LineBuffer, node: ScalarNode, new: str) -> bool:
         return False
     if any(ch in new for ch in OTHER_BREAKS) or "\t" in "".join(t[:1] for t in new_lines):
         return False
-    import difflib
-
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(old_lines, new_lines):
         if op != "equal":
             buffer.edit(header + 1 + i1, header + 1 + i2,
                              [(" " * indent + t) if t else "" for t in new_lines[j1:j2]])
