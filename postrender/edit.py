@@ -110,13 +110,14 @@ def _located(error: InputError, root: Optional[Node], memo: Optional[Dict[int, A
 
 
 def splice(text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], where: Where,
-           first_line: Optional[int], what: str = "this document") -> Tuple[str, List[Finding]]:
+           first_line: Optional[int], what: str = "this document", offset: int = 0) -> Tuple[str, List[Finding]]:
     """`text` (read as the nodes `root`, `memo`) edited to say `new`, and a warning for each edit of
-    a repeated key (`first_line`: where the text's lines stand in the stream, None when they are
-    not stream lines, as in a quoted pod template)."""
+    a repeated key (`first_line`: where the nodes' lines stand in the stream, None when they are
+    not stream lines, as in a quoted pod template; `offset`: the line of the nodes' text at which
+    `text` starts, when they were read from a longer one)."""
     assert root is not None  # only a document that parsed is edited
     try:
-        patched = patch(text, root, new, memo)
+        patched = patch(text, root, new, memo, offset)
     except AliasConflict as exc:
         lines = [("anchor", exc.anchor_line), ("alias", exc.alias_line)]
         named = " and ".join(f"{role} at line {_text_line(first_line, n, what)}" for role, n in lines if n is not None)

@@ -26,7 +26,7 @@ from .errors import InputError
 from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
 from .output import Exported, Output, Spool
-from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, too_large
+from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, odd_breaks, too_large
 from .seen import digest
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
@@ -149,7 +149,10 @@ class Pipeline:
         done = 0
         chunks = group.chunks
         first_line = chunks[0].first_line  # the nodes' lines count from there
-        roots = compose_each(group.batch().raw)
+        raw = group.batch().raw
+        # the chunks' lines are counted at LF; libyaml's also at the other breaks, when there are any
+        lines_agree = not odd_breaks(raw)
+        roots = compose_each(raw)
         if roots is not None:
             try:
                 for chunk, root in aligned(chunks, roots, first_line):
@@ -162,7 +165,8 @@ class Pipeline:
                         except InputError:
                             break
                         # what the filter says of it (its errors too) is what it says of the document alone
-                        self._write(self._edited(chunk, root, data, memo, first_line, alone=False), chunk.raw)
+                        offset = chunk.first_line - first_line if lines_agree else None
+                        self._write(self._edited(chunk, root, data, memo, first_line, offset), chunk.raw)
                     done += 1
             finally:
                 roots.close()
@@ -218,10 +222,11 @@ class Pipeline:
         return self._edited(chunk, root, data, memo, chunk.first_line)
 
     def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Dict[int, Any], first_line: int,
-                alone: bool = True) -> bytes:
+                offset: Optional[int] = 0) -> bytes:
         """The bytes to write for a candidate read as `data` from the nodes `root` (`memo`: node ->
-        value), whose lines count from the stream line `first_line`. Not `alone`: the nodes were
-        read with other documents, so an edit is spliced into the document read again alone."""
+        value), whose lines count from the stream line `first_line`. `offset`: the line at which the
+        document starts in the text the nodes were read from (0: they were read from it alone; None:
+        it is not known, and the document is read again alone for an edit)."""
         self.ledger.content = True
         if not isinstance(data, dict):
             return chunk.raw
@@ -237,13 +242,15 @@ class Pipeline:
             return b""
         if edited.value is None:
             return chunk.raw
-        if not alone and root is not None:
-            root, memo = parse_again(chunk.raw, chunk.where, chunk.first_line, root, memo)
-        return self._spliced(chunk.text(), root, edited.value, memo, edited, chunk.first_line).encode("utf-8")
+        if offset is None:
+            if root is not None:
+                root, memo = parse_again(chunk.raw, chunk.where, chunk.first_line, root, memo)
+            first_line, offset = chunk.first_line, 0
+        return self._spliced(chunk.text(), root, edited.value, memo, edited, first_line, offset).encode("utf-8")
 
     def _spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], edited: Edited,
-                 first_line: int) -> str:
-        text, found = splice(text, root, new, memo, edited.where, first_line)
+                 first_line: int, offset: int = 0) -> str:
+        text, found = splice(text, root, new, memo, edited.where, first_line, offset=offset)
         self._record(found)
         return text
 

@@ -85,7 +85,7 @@ def _utf8_error(raw: bytes, offset: int, index: int, first_line: int) -> InputEr
                       hint="Kubernetes manifests must be UTF-8")
 
 
-def _odd_breaks(raw: bytes) -> bool:
+def odd_breaks(raw: bytes) -> bool:
     """Does `raw` hold a line break other than LF and CRLF? (Byte searches: a regex would take
     longer than the split itself.)"""
     if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
@@ -96,7 +96,7 @@ def _odd_breaks(raw: bytes) -> bool:
 def _blank(raw: bytes) -> bool:
     """Only separators, comments and blank lines: nothing to parse (lines as libyaml reads them:
     an odd line break may end a comment before content, or content before a bare `...`)."""
-    if (b"\r" not in raw and raw.isascii()) or not _odd_breaks(raw):  # the first test: most documents, at once
+    if (b"\r" not in raw and raw.isascii()) or not odd_breaks(raw):  # the first test: most documents, at once
         return _CONTENT.search(raw) is None
     return _CONTENT.search(ODD_BREAK_UTF8.sub(b"\n", raw)) is None
 
@@ -229,7 +229,7 @@ class Stream:
         for block, continued in self._blocks():
             start = 0  # where the current chunk starts in this block
             # lines start after LF alone, unless the block holds a line break libyaml also reads
-            mark = re.compile(_ODD_MARK) if _odd_breaks(block) else _MARK
+            mark = re.compile(_ODD_MARK) if odd_breaks(block) else _MARK
             line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]

@@ -1,6 +1,6 @@
 """The writer: old node tree + new value → the smallest text edit, in the document's own style."""
 from postrender.errors import Where
-from postrender.patch import patch_text
+from postrender.patch import patch, patch_text
 from postrender.yamlio import compose, to_data
 
 
@@ -80,3 +80,16 @@ def test_list_items_match_whatever_the_order_of_their_keys():
     text = "v:\n- name: a\n  emptyDir: {}\n- name: b\n"
     out = patched(text, lambda d: {"v": [{"emptyDir": {}, "name": "a"}, {"name": "b"}, {"name": "c"}]})
     assert out == text + "- name: c\n"
+
+
+def test_a_document_read_in_a_longer_text_is_patched_at_its_lines_there():
+    from postrender.yamlio import compose_each
+
+    document = "kind: Pod\nspec:\n  volumes:\n  - name: logs\n    emptyDir: {}\n"
+    root = list(compose_each(("a: 1\n---\n" + document).encode()))[1]  # its nodes' lines count from 2
+    memo: dict = {}
+    new = to_data(root, memo=memo)
+    new = {**new, "spec": {"volumes": [{"name": "logs", "persistentVolumeClaim": {"claimName": "c"}}]}}
+    alone = compose(document, Where())
+    assert patch(document, root, new, memo, offset=2).text == patch_text(document, alone, new) == (
+        "kind: Pod\nspec:\n  volumes:\n  - name: logs\n    persistentVolumeClaim:\n      claimName: c\n")

@@ -57,6 +57,14 @@ DOCUMENTS = [
     "---\na: 1\n...\n",
     "---\nkind: Secret\nmetadata: {name: s}\n...\n# after the end\n",
     "---\nkind: Service\nmetadata: {name: &a x, labels: *a}\n",  # an alias
+    # an edit to a repeated key: the warning names its stream lines
+    "---\nkind: Deployment\nmetadata: {name: d, labels: {component: scheduler}}\nspec:\n  template:\n"
+    "    spec:\n      containers:\n      - name: scheduler\n      volumes: [{name: logs, emptyDir: {}}]\n"
+    "      volumes: [{name: logs, emptyDir: {}}]\n",
+    # Helm 3's pod template: a block scalar, patched line by line
+    "---\nkind: ConfigMap\nmetadata: {name: airflow-pod-template-b}\ndata:\n  pod_template_file.yaml: |\n"
+    + "".join("    " + line + "\n" for line in POD_TEMPLATE.replace("\\n", "\n").splitlines()),
+    "---\nkind: ConfigMap\nmetadata: {name: cr}\rdata: {a: '1'}\n",  # a bare CR: libyaml's line break, not the reader's
 ]
 
 

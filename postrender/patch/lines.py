@@ -29,7 +29,7 @@ _LINE_BREAK = "(\r\n|[\n" + "".join(OTHER_BREAKS) + "])"  # compiled on first us
 class LineBuffer:
     """One text's lines, with the edits recorded against them until `apply`."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, offset: int = 0):
         self.text = text
         if any(brk in text for brk in OTHER_BREAKS):
             parts = re.split(_LINE_BREAK, text)
@@ -44,6 +44,12 @@ class LineBuffer:
             self.newline = "\n"
             self.lf_only = True
         self.crlf = self.newline == "\r\n"  # the text's usual line end is CRLF
+        # the nodes were read from a longer text, in which this one starts at line `offset`: as many
+        # blank lines stand before it here, so that their line numbers are this buffer's
+        self.offset = offset
+        if offset:
+            self.lines[:0] = [""] * offset
+            self.ends[:0] = ["\n"] * offset
         self.edits: List[Tuple[int, int, int, List[str]]] = []  # start, end, seq, new lines
         self.indent_sequences = True  # new block sequences indented (`  - x`) or compact (`- x`)
 
@@ -145,6 +151,8 @@ class LineBuffer:
         for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[2]), reverse=True):
             lines[start:end] = new
             ends[start:end] = [self.newline] * len(new)
+        if self.offset:  # no edit goes before the text's first line
+            del lines[:self.offset], ends[:self.offset]
         if not lines:
             return ""
         if self.lf_only:

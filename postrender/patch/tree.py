@@ -316,9 +316,11 @@ class Patch(NamedTuple):
     duplicates: Tuple[DuplicateEdit, ...] = ()
 
 
-def patch(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None) -> Patch:
-    """`text` (whose tree is `root`) edited so that it says `new`, and the repeated keys it edited."""
-    buffer = LineBuffer(text)
+def patch(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None, offset: int = 0) -> Patch:
+    """`text` (whose tree is `root`) edited so that it says `new`, and the repeated keys it edited.
+    `offset`: the nodes were read from a longer text in which `text` starts at that line (their
+    lines, in the result too, count from there)."""
+    buffer = LineBuffer(text, offset)
     buffer.detect_style(root)
     aliased = may_alias(text) and any(True for _ in aliases_in(root))
     patcher = TreePatcher(buffer, memo, aliased)
