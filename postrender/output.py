@@ -20,17 +20,13 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import stat
 import sys
 from array import array
-from typing import TYPE_CHECKING, Any, BinaryIO, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from .errors import PostrenderError
-
-if TYPE_CHECKING:
-    import signal
-else:  # the C module that `signal` wraps: the same functions, without the enums `signal` builds on import (~1 ms)
-    import _signal as signal
 from .findings import OUTPUT_ERROR
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024

@@ -27,6 +27,7 @@ import re
 from typing import BinaryIO, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from .errors import InputError, Where
+from .process import input_read
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
@@ -177,8 +178,11 @@ class Stream:
         tail_size = 0
         continued = False
         head = self.resume is None
+        total = 0
         while True:
             data = self.source.read(_BLOCK)
+            total += len(data)
+            input_read(total)
             if head and data:
                 while len(data) < len(BOM) and BOM.startswith(data):  # short reads inside a BOM
                     more = self.source.read(len(BOM) - len(data))
