@@ -150,8 +150,7 @@ class Pipeline:
         chunks = group.chunks
         first_line = chunks[0].first_line  # the nodes' lines count from there
         raw = group.batch().raw
-        # the chunks' lines are counted at LF; libyaml's also at the other breaks, when there are any
-        lines_agree = not odd_breaks(raw)
+        lines_agree = not odd_breaks(raw)  # a chunk's lines count LFs; libyaml's the other breaks too
         roots = compose_each(raw)
         if roots is not None:
             try:
@@ -224,9 +223,8 @@ class Pipeline:
     def _edited(self, chunk: Chunk, root: Optional[Node], data: Any, memo: Dict[int, Any], first_line: int,
                 offset: Optional[int] = 0) -> bytes:
         """The bytes to write for a candidate read as `data` from the nodes `root` (`memo`: node ->
-        value), whose lines count from the stream line `first_line`. `offset`: the line at which the
-        document starts in the text the nodes were read from (0: they were read from it alone; None:
-        it is not known, and the document is read again alone for an edit)."""
+        value), whose lines count from the stream line `first_line`. `offset`: the document's first
+        line in the text the nodes were read from (0: read alone; None: unknown, read again alone)."""
         self.ledger.content = True
         if not isinstance(data, dict):
             return chunk.raw
@@ -242,10 +240,9 @@ class Pipeline:
             return b""
         if edited.value is None:
             return chunk.raw
-        if offset is None:
-            if root is not None:
-                root, memo = parse_again(chunk.raw, chunk.where, chunk.first_line, root, memo)
-            first_line, offset = chunk.first_line, 0
+        if offset is None and root is not None:
+            root, memo = parse_again(chunk.raw, chunk.where, chunk.first_line, root, memo)
+        first_line, offset = (chunk.first_line, 0) if offset is None else (first_line, offset)
         return self._spliced(chunk.text(), root, edited.value, memo, edited, first_line, offset).encode("utf-8")
 
     def _spliced(self, text: str, root: Optional[Node], new: Any, memo: Dict[int, Any], edited: Edited,

@@ -26,8 +26,8 @@ import itertools
 import re
 from typing import BinaryIO, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
+from .collector import input_read
 from .errors import InputError, Where
-from .process import input_read
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"

@@ -1,4 +1,4 @@
-"""process.py: the collector is off for a small input and on again once the input is large."""
+"""collector.py: the collector is off for a small input and on again once the input is large."""
 import subprocess
 import sys
 
