@@ -21,10 +21,11 @@ writers' rule is decided on a running summary, exactly.
 from __future__ import annotations
 
 import re
-from typing import Any, Collection, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .errors import Where
 from .findings import Finding
+from .records import Record
 from .spec import VolumeSpec
 from .targets import HELM4_FILENAME, dig
 from .yamlio import Plain, dump_block
@@ -137,15 +138,19 @@ def several_pods(kind: Optional[str], workload: Any) -> Optional[str]:
     return f"{path[-1]}: {count}" if path is not None and count is not None and count > 1 else None
 
 
-class Writer(NamedTuple):
+class Writer(Record):
     """A container that mounts a claim read-write, and who it runs as (see `run_as`, `pod_groups`)."""
 
-    pod: str  # the site: `Deployment/x`, `ConfigMap/x key y`
-    container: str
-    uid: Optional[int]
-    gid: Optional[int]
-    fs_group: Optional[int]
-    supplemental: Tuple[int, ...] = ()
+    __slots__ = ("pod", "container", "uid", "gid", "fs_group", "supplemental")
+
+    def __init__(self, pod: str, container: str, uid: Optional[int], gid: Optional[int], fs_group: Optional[int],
+                 supplemental: Tuple[int, ...] = ()) -> None:
+        self.pod = pod  # the site: `Deployment/x`, `ConfigMap/x key y`
+        self.container = container
+        self.uid = uid
+        self.gid = gid
+        self.fs_group = fs_group
+        self.supplemental = supplemental
 
     @property
     def groups(self) -> Set[int]:

@@ -11,20 +11,26 @@ worker pod template, which may leave its containers to Airflow.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import InputError, Where
+from .records import Record
 from .spec import VolumeSpec
 
 
-class Change(NamedTuple):
+class Change(Record):
     """One thing the injection did, for the report and the warnings."""
 
-    action: str  # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template
-    #              | added-container | annotated, or the note not-mounted (nothing changed: a warning)
-    volume: Optional[str] = None
-    container: Optional[str] = None
-    detail: Optional[str] = None
+    __slots__ = ("action", "volume", "container", "detail")
+
+    def __init__(self, action: str, volume: Optional[str] = None, container: Optional[str] = None,
+                 detail: Optional[str] = None) -> None:
+        # added | replaced | updated-mount | added-mount | repointed-mount | removed-claim-template
+        # | added-container | annotated, or the note not-mounted (nothing changed: a warning)
+        self.action = action
+        self.volume = volume
+        self.container = container
+        self.detail = detail
 
     @property
     def edit(self) -> bool:

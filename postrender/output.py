@@ -24,10 +24,11 @@ import signal
 import stat
 import sys
 from array import array
-from typing import Any, BinaryIO, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple, Union
 
 from .errors import PostrenderError
 from .findings import OUTPUT_ERROR
+from .records import Record
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -39,12 +40,15 @@ class OutputError(PostrenderError):
     finding_id = OUTPUT_ERROR
 
 
-class Exported(NamedTuple):
+class Exported(Record):
     """An Output's bytes and layout (see `Output`), picklable."""
 
-    data: bytes
-    order: array[int]
-    filled: array[int]
+    __slots__ = ("data", "order", "filled")
+
+    def __init__(self, data: bytes, order: array[int], filled: array[int]) -> None:
+        self.data = data
+        self.order = order
+        self.filled = filled
 
 
 class Spool:

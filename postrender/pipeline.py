@@ -14,7 +14,7 @@ small documents are read at a time (`batching`) unless `batch=False`.
 from __future__ import annotations
 
 import re
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ruamel.yaml.nodes import Node
 
@@ -27,6 +27,7 @@ from .findings import Finding
 from .ledger import ConfigMapKey, Edited, Ledger
 from .output import Exported, Output, Spool
 from .read import BOM, MAX_DOCUMENT, Batch, Chunk, Piece, Stream, odd_breaks, too_large
+from .records import Record
 from .seen import digest
 from .spec import Spec
 from .targets import CANDIDATE_WORDS, HELM4_FILENAME, HOOK_ANNOTATION, dig, is_candidate, is_hook
@@ -55,15 +56,19 @@ class _Waiting:
         self.pending = pending  # how many of its ConfigMaps have not been seen yet
 
 
-class Part(NamedTuple):
+class Part(Record):
     """What a pipeline made of one part of a stream, handed to the pipeline of the part before it
     (see `twoprocess`): its output, its ledger, and the workloads still waiting (each with the
     digests of the ConfigMaps it waits for and its text)."""
 
-    output: Exported
-    ledger: Ledger
-    waiting: List[Tuple[_Waiting, List[bytes], bytes]]
-    last: bytes
+    __slots__ = ("output", "ledger", "waiting", "last")
+
+    def __init__(self, output: Exported, ledger: Ledger, waiting: List[Tuple[_Waiting, List[bytes], bytes]],
+                 last: bytes) -> None:
+        self.output = output
+        self.ledger = ledger
+        self.waiting = waiting
+        self.last = last
 
 
 class Pipeline:

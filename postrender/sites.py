@@ -13,11 +13,12 @@ error, for the caller to decide on.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ruamel.yaml.nodes import Node
 
 from .errors import InputError, Where
+from .records import Record
 from .targets import POD_SPEC_PATHS, Site, dig, is_pod_template_text, object_identity, template_site, workload_site
 from .yamlio import entries, entry, parse
 
@@ -40,14 +41,18 @@ class Template:
         self.error: Optional[InputError] = None  # not readable YAML: nothing else is set
 
 
-class PodSite(NamedTuple):
+class PodSite(Record):
     """One pod spec of an object: where it stands and what it is."""
 
-    site: Site
-    pod: Any  # the pod spec as found (None when absent: a template may leave it to Airflow)
-    path: Tuple[str, ...]  # where the object (the workload, or the template) keeps it
-    claim_templates: Any = None  # a StatefulSet's volumeClaimTemplates as found
-    template: Optional[Template] = None  # set for an embedded pod template
+    __slots__ = ("site", "pod", "path", "claim_templates", "template")
+
+    def __init__(self, site: Site, pod: Any, path: Tuple[str, ...], claim_templates: Any = None,
+                 template: Optional[Template] = None) -> None:
+        self.site = site
+        self.pod = pod  # the pod spec as found (None when absent: a template may leave it to Airflow)
+        self.path = path  # where the object (the workload, or the template) keeps it
+        self.claim_templates = claim_templates  # a StatefulSet's volumeClaimTemplates as found
+        self.template = template  # set for an embedded pod template
 
 
 def workload(data: Dict[str, Any]) -> Optional[PodSite]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .errors import InputError, Where
+from .records import Record
 from .spec import WORKLOAD_KINDS, Spec, Target, VolumeSpec
 
 # Where each kind keeps its pod spec; the pod's metadata sits beside it.
@@ -70,16 +71,20 @@ _TOP_KIND = re.compile(b"\n" + _KIND_LINE)
 POD_TEMPLATE_TEXT = re.compile(r"^[ \t]*[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?Pod[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 
 
-class Site(NamedTuple):
+class Site(Record):
     """What the targets are matched against: a workload, or an embedded pod template."""
 
-    kind: str
-    name: str
-    namespace: Optional[str]
-    labels: Dict[str, str]
-    pod_labels: Dict[str, str]
-    configmap: Optional[str] = None  # set for an embedded pod template: its ConfigMap
-    key: Optional[str] = None  # ... and the data key
+    __slots__ = ("kind", "name", "namespace", "labels", "pod_labels", "configmap", "key")
+
+    def __init__(self, kind: str, name: str, namespace: Optional[str], labels: Dict[str, str],
+                 pod_labels: Dict[str, str], configmap: Optional[str] = None, key: Optional[str] = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.pod_labels = pod_labels
+        self.configmap = configmap  # set for an embedded pod template: its ConfigMap
+        self.key = key  # ... and the data key
 
     @property
     def label(self) -> str:

@@ -24,11 +24,12 @@ of a mapping (`sync_entry`, `replace_entry`) or an item of a sequence (`sync_ite
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import PostrenderError, Where
+from ..records import Record
 from ..yamlio import aliases_in, anchor_of, compose, dump_block, dump_scalar, is_alias, to_data
 from ..yamlio.breaks import OTHER_BREAKS
 from ..yamlio.limits import may_alias
@@ -46,11 +47,14 @@ class AliasConflict(CannotSplice):
         super().__init__("an edit would change a value that YAML anchors and aliases share")
 
 
-class DuplicateEdit(NamedTuple):
+class DuplicateEdit(Record):
     """An edit that went to a key repeated in its mapping: the key and its lines (0-based, in the text)."""
 
-    key: Any
-    lines: Tuple[int, ...]
+    __slots__ = ("key", "lines")
+
+    def __init__(self, key: Any, lines: Tuple[int, ...]) -> None:
+        self.key = key
+        self.lines = lines
 
 
 def _identity(value: Any) -> Any:
@@ -309,11 +313,14 @@ def patch_literal(buffer: LineBuffer, node: ScalarNode, new: str) -> bool:
     return True
 
 
-class Patch(NamedTuple):
+class Patch(Record):
     """A patched text, and the edits in it that went to a repeated key."""
 
-    text: str
-    duplicates: Tuple[DuplicateEdit, ...] = ()
+    __slots__ = ("text", "duplicates")
+
+    def __init__(self, text: str, duplicates: Tuple[DuplicateEdit, ...] = ()) -> None:
+        self.text = text
+        self.duplicates = duplicates
 
 
 def patch(text: str, root: Node, new: Any, memo: Optional[Dict[int, Any]] = None, offset: int = 0) -> Patch:

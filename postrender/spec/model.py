@@ -1,6 +1,6 @@
 """The spec as the rest of the package sees it: the volumes to inject, their targets and claims.
 
-Plain frozen values (named tuples: defining a frozen dataclass costs a run about 1.5 ms), built
+Plain frozen values (named tuples and `records`: defining a frozen dataclass costs a run about 1.5 ms), built
 only by spec/parse.py (from a spec file, a KRM functionConfig or a command-line shorthand), so
 that a `VolumeSpec` is always valid; `Spec` is one run's volumes and `--logs-claim`.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from typing import Dict, FrozenSet, NamedTuple, Optional, Sequence, Tuple
+
+from ..records import Record
 
 
 class Target(NamedTuple):
@@ -54,12 +56,18 @@ class Target(NamedTuple):
         return "{" + ", ".join(parts) + "}"
 
 
-class Create(NamedTuple):
-    storage: str
-    access_modes: Tuple[str, ...] = ("ReadWriteMany",)
-    storage_class: Optional[str] = None
-    volume_mode: Optional[str] = None
-    keep: bool = True  # helm.sh/resource-policy: keep
+class Create(Record):
+    """A volume's `create:`: the claim postrender adds to the stream."""
+
+    __slots__ = ("storage", "access_modes", "storage_class", "volume_mode", "keep")
+
+    def __init__(self, storage: str, access_modes: Tuple[str, ...] = ("ReadWriteMany",),
+                 storage_class: Optional[str] = None, volume_mode: Optional[str] = None, keep: bool = True) -> None:
+        self.storage = storage
+        self.access_modes = access_modes
+        self.storage_class = storage_class
+        self.volume_mode = volume_mode
+        self.keep = keep  # helm.sh/resource-policy: keep
 
 
 class VolumeSpec(NamedTuple):
@@ -106,13 +114,17 @@ class _ContainerMatcher:
                 or self.regex is not None and self.regex.match(name) is not None)
 
 
-class SpecFile(NamedTuple):
+class SpecFile(Record):
     """What one source of the spec says (a spec file, a functionConfig, the command line): its
     volumes, and `strict` (None: it does not say) and the warning ids it `allow`s."""
 
-    volumes: Sequence[VolumeSpec] = ()
-    strict: Optional[bool] = None
-    allow: Tuple[str, ...] = ()
+    __slots__ = ("volumes", "strict", "allow")
+
+    def __init__(self, volumes: Sequence[VolumeSpec] = (), strict: Optional[bool] = None,
+                 allow: Tuple[str, ...] = ()) -> None:
+        self.volumes = volumes
+        self.strict = strict
+        self.allow = allow
 
 
 class Spec(NamedTuple):
