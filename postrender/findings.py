@@ -16,7 +16,9 @@ which krm.py wraps with the item's reference).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, NamedTuple, Optional
+from typing import Any, Dict, Iterable, Optional
+
+from .records import Record
 
 INFO = "info"  # a change made
 WARNING = "warning"  # something the user must hear of; the run still succeeds
@@ -72,19 +74,24 @@ ERRORS: Dict[str, str] = {
 REPORT_VERSION = 1
 
 
-class Where(NamedTuple):
+class Where(Record):
     """A place in the input: stream document, line/column, object, ConfigMap key, container.
 
-    The records of a run are named tuples, not dataclasses: a frozen dataclass costs about 1.5 ms
-    to define, a tenth of a one-release run's own work (see `tests/test_startup.py`)."""
+    The records of a run are `records.Record`s, not dataclasses: a frozen dataclass costs about
+    1.5 ms to define, a tenth of a one-release run's own work (see `tests/test_startup.py`)."""
 
-    source: Optional[str] = None  # a spec file path, or None for the manifest stream
-    document: Optional[int] = None  # 1-based document number in the stream
-    line: Optional[int] = None  # 1-based line in the stream (or spec file)
-    column: Optional[int] = None  # 1-based
-    obj: Optional[str] = None  # "Kind/name"
-    key: Optional[str] = None  # ConfigMap data key holding an embedded pod template
-    container: Optional[str] = None
+    __slots__ = ("source", "document", "line", "column", "obj", "key", "container")
+
+    def __init__(self, source: Optional[str] = None, document: Optional[int] = None, line: Optional[int] = None,
+                 column: Optional[int] = None, obj: Optional[str] = None, key: Optional[str] = None,
+                 container: Optional[str] = None) -> None:
+        self.source = source  # a spec file path, or None for the manifest stream
+        self.document = document  # 1-based document number in the stream
+        self.line = line  # 1-based line in the stream (or spec file)
+        self.column = column  # 1-based
+        self.obj = obj  # "Kind/name"
+        self.key = key  # ConfigMap data key holding an embedded pod template
+        self.container = container
 
     def but(self, **changes: Any) -> "Where":
         return self._replace(**changes)
@@ -126,14 +133,20 @@ _CHANGES = {
 }
 
 
-class Finding(NamedTuple):
-    severity: str
-    id: str  # stable, kebab-case: a change's action, a warning's or an error's kind
-    message: str  # without the place: `where` says it
-    where: Where = Where()
-    volume: Optional[str] = None
-    detail: Optional[str] = None
-    hint: Optional[str] = None  # what to do (errors)
+class Finding(Record):
+    """A change made, a warning or an error, with its place (see the module)."""
+
+    __slots__ = ("severity", "id", "message", "where", "volume", "detail", "hint")
+
+    def __init__(self, severity: str, id: str, message: str, where: Where = Where(), volume: Optional[str] = None,
+                 detail: Optional[str] = None, hint: Optional[str] = None) -> None:
+        self.severity = severity
+        self.id = id  # stable, kebab-case: a change's action, a warning's or an error's kind
+        self.message = message  # without the place: `where` says it
+        self.where = where
+        self.volume = volume
+        self.detail = detail
+        self.hint = hint  # what to do (errors)
 
     @classmethod
     def change(cls, action: str, where: Where, volume: Optional[str] = None,

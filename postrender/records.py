@@ -1,14 +1,15 @@
 """Records: classes of named fields, compared, hashed and shown by them, and nothing else.
 
-The run's records are these or named tuples. Defining a `typing.NamedTuple` in a module with
-`from __future__ import annotations` costs about 1.7 M instructions (each field's annotation is
-compiled into a ForwardRef, the class's `__new__` by `eval`): a tenth of a one-release run's own
-work for the run's fifteen. A Record subclass costs a twentieth of that. Named tuples stay where
-tuple behaviour is used (`Where` and `Finding` are `_replace`d, the spec's values are layered).
+The run's records are these: not dataclasses (defining a frozen one costs about 1.5 ms), nor
+named tuples (defining a `typing.NamedTuple` in a module with `from __future__ import annotations`
+costs about 1.7 M instructions: each field's annotation is compiled into a ForwardRef, the class's
+`__new__` by `eval`; the run's fifteen were a tenth of a one-release run's own work). A Record
+subclass costs a twentieth of that, and offers what the run used of a named tuple (`_replace`,
+`_asdict`). Fields are not a tuple's: a record is neither indexed nor unpacked.
 """
 from __future__ import annotations
 
-from typing import Any, Tuple, TypeVar
+from typing import Any, Dict, Tuple, TypeVar
 
 R = TypeVar("R", bound="Record")
 
@@ -20,8 +21,14 @@ class Record:
     __slots__ = ()
 
     def _values(self) -> Tuple[Any, ...]:
+        """What equality and the hash compare: every field (a subclass may leave some out)."""
         names: Tuple[str, ...] = type(self).__slots__
         return tuple(getattr(self, name) for name in names)
+
+    def _asdict(self) -> Dict[str, Any]:
+        """The fields by name, in order (as a named tuple's `_asdict`)."""
+        names: Tuple[str, ...] = type(self).__slots__
+        return {name: getattr(self, name) for name in names}
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ def test_a_small_stream_imports_the_stream_path_only():
     assert {"postrender.pipeline", "postrender.edit"} <= modules  # it did run the pipeline
     assert sorted(modules.intersection(NOT_ON_THE_STREAM_PATH)) == []
     assert "hashlib" not in modules  # the roll annotation's SHA-256 without loading OpenSSL
-    # Defining a dataclass costs about a millisecond (the stream path's records are named tuples and
+    # Defining a dataclass costs about a millisecond (the stream path's records are records.Record and
     # plain classes); json's three modules two (the patcher and the emitter key values without it).
     assert "dataclasses" not in modules and "json" not in modules
     assert "postrender.spec.parse" not in modules  # --logs-claim alone reads no spec

@@ -1,6 +1,6 @@
 """The spec as the rest of the package sees it: the volumes to inject, their targets and claims.
 
-Plain frozen values (named tuples and `records`: defining a frozen dataclass costs a run about 1.5 ms), built
+Plain values (`records.Record`s: defining a frozen dataclass costs a run about 1.5 ms), built
 only by spec/parse.py (from a spec file, a KRM functionConfig or a command-line shorthand), so
 that a `VolumeSpec` is always valid; `Spec` is one run's volumes and `--logs-claim`.
 """
@@ -8,32 +8,31 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Dict, FrozenSet, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 
 from ..records import Record
 
 
-class Target(NamedTuple):
+class Target(Record):
     """One entry of `targets`: the pod templates, every Airflow component (`airflow`), a component,
     or a kind/name/labels match. `implied`: not written by the user (the default targets), so a
     miss of it alone is no mistake to warn about; no part of equality."""
 
-    pod_template: bool = False
-    component: Optional[str] = None
-    kind: Optional[str] = None
-    name: Optional[str] = None
-    labels: Tuple[Tuple[str, str], ...] = ()
-    airflow: bool = False
-    implied: bool = False  # the last field: equality and hash compare the others
+    __slots__ = ("pod_template", "component", "kind", "name", "labels", "airflow", "implied")
 
-    def __eq__(self, other: object) -> bool:
-        return self[:-1] == other[:-1] if isinstance(other, Target) else NotImplemented
+    def __init__(self, pod_template: bool = False, component: Optional[str] = None, kind: Optional[str] = None,
+                 name: Optional[str] = None, labels: Tuple[Tuple[str, str], ...] = (), airflow: bool = False,
+                 implied: bool = False) -> None:
+        self.pod_template = pod_template
+        self.component = component
+        self.kind = kind
+        self.name = name
+        self.labels = labels
+        self.airflow = airflow
+        self.implied = implied  # the last field: equality and hash compare the others
 
-    def __ne__(self, other: object) -> bool:
-        return self[:-1] != other[:-1] if isinstance(other, Target) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self[:-1])
+    def _values(self) -> Tuple[object, ...]:
+        return super()._values()[:-1]
 
     @classmethod
     def word(cls, text: str, implied: bool = False) -> "Target":
@@ -70,19 +69,27 @@ class Create(Record):
         self.keep = keep  # helm.sh/resource-policy: keep
 
 
-class VolumeSpec(NamedTuple):
-    name: str
-    claim: str
-    mount_path: str
-    read_only: bool = False
-    sub_path: Optional[str] = None
-    replace: bool = False
-    targets: Tuple[Target, ...] = ()  # set from DEFAULT_TARGETS by the loader
-    # `()` mounts it in no container: only the volume is put on the claim (what --logs-claim does to
-    # a logs volume it re-points in place, every mount kept as it is)
-    containers: Tuple[str, ...] = ("*",)
-    create: Optional[Create] = None
-    origin: str = "spec"  # where it came from, for messages
+class VolumeSpec(Record):
+    """One volume to inject: its claim, where it is mounted, in which pods and containers."""
+
+    __slots__ = ("name", "claim", "mount_path", "read_only", "sub_path", "replace", "targets", "containers",
+                 "create", "origin")
+
+    def __init__(self, name: str, claim: str, mount_path: str, read_only: bool = False, sub_path: Optional[str] = None,
+                 replace: bool = False, targets: Tuple[Target, ...] = (), containers: Tuple[str, ...] = ("*",),
+                 create: Optional[Create] = None, origin: str = "spec") -> None:
+        self.name = name
+        self.claim = claim
+        self.mount_path = mount_path
+        self.read_only = read_only
+        self.sub_path = sub_path
+        self.replace = replace
+        self.targets = targets  # set from DEFAULT_TARGETS by the loader
+        # `()` mounts it in no container: only the volume is put on the claim (what --logs-claim does
+        # to a logs volume it re-points in place, every mount kept as it is)
+        self.containers = containers
+        self.create = create
+        self.origin = origin  # where it came from, for messages
 
     def selects_container(self, name: str, init: bool) -> bool:
         # init containers only when a pattern other than the catch-all names them
@@ -127,12 +134,18 @@ class SpecFile(Record):
         self.allow = allow
 
 
-class Spec(NamedTuple):
-    volumes: Sequence[VolumeSpec] = ()
-    logs_claim: Optional[str] = None  # --logs-claim: resolved per pod, see targets.logs_volume
-    strict: bool = False  # any warning not allowed fails the run (checks.refuse_warnings)
-    allow: FrozenSet[str] = frozenset()  # warning ids accepted under strict
-    # (whether changes are reported is the run's option: `pipeline.Pipeline(report_changes=...)`)
+class Spec(Record):
+    """One run's volumes, --logs-claim and --strict (whether changes are reported is the run's
+    option: `pipeline.Pipeline(report_changes=...)`)."""
+
+    __slots__ = ("volumes", "logs_claim", "strict", "allow")
+
+    def __init__(self, volumes: Sequence[VolumeSpec] = (), logs_claim: Optional[str] = None, strict: bool = False,
+                 allow: FrozenSet[str] = frozenset()) -> None:
+        self.volumes = volumes
+        self.logs_claim = logs_claim  # --logs-claim: resolved per pod, see targets.logs_volume
+        self.strict = strict  # any warning not allowed fails the run (checks.refuse_warnings)
+        self.allow = allow  # warning ids accepted under strict
 
     @property
     def empty(self) -> bool:
