@@ -1,8 +1,11 @@
 """postrender.yamlio module by module: limits, marks, values, emit, and what importing it costs."""
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postrender.errors import InputError, Where, stream_line
 from postrender.yamlio import (
@@ -34,6 +37,32 @@ def test_cheap_tests_pass_an_ordinary_manifest_without_a_scan():
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '*b'\n"
     assert not may_be_deep(text) and not may_hold_many_nodes(text) and not may_alias(text)
     assert may_alias("a: &x 1\nb: *x\n") and may_alias(b"a: &x 1\nb: [*x]\n")
+
+
+# An alias token as first spelled: `*` and a name at the start or after a blank, a line break, a
+# BOM or `[{,`. may_alias looks behind the `*` instead (fast); it must say what this says.
+_PLAIN_ALIAS = r"(?:^|[\s\[{,\ufeff])\*[^\s\[\]{},]"
+_PLAIN_ALIAS_UTF8 = rb"(?:^|[\s\[{,]|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf)\*[^\s\[\]{},]"
+# what may stand before a `*` (breaks of every kind, flow indicators, words, lookalikes) and after it
+_BEFORE_STAR = ["", "a", " ", "\t", "\n", "\r", "[", "]", "{", "}", ",", ":", "*", "\x85", "\u2028", "\u2029",
+                "\ufeff", "\u00c5", "\u2027", "\ufeffa", "&b"]
+_AFTER_STAR = ["", "a", " ", "]", ",", "*"]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(st.sampled_from(_BEFORE_STAR), st.sampled_from(_AFTER_STAR)), min_size=1, max_size=3)
+       .map(lambda pairs: "".join(before + "*" + after for before, after in pairs)))
+def test_may_alias_says_what_the_plain_token_rule_says(text):
+    assert may_alias(text) == (re.search(_PLAIN_ALIAS, text) is not None)
+    raw = text.encode("utf-8")
+    assert may_alias(raw) == (re.search(_PLAIN_ALIAS_UTF8, raw) is not None)
+
+
+def test_may_alias_finds_a_star_token_after_each_kind_of_break_and_at_the_start():
+    for before in ("", " ", "\n", "[", "{", ",", "\x85", "\u2028", "\u2029", "\ufeff"):
+        assert may_alias(before + "*x") and may_alias((before + "*x").encode("utf-8")), repr(before)
+    for before in ("a", "\u00c5", "\u2027"):  # inside a word, or after a character that only ends like a break
+        assert not may_alias(before + "*x") and not may_alias((before + "*x").encode("utf-8")), repr(before)
 
 
 def test_nesting_deeper_than_the_limit_is_refused_at_its_line():
