@@ -10,8 +10,8 @@ documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
 `Stream.pieces` also hands out `Batch`es: documents in a row that hold none of the
-words that could make one a target, found with a few regex searches over a
-block and kept as one piece of bytes. A stream of millions of tiny documents
+words that could make one a target, found with a few searches over a block that
+each read it about once (`_Stops`), and kept as one piece of bytes. A stream of millions of tiny documents
 then costs no Python object (and no Python step) per document.
 
 A document over MAX_DOCUMENT is refused as soon as the reader has read that much
@@ -24,10 +24,11 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
-from typing import BinaryIO, Dict, Iterator, List, Optional, Pattern, Tuple, Union
+from typing import BinaryIO, Iterator, List, Optional, Pattern, Sequence, Tuple, Union
 
 from .collector import input_read
 from .errors import InputError, Where
+from .words import WordSearch
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
@@ -54,13 +55,11 @@ _METADATA_NAME = rb"""(?m)^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
-# What ends a batch of documents besides a word that may make a document a target: a directive, a
-# `---` that starts no document, and a `...` line that the next document's `---` does not follow
-# at once (the batch's documents are counted by their `---` lines; what follows a `...` before the
-# next `---` is a document of its own), and the line breaks that make a seemingly blank document
-# hold content (see `blank`).
-_BATCH_STOP = (rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|" + ODD_BREAK_UTF8.pattern)
-_BATCH_STOPS: Dict[bytes, Pattern[bytes]] = {}
+# What ends a batch of documents besides a word that may make a document a target (`_Stops`): a
+# directive, a `---` that starts no document, and a `...` line that the next document's `---` does
+# not follow at once (the batch's documents are counted by their `---` lines; what follows a `...`
+# before the next `---` is a document of its own). A line break starts each: the engine skips to them.
+_LINE_STOP = re.compile(rb"\n(?:%|\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|---[^ \t\r\n])")
 
 
 def invalid_utf8(raw: bytes) -> Optional[int]:
@@ -216,14 +215,11 @@ class Stream:
         """Chunks in stream order; raises InputError at the first byte that is not UTF-8."""
         return self._split(None)  # type: ignore[return-value]
 
-    def pieces(self, candidate: Pattern[bytes]) -> Iterator[Piece]:
-        """Chunks and Batches in stream order: documents where no `candidate` match stands come in Batches."""
-        stop = _BATCH_STOPS.get(candidate.pattern)
-        if stop is None:
-            stop = _BATCH_STOPS[candidate.pattern] = re.compile(_BATCH_STOP + b"|" + candidate.pattern)
-        return self._split(stop)
+    def pieces(self, words: Sequence[bytes]) -> Iterator[Piece]:
+        """Chunks and Batches in stream order: documents where none of `words` stands whole come in Batches."""
+        return self._split(words)
 
-    def _split(self, stop: Optional[Pattern[bytes]]) -> Iterator[Piece]:
+    def _split(self, words: Optional[Sequence[bytes]]) -> Iterator[Piece]:
         parts: List[bytes] = []  # the current chunk's bytes from earlier blocks
         held = 0  # their size
         index, first_line = self.resume or (0, 0)
@@ -233,7 +229,9 @@ class Stream:
         for block, continued in self._blocks():
             start = 0  # where the current chunk starts in this block
             # lines start after LF alone, unless the block holds a line break libyaml also reads
-            mark = re.compile(_ODD_MARK) if odd_breaks(block) else _MARK
+            odd = odd_breaks(block)
+            mark = re.compile(_ODD_MARK) if odd else _MARK
+            stops = None if words is None else _Stops(block, words, odd)
             line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
@@ -243,7 +241,7 @@ class Stream:
                     continue
                 if marker == b"-":
                     if line_start == start and not parts:  # nothing before it: the `---` opens the chunk
-                        batch = _batch(block, line_start, stop, index, first_line) if stop is not None else None
+                        batch = _batch(block, line_start, stops, index, first_line) if stops is not None else None
                         if batch is not None:  # the `---` at its end opens the next chunk
                             content = content or not batch.blank
                             yield batch
@@ -323,12 +321,43 @@ def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
     return found.end() if found is not None else len(block)
 
 
-def _batch(block: bytes, at: int, stop: Pattern[bytes], index: int, first_line: int) -> Optional[Batch]:
+class _Stops:
+    """Where in one block a batch of documents must stop (`first`): at a `_LINE_STOP`, at a line break
+    that makes a seemingly blank document hold content (see `blank`; `odd`: the block holds one),
+    or at a word that may make a document a target. Each is sought on its own (together in one
+    regex they would leave the engine nothing to skip to: five times slower over a render), and
+    the next match of each is remembered, as a block is asked from ever later offsets."""
+
+    def __init__(self, block: bytes, words: Sequence[bytes], odd: bool) -> None:
+        self.words = WordSearch(block, words)
+        self.patterns = [_NextMatch(_LINE_STOP, block)] + ([_NextMatch(ODD_BREAK_UTF8, block)] if odd else [])
+
+    def first(self, at: int) -> int:
+        """Where the first stop from `at` on starts; len(block) where none stands."""
+        return min(self.words.first(at), *(pattern.start(at) for pattern in self.patterns))
+
+
+class _NextMatch:
+    """Where a pattern's next match in a text starts, asked from ever later offsets: found once."""
+
+    def __init__(self, pattern: Pattern[bytes], text: bytes) -> None:
+        self.pattern = pattern
+        self.text = text
+        self.since, self.at = len(text) + 1, len(text)  # searched from `since` on: the next match at `at`
+
+    def start(self, start: int) -> int:
+        """Where the first match from `start` on starts; len(text) where none does."""
+        if not self.since <= start <= self.at:
+            found = self.pattern.search(self.text, start)
+            self.since, self.at = start, len(self.text) if found is None else found.start()
+        return self.at
+
+
+def _batch(block: bytes, at: int, stops: _Stops, index: int, first_line: int) -> Optional[Batch]:
     """The Batch of whole documents that starts at the `---` line at `at`: up to the `---` of the
-    first document that holds a `stop` match (or of the block's last document, which may go on in
-    the next block). None when that leaves no document, or when they are not all UTF-8."""
-    found = stop.search(block, at)
-    last = block.rfind(b"\n---", at, found.start() if found is not None else len(block))
+    first document that holds a stop (or of the block's last document, which may go on in the
+    next block). None when that leaves no document, or when they are not all UTF-8."""
+    last = block.rfind(b"\n---", at, stops.first(at))
     if last < 0:
         return None
     raw = block[at:last + 1]

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from .errors import InputError, Where
 from .records import Record
 from .spec import WORKLOAD_KINDS, Spec, Target, VolumeSpec
+from .words import holds_word
 
 # Where each kind keeps its pod spec; the pod's metadata sits beside it.
 POD_SPEC_PATHS: Dict[str, Tuple[str, ...]] = {
@@ -59,8 +60,8 @@ LOGS_READER = "--logs-claim (log reader)"
 # Cheap pre-filter on raw text: a document without these words cannot be a target.
 _CANDIDATE_KINDS = frozenset(kind.encode() for kind in WORKLOAD_KINDS + ("ConfigMap", "PersistentVolumeClaim",
                                                                         "ResourceList"))
-# where none stands, no document is a candidate
-CANDIDATE_WORDS = re.compile(rb"\b(?:%s)\b" % b"|".join(sorted(_CANDIDATE_KINDS)))
+# where none stands whole (words.py), no document is a candidate
+CANDIDATE_WORDS = tuple(sorted(_CANDIDATE_KINDS))
 # A block-style document names its kind on a top-level line; only then is that line decisive.
 # (A line break, not `^`: a literal first character lets the regex engine skip ahead fast.)
 _KIND_LINE = rb"[\"']?kind[\"']?[ \t]*:[ \t]*[\"']?(\w+)"
@@ -164,7 +165,7 @@ def is_candidate(raw: bytes) -> bool:
     kinds = ([first.group(1)] if first else []) + _TOP_KIND.findall(raw)
     if len(kinds) == 1:
         return kinds[0] in _CANDIDATE_KINDS
-    return CANDIDATE_WORDS.search(raw) is not None  # flow style, JSON, or odd: look closer
+    return holds_word(raw, CANDIDATE_WORDS)  # flow style, JSON, or odd: look closer
 
 
 def is_pod_template_text(value: Any) -> bool:

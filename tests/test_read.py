@@ -124,6 +124,23 @@ def test_batches_hold_the_documents_the_line_model_finds_numbered_as_in_the_stre
     assert found == numbered(expected)
 
 
+# Where a batch stops, as one regex of every stop says it (five times slower than the reader's way)
+ONE_STOP_REGEX = re.compile(rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|\r(?!\n)|\xc2\x85|"
+                            rb"\xe2\x80[\xa8\xa9]|\b(?:ConfigMap|Deployment|Job)\b")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LINES + [b"kind: Deployment\n", b"x: Jobs\n", b"... \n", b"...\r\n", b"Job",
+                                         b"\r\n---\n", b"\n...\n---\n"]), max_size=30),
+       st.lists(st.integers(0, 400), max_size=8))
+def test_a_batch_stops_where_one_regex_of_every_stop_would(lines, offsets):
+    block = b"".join(lines)
+    stops = read._Stops(block, (b"ConfigMap", b"Deployment", b"Job"), read.odd_breaks(block))
+    for at in sorted(min(offset, len(block)) for offset in offsets):  # a block is asked from ever later offsets
+        found = ONE_STOP_REGEX.search(block, at)
+        assert stops.first(at) == (len(block) if found is None else found.start())
+
+
 def test_documents_that_end_with_a_marker_before_the_next_one_make_one_batch():
     data = b"---\na: 1\n...\n" * 1000 + b"---\nb: 2\n"
     first = next(iter(pieces(Stream(io.BytesIO(data)))))
