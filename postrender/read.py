@@ -22,13 +22,14 @@ ResourceList is not capped (its items are, see `krm`).
 from __future__ import annotations
 
 import codecs
+import functools
 import itertools
 import re
 from typing import BinaryIO, Iterator, List, Optional, Pattern, Sequence, Tuple, Union
 
 from .collector import input_read
 from .errors import InputError, Where
-from .words import WordSearch
+from .words import FirstMatch, word_searches
 from .yamlio.breaks import ODD_BREAK_UTF8
 
 BOM = b"\xef\xbb\xbf"
@@ -329,28 +330,15 @@ class _Stops:
     the next match of each is remembered, as a block is asked from ever later offsets."""
 
     def __init__(self, block: bytes, words: Sequence[bytes], odd: bool) -> None:
-        self.words = WordSearch(block, words)
-        self.patterns = [_NextMatch(_LINE_STOP, block)] + ([_NextMatch(ODD_BREAK_UTF8, block)] if odd else [])
-
-    def first(self, at: int) -> int:
-        """Where the first stop from `at` on starts; len(block) where none stands."""
-        return min(self.words.first(at), *(pattern.start(at) for pattern in self.patterns))
+        patterns = [_LINE_STOP, ODD_BREAK_UTF8] if odd else [_LINE_STOP]
+        searches = word_searches(block, words)
+        searches += [functools.partial(_match_start, pattern, block) for pattern in patterns]
+        self.first = FirstMatch(len(block), searches).first  # where the first stop from an offset on starts
 
 
-class _NextMatch:
-    """Where a pattern's next match in a text starts, asked from ever later offsets: found once."""
-
-    def __init__(self, pattern: Pattern[bytes], text: bytes) -> None:
-        self.pattern = pattern
-        self.text = text
-        self.since, self.at = len(text) + 1, len(text)  # searched from `since` on: the next match at `at`
-
-    def start(self, start: int) -> int:
-        """Where the first match from `start` on starts; len(text) where none does."""
-        if not self.since <= start <= self.at:
-            found = self.pattern.search(self.text, start)
-            self.since, self.at = start, len(self.text) if found is None else found.start()
-        return self.at
+def _match_start(pattern: Pattern[bytes], text: bytes, start: int) -> int:
+    found = pattern.search(text, start)
+    return -1 if found is None else found.start()
 
 
 def _batch(block: bytes, at: int, stops: _Stops, index: int, first_line: int) -> Optional[Batch]:

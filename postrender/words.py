@@ -7,7 +7,9 @@ slower than a find per word. The reader (`read.Stream.pieces`) and the candidate
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+import functools
+import heapq
+from typing import Callable, List, Sequence, Tuple
 
 _WORD_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
 
@@ -28,24 +30,31 @@ def holds_word(raw: bytes, words: Sequence[bytes]) -> bool:
     return any(find_word(raw, word) >= 0 for word in words)
 
 
-class WordSearch:
-    """The first of several whole words in one text, asked from ever later offsets (the batches of
-    a block): each word's next match is remembered, so the text is read about once per word."""
+class FirstMatch:
+    """The first match of several searches (`search(start)`: where its first match from `start` on
+    starts, -1 for none) in one text, asked from ever later offsets (the batches of a block): each
+    search's next match is kept in a heap and sought again only once passed, so the text is read
+    about once per search, and a question costs at most the searches it passed."""
 
-    def __init__(self, raw: bytes, words: Sequence[bytes]) -> None:
-        self.raw = raw
-        self.words = words
-        self.found: Dict[bytes, Tuple[int, int]] = {}  # word -> (searched from, its next match or len(raw))
+    def __init__(self, size: int, searches: Sequence[Callable[[int], int]]) -> None:
+        self.size = size  # the text's
+        self.searches = searches
+        self.since = 0
+        self.heap: List[Tuple[int, int]] = [(-1, index) for index in range(len(searches))]  # (next match, search)
 
     def first(self, start: int) -> int:
-        """Offset of the first whole word from `start` on; len(raw) where none stands."""
-        first = size = len(self.raw)
-        for word in self.words:
-            since, at = self.found.get(word, (size + 1, size))
-            if not since <= start <= at:  # not searched yet, or the remembered match lies behind
-                at = find_word(self.raw, word, start)
-                at = size if at < 0 else at
-                self.found[word] = (start, at)
-            if at < first:
-                first = at
-        return first
+        """Where the first match from `start` on starts; the text's size where none does."""
+        heap = self.heap
+        if start < self.since:  # asked from further back: what was found from `since` on says nothing there
+            heap[:] = [(-1, index) for index in range(len(self.searches))]
+        self.since = start
+        while heap and heap[0][0] < start:
+            index = heap[0][1]
+            at = self.searches[index](start)
+            heapq.heapreplace(heap, (self.size if at < 0 else at, index))
+        return heap[0][0] if heap else self.size
+
+
+def word_searches(raw: bytes, words: Sequence[bytes]) -> List[Callable[[int], int]]:
+    """A search for each whole word in `raw`, for FirstMatch."""
+    return [functools.partial(find_word, raw, word) for word in words]

@@ -4,7 +4,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postrender.words import WordSearch, find_word, holds_word
+from postrender.words import FirstMatch, find_word, holds_word, word_searches
 
 WORDS = (b"ConfigMap", b"Job", b"Pod", b"CronJob")
 # words, and what may stand beside them: word characters (ASCII and not), separators, line breaks
@@ -28,8 +28,8 @@ def test_a_word_counts_only_where_no_word_character_touches_it():
 
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from(PIECES), max_size=12).map(b"".join), st.lists(st.integers(0, 80), max_size=6))
-def test_word_search_finds_what_the_regex_finds_from_any_offsets(raw, starts):
-    search = WordSearch(raw, WORDS)
+def test_the_first_of_the_word_searches_is_what_the_regex_finds_from_any_offsets(raw, starts):
+    search = FirstMatch(len(raw), word_searches(raw, WORDS))
     for start in sorted(min(s, len(raw)) for s in starts) + [min(s, len(raw)) for s in starts]:  # on, then back
         assert search.first(start) == regex_first(raw, start)
     assert holds_word(raw, WORDS) == (regex_first(raw, 0) < len(raw))
