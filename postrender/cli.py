@@ -125,7 +125,21 @@ def _check_usage(ctx: click.Context) -> None:
         raise click.UsageError("--output is the format of --inspect; give it with --inspect")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"postrender, version {__version__}", color=ctx.color)
+        ctx.exit()
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+# `--version` and `-h/--help` are options of our own, as click's are: click's decorators translate
+# their texts through gettext at every start, which imports `locale` (about 2 ms of each run).
+@click.command(add_help_option=False)
 @click.option("-c", "--config", "configs", multiple=True, metavar="SPEC", shell_complete=_complete_file,
               help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")
 @click.option("--logs-claim", metavar="CLAIM", help="Put the Airflow logs volume on this existing claim.")
@@ -147,7 +161,10 @@ def _check_usage(ctx: click.Context) -> None:
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the spec file.")
 @click.option("--report", metavar="FILE", shell_complete=_complete_file,
               help="Also write a JSON report of the changes and warnings (or the error) to FILE ('-' = stderr).")
-@click.version_option(__version__, prog_name="postrender")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
+@click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
+              help="Show this message and exit.")
 @click.pass_context
 def command(ctx, configs, logs_claim, volumes, show_diff, check, inspect, output_format, strict, allow, schema,
             report) -> None:

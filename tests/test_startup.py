@@ -56,6 +56,7 @@ def test_a_small_stream_imports_the_stream_path_only():
     assert "dataclasses" not in modules and "json" not in modules
     assert "postrender.spec.parse" not in modules  # --logs-claim alone reads no spec
     assert "difflib" not in modules  # for lists an edit changes in several places only (`patch.align`)
+    assert "locale" not in modules  # click's own --help/--version would translate their texts (gettext)
 
 
 def test_a_spec_file_imports_the_spec_reader(tmp_path):
@@ -93,6 +94,7 @@ def test_version_imports_nothing_of_the_package_but_the_cli_and_reads_no_package
     assert sorted(m for m in modules if m.startswith("postrender")) == ["postrender", "postrender.cli"]
     assert "importlib.metadata" not in modules
     assert not any(m.startswith("ruamel") for m in modules)
+    assert "locale" not in modules
 
 
 def test_version_prints_the_package_version():
