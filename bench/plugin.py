@@ -177,6 +177,10 @@ def main(argv=None) -> int:
     env.update(HELM_DATA_HOME=str(OUT / "data"), HELM_CONFIG_HOME=str(OUT / "config"),
                HELM_CACHE_HOME=str(OUT / "cache"), XDG_STATE_HOME=str(OUT / "state"), POSTRENDER_PYTHON=base_python)
     plugin, pure = setup(env)
+    # The console script runs this checkout's package: byte-compile it first, or under
+    # PYTHONDONTWRITEBYTECODE a module edited since `make compile` is compiled again on every run.
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "compileall", "-q", str(ROOT / "postrender")],
+                   check=True)
     if args.startup_only:
         startup(plugin, env, base_python, args.startup_runs)
         return 0
