@@ -100,7 +100,7 @@ class VolumeSpec(Record):
         return matchers[init](name)
 
 
-_GLOB_CHARS = re.compile(r"[*?\\[]")
+_GLOB_CHARS = frozenset("*?[\\")  # a pattern holding none of them is a literal name
 # (all patterns, those that name init containers) per `containers` of a volume
 _MATCHERS: Dict[Tuple[str, ...], Tuple["_ContainerMatcher", "_ContainerMatcher"]] = {}
 
@@ -111,10 +111,12 @@ class _ContainerMatcher:
     container of a pod, so matching each container against each pattern would be quadratic."""
 
     def __init__(self, patterns: Tuple[str, ...]):
-        self.literals = frozenset(p for p in patterns if not _GLOB_CHARS.search(p))
+        self.literals = frozenset(p for p in patterns if _GLOB_CHARS.isdisjoint(p))
         globs = [p for p in dict.fromkeys(patterns) if p not in self.literals]
-        self.everything = "*" in globs
-        self.regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs)) if globs else None
+        self.everything = "*" in globs  # then no regex is needed (--logs-claim's `containers`)
+        self.regex = None
+        if globs and not self.everything:
+            self.regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs))
 
     def __call__(self, name: str) -> bool:
         return (self.everything or name in self.literals

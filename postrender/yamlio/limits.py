@@ -88,7 +88,7 @@ def has_deep_prefix(text: Text) -> bool:
 # Every byte but the flow openers and NUL (which stands for a `---` line), and `[` read as `{`.
 _NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{\x00")
 _OPENERS_AS_ONE = bytes.maketrans(b"[", b"{")
-_NOT_A_START = re.compile(rb"\n---[^ \t\r\n]")  # a `---` line that starts no document
+_NOT_A_START = rb"\n---[^ \t\r\n]"  # a `---` line that starts no document (compiled on first use: rare)
 
 
 def flow_shallow_documents(text: bytes) -> bool:
@@ -99,7 +99,7 @@ def flow_shallow_documents(text: bytes) -> bool:
     limit = MAX_DEPTH // 2
     if text.count(b"[") + text.count(b"{") <= limit:
         return True
-    if b"\x00" in text or _NOT_A_START.search(text):  # NUL is no YAML; `---x` would split a document
+    if b"\x00" in text or re.search(_NOT_A_START, text):  # NUL is no YAML; `---x` would split a document
         return False
     openers = text.replace(b"\n---", b"\x00").translate(_OPENERS_AS_ONE, _NOT_OPENERS)
     return b"{" * (limit + 1) not in openers
