@@ -27,6 +27,7 @@ the rows compare the same Python; a pyenv shim as `python3` would add its own st
 """
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -98,6 +99,30 @@ def import_share(argv, env, stdin_path, runs=5):
     return statistics.median(totals), statistics.median(ours)
 
 
+def instructions(argv, env, stdin_path, runs=3):
+    """Instructions a run executes (valgrind's callgrind, median of `runs`, hash seed fixed): a
+    figure that neither the machine's load nor the host moves."""
+    counts = []
+    for _ in range(runs):
+        with open(stdin_path or os.devnull, "rb") as stdin:
+            err = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+                                 env=dict(env, PYTHONHASHSEED="0"), stdin=stdin, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True).stderr
+        counts.append(int(re.search(r"Collected : (\d+)", err).group(1)))
+    return statistics.median(counts)
+
+
+def startup_instructions(env):
+    """The console script's one render and `--version` against the floor, in instructions."""
+    venv_python = str(ROOT / ".venv" / "bin" / "python")
+    claim = ["--logs-claim", CLAIM]
+    floor = instructions([venv_python, "-I", "-c", "import click, ruamel.yaml"], env, None)
+    render = instructions([str(CONSOLE), *claim], env, RENDER)
+    version = instructions([str(CONSOLE), "--version"], env, None)
+    print(f"\nInstructions (callgrind, median of 3): floor {floor / 1e6:.0f} M; console script one render "
+          f"{render / 1e6:.0f} M ({render / floor:.2f}x), --version {version / 1e6:.0f} M ({version / floor:.2f}x)")
+
+
 def startup(plugin, env, base_python, runs):
     """Start-up side by side, interleaved (see the module's docstring); prints the table and the ratios."""
     venv_python = str(ROOT / ".venv" / "bin" / "python")
@@ -166,6 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--startup-runs", type=int, default=21, help="interleaved rounds of the start-up table")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up table")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the start-up rows' instructions (needs valgrind)")
     args = parser.parse_args(argv)
     if not (HELM4.is_file() and CONSOLE.is_file()):
         sys.exit("bench/plugin.py: run `make setup tools` first")
@@ -181,8 +208,12 @@ def main(argv=None) -> int:
     # PYTHONDONTWRITEBYTECODE a module edited since `make compile` is compiled again on every run.
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "compileall", "-q", str(ROOT / "postrender")],
                    check=True)
+    if args.instructions and not shutil.which("valgrind"):
+        sys.exit("bench/plugin.py: --instructions needs valgrind (Debian: apt-get install valgrind)")
     if args.startup_only:
         startup(plugin, env, base_python, args.startup_runs)
+        if args.instructions:
+            startup_instructions(env)
         return 0
 
     helm4_render = OUT / "helm4-render.yaml"
@@ -228,6 +259,8 @@ def main(argv=None) -> int:
     print(f"pure-Python mode: {mb / med[rows[7][0]]:.1f} MB/s on 20 releases against "
           f"{mb / med[rows[5][0]]:.1f} MB/s with the C extension ({med[rows[7][0]] / med[rows[5][0]]:.1f}x the time)")
     startup(plugin, env, base_python, args.startup_runs)
+    if args.instructions:
+        startup_instructions(env)
     return 0
 
 

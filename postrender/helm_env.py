@@ -23,8 +23,9 @@ from typing import Iterator, Set, Tuple
 
 PLUGIN_NAME = "postrender"
 
-# helm, helm3, helm-3.17.3, helm_v3 (how the binary is installed or linked); not helmfile or helm-docs
-_HELM_BINARY = re.compile(r"helm(?:[-_.]?v?[0-9][-_.+0-9a-z]*)?")
+# helm, helm3, helm-3.17.3, helm_v3 (how the binary is installed or linked); not helmfile or helm-docs.
+# Compiled on first use (re caches it): the plugin's launcher imports this module on every run.
+_HELM_BINARY = r"helm(?:[-_.]?v?[0-9][-_.+0-9a-z]*)?"
 # What may stand between Helm and postrender: a wrapper script that does not `exec` it.
 _WRAPPERS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "env"})
 _ANCESTORS = 3
@@ -75,7 +76,12 @@ def _ancestors() -> Iterator[Set[str]]:
 @lru_cache(maxsize=None)
 def started_by_helm() -> bool:
     """Is the parent process (through wrapper shells) a `helm` binary?"""
-    return any(any(_HELM_BINARY.fullmatch(name) for name in names) for names in _ancestors())
+    return any(any(is_helm_binary(name) for name in names) for names in _ancestors())
+
+
+def is_helm_binary(name: str) -> bool:
+    """Is a program of this name a Helm binary?"""
+    return re.fullmatch(_HELM_BINARY, name) is not None
 
 
 def stderr_is_dropped() -> bool:

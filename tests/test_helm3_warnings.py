@@ -124,7 +124,7 @@ def test_not_started_by_helm_the_warning_stays_on_stderr(tmp_path):
     ("helmfile", False), ("helm-docs", False), ("helmsman", False), ("python3", False), ("", False),
 ])
 def test_which_binaries_count_as_helm(name, helm):
-    assert bool(helm_env._HELM_BINARY.fullmatch(name)) is helm
+    assert helm_env.is_helm_binary(name) is helm
 
 
 def test_the_parent_is_looked_up(monkeypatch):
