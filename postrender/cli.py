@@ -137,8 +137,8 @@ def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         ctx.exit()
 
 
-# `--version` and `-h/--help` are options of our own, as click's are: click's decorators translate
-# their texts through gettext at every start, which imports `locale` (about 2 ms of each run).
+# `--version` and `-h/--help` are plain options that do what click's own do: click's decorators
+# translate their texts through gettext at every start, which imports `locale` (~2 ms a run).
 @click.command(add_help_option=False)
 @click.option("-c", "--config", "configs", multiple=True, metavar="SPEC", shell_complete=_complete_file,
               help="Spec file (repeatable; later files override same-named volumes). Env: POSTRENDER_CONFIG.")

@@ -10,9 +10,9 @@ documents are written back byte for byte. A UTF-8 BOM is taken off the
 first chunk and remembered.
 
 `Stream.pieces` also hands out `Batch`es: documents in a row that hold none of the
-words that could make one a target, found with a few searches over a block that
-each read it about once (`_Stops`), and kept as one piece of bytes. A stream of millions of tiny documents
-then costs no Python object (and no Python step) per document.
+words that could make one a target, found with a few searches that each read a
+block about once (`_stops`), and kept as one piece of bytes. A stream of millions
+of tiny documents then costs no Python object (and no Python step) per document.
 
 A document over MAX_DOCUMENT is refused as soon as the reader has read that much
 of it (never held, decoded or composed whole), unless it is the stream's first
@@ -56,7 +56,7 @@ _METADATA_NAME = rb"""(?m)^metadata:[ \t]*\r?\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*
 _WS = rb"[ \t\r\x0b\x0c]"
 _CONTENT = re.compile(rb"^(?!%s*(?:#|$))(?!(?:---|\.\.\.)(?:%s+(?:#.*)?)?$)" % (_WS, _WS), re.MULTILINE)
 _UTF8_STEP = 1 << 20  # validate large chunks a slice at a time: memory stays flat
-# What ends a batch of documents besides a word that may make a document a target (`_Stops`): a
+# What ends a batch of documents besides a word that may make a document a target (`_stops`): a
 # directive, a `---` that starts no document, and a `...` line that the next document's `---` does
 # not follow at once (the batch's documents are counted by their `---` lines; what follows a `...`
 # before the next `---` is a document of its own). A line break starts each: the engine skips to them.
@@ -232,7 +232,7 @@ class Stream:
             # lines start after LF alone, unless the block holds a line break libyaml also reads
             odd = odd_breaks(block)
             mark = re.compile(_ODD_MARK) if odd else _MARK
-            stops = None if words is None else _Stops(block, words, odd)
+            stops = None if words is None else _stops(block, words, odd)
             line_start: Optional[int] = 0 if not continued and _LINE_MARK.match(block) else _next_mark(mark, block, 0)
             while line_start is not None:
                 marker = block[line_start:line_start + 1]
@@ -322,18 +322,17 @@ def _line_end(mark: Pattern[bytes], block: bytes, line_start: int) -> int:
     return found.end() if found is not None else len(block)
 
 
-class _Stops:
-    """Where in one block a batch of documents must stop (`first`): at a `_LINE_STOP`, at a line break
-    that makes a seemingly blank document hold content (see `blank`; `odd`: the block holds one),
-    or at a word that may make a document a target. Each is sought on its own (together in one
-    regex they would leave the engine nothing to skip to: five times slower over a render), and
-    the next match of each is remembered, as a block is asked from ever later offsets."""
-
-    def __init__(self, block: bytes, words: Sequence[bytes], odd: bool) -> None:
-        patterns = [_LINE_STOP, ODD_BREAK_UTF8] if odd else [_LINE_STOP]
-        searches = word_searches(block, words)
-        searches += [functools.partial(_match_start, pattern, block) for pattern in patterns]
-        self.first = FirstMatch(len(block), searches).first  # where the first stop from an offset on starts
+def _stops(block: bytes, words: Sequence[bytes], odd: bool) -> FirstMatch:
+    """Where in one block a batch of documents must stop (`first(offset)`): at a `_LINE_STOP`, at a
+    line break that makes a seemingly blank document hold content (see `blank`; `odd`: the block
+    holds one), or at a word that may make a document a target. Each is sought on its own
+    (together in one regex they would leave the engine nothing to skip to: several times slower
+    over a render), and the next match of each is remembered, as a block is asked from ever later
+    offsets."""
+    patterns = [_LINE_STOP, ODD_BREAK_UTF8] if odd else [_LINE_STOP]
+    searches = word_searches(block, words)
+    searches += [functools.partial(_match_start, pattern, block) for pattern in patterns]
+    return FirstMatch(len(block), searches)
 
 
 def _match_start(pattern: Pattern[bytes], text: bytes, start: int) -> int:
@@ -341,7 +340,7 @@ def _match_start(pattern: Pattern[bytes], text: bytes, start: int) -> int:
     return -1 if found is None else found.start()
 
 
-def _batch(block: bytes, at: int, stops: _Stops, index: int, first_line: int) -> Optional[Batch]:
+def _batch(block: bytes, at: int, stops: FirstMatch, index: int, first_line: int) -> Optional[Batch]:
     """The Batch of whole documents that starts at the `---` line at `at`: up to the `---` of the
     first document that holds a stop (or of the block's last document, which may go on in the
     next block). None when that leaves no document, or when they are not all UTF-8."""

@@ -1,9 +1,10 @@
 """Whole words in bytes: no letter, digit or `_` on either side (a regex's `\\b`, ASCII).
 
 Found with `bytes.find`, a word at a time: a regex of alternatives (`\\b(?:ConfigMap|Job|...)\\b`)
-gives the engine no literal to skip to, so it tries every offset and reads a render five times
-slower than a find per word. The reader (`read.Stream.pieces`) and the candidate test
-(`targets.is_candidate`) look for the kinds that may make a document a target.
+gives the engine no literal to skip to, so it tries every offset and reads a render several times
+slower than a find per word. The candidate test (`targets.is_candidate`) and the reader's batches
+(`read.Stream.pieces`) look for the kinds that may make a document a target; the reader asks a
+block for the first of several searches from ever later offsets (`FirstMatch`).
 """
 from __future__ import annotations
 

@@ -135,7 +135,7 @@ ONE_STOP_REGEX = re.compile(rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)
        st.lists(st.integers(0, 400), max_size=8))
 def test_a_batch_stops_where_one_regex_of_every_stop_would(lines, offsets):
     block = b"".join(lines)
-    stops = read._Stops(block, (b"ConfigMap", b"Deployment", b"Job"), read.odd_breaks(block))
+    stops = read._stops(block, (b"ConfigMap", b"Deployment", b"Job"), read.odd_breaks(block))
     for at in sorted(min(offset, len(block)) for offset in offsets):  # a block is asked from ever later offsets
         found = ONE_STOP_REGEX.search(block, at)
         assert stops.first(at) == (len(block) if found is None else found.start())
