@@ -7,8 +7,10 @@ interpreter down: freeing every object of a run takes 10-15 ms, a tenth of a 20-
 """
 from __future__ import annotations
 
+# signal's C core: `signal` itself, which wraps its constants in enums (~1 ms), is imported by a run
+# that watches for Ctrl-C (output.py), after the collector is paused; `--version` never needs it.
+import _signal  # type: ignore[import-not-found,unused-ignore]
 import os
-import signal
 import sys
 
 from . import collector
@@ -34,7 +36,7 @@ def run() -> None:  # pragma: no cover - exits the process
 def exit_flushed(code: int) -> None:  # pragma: no cover - exits the process
     """Flush stdout and stderr, then exit at once (no interpreter teardown; all this process
     writes is flushed first, and a reader gone by then is no failure of ours)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is over: a late Ctrl-C changes nothing
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the run is over: a late Ctrl-C changes nothing
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

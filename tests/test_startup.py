@@ -97,6 +97,19 @@ def test_version_imports_nothing_of_the_package_but_the_cli_and_reads_no_package
     assert "locale" not in modules
 
 
+def test_version_through_the_console_entry_imports_neither_signal_nor_locale():
+    """`python -m postrender` runs as the console script does (process.run, exit_flushed): what it
+    imports, from `-X importtime` (the process ends with os._exit, so it cannot say itself)."""
+    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", "-m", "postrender", "--version"],
+                          capture_output=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines()
+                if line.startswith("import time:")}
+    assert "postrender.process" in imported and "postrender.cli" in imported
+    assert "signal" not in imported  # its enums cost ~1 ms; exit_flushed uses _signal
+    assert "locale" not in imported
+
+
 def test_version_prints_the_package_version():
     from postrender import __version__
 
