@@ -12,13 +12,13 @@ import os
 import sys
 from typing import List
 
-from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, headed, note_once
-
 UNUSABLE_EXIT_CODE = 97  # launch() in a source checkout: this interpreter cannot import postrender
 
 
 def _exit_with_failure(message: str) -> None:
     """A launcher failure: delivered as deliver_failure does in plugin mode, on stderr otherwise."""
+    from .delivery import PLUGIN_FAILURE_EXIT_CODE, deliver_failure, headed  # a run that starts needs none of it
+
     sys.stderr.write(headed(message) + "\n")
     out = deliver_failure(message)
     if out is None:
@@ -80,6 +80,8 @@ def _pure_python_mode(layout: str, version: str) -> None:
     if layout != "release":
         return
     import platform
+
+    from .delivery import note_once
 
     note_once("pure-python-%s-%s-%s" % (version, sys.implementation.cache_tag, platform.machine()),
               "postrender plugin: note: no bundled C extension of ruamel.yaml.clib fits %s %s on %s %s, so "

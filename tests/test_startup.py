@@ -46,6 +46,17 @@ def modules_after(args: List[str], stdin: bytes = b"") -> Set[str]:
     return set(found["modules"])
 
 
+def imported_by(args: List[str]) -> Set[str]:
+    """The modules `python -I -X importtime ARGS` imported, off Helm, for a process that cannot say
+    itself (it ends with os._exit); it must succeed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
+    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", *args], capture_output=True, cwd=ROOT, env=env,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stderr.decode().splitlines()
+    return {line.split("|")[-1].strip() for line in lines if line.startswith("import time:")}
+
+
 def test_a_small_stream_imports_the_stream_path_only():
     modules = modules_after(["--logs-claim", "airflow-log-pvc"], HELM3_RENDER)
     assert {"postrender.pipeline", "postrender.edit"} <= modules  # it did run the pipeline
@@ -98,16 +109,19 @@ def test_version_imports_nothing_of_the_package_but_the_cli_and_reads_no_package
 
 
 def test_version_through_the_console_entry_imports_neither_signal_nor_locale():
-    """`python -m postrender` runs as the console script does (process.run, exit_flushed): what it
-    imports, from `-X importtime` (the process ends with os._exit, so it cannot say itself)."""
-    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", "-m", "postrender", "--version"],
-                          capture_output=True, cwd=ROOT, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    imported = {line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines()
-                if line.startswith("import time:")}
+    """`python -m postrender` runs as the console script does (process.run, exit_flushed)."""
+    imported = imported_by(["-m", "postrender", "--version"])
     assert "postrender.process" in imported and "postrender.cli" in imported
     assert "signal" not in imported  # its enums cost ~1 ms; exit_flushed uses _signal
     assert "locale" not in imported
+
+
+def test_the_plugin_launcher_imports_its_failure_delivery_only_to_deliver_a_failure():
+    """helm_plugin.launch, as bin/postrender-plugin runs it (checkout layout), off Helm."""
+    runner = "import sys; from postrender.helm_plugin import launch; launch(sys.argv[1], 'checkout', sys.argv[2:])"
+    imported = imported_by(["-c", runner, str(ROOT), "--version"])
+    assert "postrender.helm_plugin" in imported and "postrender.cli" in imported
+    assert "postrender.delivery" not in imported and "postrender.helm_env" not in imported
 
 
 def test_version_prints_the_package_version():
