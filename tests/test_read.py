@@ -124,7 +124,7 @@ def test_batches_hold_the_documents_the_line_model_finds_numbered_as_in_the_stre
     assert found == numbered(expected)
 
 
-# Where a batch stops, as one regex of every stop says it (five times slower than the reader's way)
+# Where a batch stops, as one regex of every stop says it (several times slower than the reader's way)
 ONE_STOP_REGEX = re.compile(rb"\n%|\n\.\.\.(?!\r?\n---[ \t\r\n])(?:[ \t\r\n]|\Z)|\n---[^ \t\r\n]|\r(?!\n)|\xc2\x85|"
                             rb"\xe2\x80[\xa8\xa9]|\b(?:ConfigMap|Deployment|Job)\b")
 
