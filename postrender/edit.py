@@ -27,6 +27,7 @@ from .findings import CLAIM_TEMPLATE_REMOVED, REPEATED_KEY_EDITED, UNREADABLE_PO
 from .inject import NOT_MOUNTED, Change, annotate_pod_template, inject_pod_spec, inject_pod_template
 from .ledger import ConfigMapKey, Edited, Ledger
 from .patch import AliasConflict, CannotSplice, DuplicateEdit, patch
+from .seen import sha256_hex
 from .sites import CLAIM_TEMPLATES, PodSite, embedded_templates, workload
 from .spec import Spec, VolumeSpec
 from .targets import (
@@ -47,25 +48,6 @@ from .yamlio import node_of
 
 ROLL_ANNOTATION = "checksum/postrender"
 COMPONENTS_KEPT = 1000  # component label values noted for the warnings' hints (a stream has a dozen)
-
-
-_sha256: Any = None
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 of `data`, in hex: with CPython's own module where it has one (`_sha2`, `_sha256` before
-    3.12), as hashlib would load OpenSSL, milliseconds of every start-up, for a hash of a few KB."""
-    global _sha256
-    if _sha256 is None:
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            try:
-                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-            except ImportError:  # a build without them: the same digest from OpenSSL
-                from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
-        _sha256 = sha256
-    return _sha256(data).hexdigest()
 
 
 def _replaced(data: Dict[str, Any], path: Tuple[str, ...], value: Any) -> Dict[str, Any]:

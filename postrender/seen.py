@@ -34,8 +34,14 @@ def digest(ref: Ref) -> bytes:
     return (_sha256 or _load())(data).digest()[:DIGEST]
 
 
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of `data`, in hex (the pod template's roll annotation), from the same module."""
+    return (_sha256 or _load())(data).hexdigest()
+
+
 def _load() -> Any:
-    """CPython's own SHA-256 (hashlib would load OpenSSL: start-up time)."""
+    """CPython's own SHA-256 (`_sha2`, `_sha256` before 3.12): hashlib would load OpenSSL,
+    milliseconds of every start-up, for hashes of a few KB."""
     global _sha256
     try:
         from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
