@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import List, Set
+from typing import Dict, List, Set
 
 import pytest
 
@@ -34,12 +34,16 @@ print(json.dumps({"code": code, "modules": modules}))
 """
 
 
+def off_helm() -> Dict[str, str]:
+    """This environment without a HELM_* or POSTRENDER_* variable: a run that is not under Helm."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
+
+
 def modules_after(args: List[str], stdin: bytes = b"") -> Set[str]:
     """The modules `main(args)` left imported, in a fresh isolated interpreter, off Helm (no
     HELM_* or POSTRENDER_* variable); the run must succeed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
     proc = subprocess.run([sys.executable, "-I", "-c", RUN, *args], input=stdin, capture_output=True,
-                          env=env, cwd=ROOT, timeout=120)
+                          env=off_helm(), cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     found = json.loads(proc.stdout)
     assert found["code"] == 0, proc.stderr.decode()
@@ -49,9 +53,8 @@ def modules_after(args: List[str], stdin: bytes = b"") -> Set[str]:
 def imported_by(args: List[str]) -> Set[str]:
     """The modules `python -I -X importtime ARGS` imported, off Helm, for a process that cannot say
     itself (it ends with os._exit); it must succeed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "POSTRENDER_"))}
-    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", *args], capture_output=True, cwd=ROOT, env=env,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", *args], capture_output=True, cwd=ROOT,
+                          env=off_helm(), timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
     lines = proc.stderr.decode().splitlines()
     return {line.split("|")[-1].strip() for line in lines if line.startswith("import time:")}
